@@ -1,0 +1,78 @@
+/* Unit tests for core/util: atomic write, bounded read, error formatting. */
+#include <errno.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <cmocka.h>
+
+#include "util/util.h"
+
+static void test_err_formats_and_negates(void **state)
+{
+	char buf[16];
+
+	(void)state;
+	assert_int_equal(nrb_err(buf, sizeof buf, EINVAL, "bad %s", "port"), -EINVAL);
+	assert_string_equal(buf, "bad port");
+	/* truncated, still terminated */
+	assert_int_equal(nrb_err(buf, 4, ENOENT, "abcdefgh"), -ENOENT);
+	assert_string_equal(buf, "abc");
+	assert_int_equal(nrb_err(NULL, 0, EIO, "x"), -EIO);
+}
+
+static void test_atomic_write_then_read(void **state)
+{
+	char dir[] = "/tmp/nrb-util-XXXXXX", path[256], err[256];
+	char *data = NULL;
+	size_t len = 0;
+
+	(void)state;
+	assert_non_null(mkdtemp(dir));
+	snprintf(path, sizeof path, "%s/out.json", dir);
+	assert_int_equal(nrb_write_file_atomic(path, "{\"a\":1}", 7, err, sizeof err), 0);
+	assert_int_equal(nrb_read_file(path, 1024, &data, &len, err, sizeof err), 0);
+	assert_int_equal(len, 7);
+	assert_string_equal(data, "{\"a\":1}");
+	free(data);
+	/* over the size limit */
+	assert_int_equal(nrb_read_file(path, 3, &data, &len, err, sizeof err), -EFBIG);
+	assert_non_null(strstr(err, path));
+	/* a directory is not a file */
+	assert_int_equal(nrb_read_file(dir, 1024, &data, &len, err, sizeof err), -EISDIR);
+	unlink(path);
+	/* missing file names the path */
+	assert_int_equal(nrb_read_file(path, 1024, &data, &len, err, sizeof err), -ENOENT);
+	assert_non_null(strstr(err, "out.json"));
+	/* a write into a missing directory fails and leaves nothing behind */
+	snprintf(path, sizeof path, "%s/missing/out.json", dir);
+	assert_true(nrb_write_file_atomic(path, "x", 1, err, sizeof err) < 0);
+	assert_int_equal(rmdir(dir), 0);
+	assert_int_equal(nrb_write_file_atomic(NULL, "x", 1, err, sizeof err), -EINVAL);
+}
+
+static void test_clock_is_monotonic(void **state)
+{
+	uint64_t a = nrb_now_us(), b = nrb_now_us();
+	char ts[40];
+
+	(void)state;
+	assert_true(b >= a);
+	nrb_rfc3339_now(ts, sizeof ts);
+	assert_int_equal(strlen(ts), 24);
+	assert_int_equal(ts[10], 'T');
+	assert_int_equal(ts[23], 'Z');
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_err_formats_and_negates),
+		cmocka_unit_test(test_atomic_write_then_read),
+		cmocka_unit_test(test_clock_is_monotonic),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
