@@ -84,7 +84,6 @@ static void count_hook(lua_State *L, lua_Debug *ar)
 {
 	struct nrb_host *h = nrb_host_from(L);
 
-	(void)ar;
 	if (!h->in_step)
 		return;
 	if (nrb_interrupted() && !h->interrupt_raised) {
@@ -93,7 +92,11 @@ static void count_hook(lua_State *L, lua_Debug *ar)
 	}
 	if (!h->deadline_raised && nrb_now_us() > h->deadline_us) {
 		h->deadline_raised = 1;
-		luaL_error(L, "time limit exceeded");
+		/* say where the step was spinning: the hook itself has no source position */
+		if (lua_getstack(L, 0, ar) && lua_getinfo(L, "Sl", ar) && ar->currentline > 0)
+			luaL_error(L, "%s:%d: step time limit of %d ms exceeded", ar->short_src,
+			           ar->currentline, h->deadline_ms);
+		luaL_error(L, "step time limit of %d ms exceeded", h->deadline_ms);
 	}
 }
 

@@ -9,6 +9,7 @@ struct nrb_host {
 	lua_State *L;              /* the run's Lua state */
 	struct nrb_host_opts opts; /* search paths (arrays borrowed from the caller) */
 	uint64_t deadline_us;      /* monotonic deadline for the running step */
+	int deadline_ms;           /* the step's time limit, for the message */
 	int in_step;               /* a step is running: the count hook may raise */
 	int interrupt_raised;      /* the "interrupted" error was raised once already */
 	int deadline_raised;       /* the time-limit error was raised for this deadline */

@@ -46,6 +46,7 @@ static int l_host_set_deadline(lua_State *L)
 		lua_Integer ms = luaL_checkinteger(L, 1);
 		luaL_argcheck(L, ms > 0 && ms <= 24 * 3600 * 1000, 1, "deadline out of range");
 		h->deadline_us = nrb_now_us() + (uint64_t)ms * 1000u;
+		h->deadline_ms = (int)ms;
 		h->in_step = 1;
 	}
 	h->deadline_raised = 0;

@@ -4,6 +4,7 @@
  *   json.encode(value [, {pretty = true}]) -> string | raises on functions, cycles, NaN
  *   json.decode(text) -> value | nil, "offset N: message"
  *   json.array(t) -> t marked as an array (so an empty one encodes as [])
+ *   json.object(t, {"k1", "k2"}) -> t, encoded with k1, k2 first (then the rest sorted)
  *   json.null       -> sentinel for JSON null (decode gives it back; encode writes null)
  *
  * Tables with keys exactly 1..n (n > 0) encode as arrays, other tables as objects with
@@ -174,7 +175,7 @@ static json_object *encode_table(lua_State *L, int idx, int depth)
 		return j;
 	}
 	/* object: collect string keys, sort, emit */
-	size_t nk = 0, cap = 16;
+	size_t nk = 0, cap = 16, ordered;
 	const char **keys = malloc(cap * sizeof *keys);
 	lua_newtable(L); /* keeps the converted key strings alive */
 	int keep = lua_gettop(L);
@@ -202,6 +203,29 @@ static json_object *encode_table(lua_State *L, int idx, int depth)
 		return NULL; /* out of memory: encoded as null rather than longjmp with a tree */
 	}
 	qsort(keys, nk, sizeof *keys, cmp_keys);
+	/* keys named by the table's __jsonorder list (json.object(t, order)) go first */
+	ordered = 0;
+	if (lua_getmetatable(L, idx)) {
+		if (lua_getfield(L, -1, "__jsonorder") == LUA_TTABLE) {
+			lua_Integer no = (lua_Integer)lua_rawlen(L, -1);
+			for (lua_Integer oi = 1; oi <= no && ordered < nk; oi++) {
+				const char *ok;
+				lua_rawgeti(L, -1, oi);
+				ok = lua_tostring(L, -1);
+				for (size_t i = ordered; ok && i < nk; i++) {
+					if (strcmp(keys[i], ok) == 0) {
+						const char *tmp = keys[i];
+						memmove(&keys[ordered + 1], &keys[ordered], (i - ordered) * sizeof *keys);
+						keys[ordered++] = tmp;
+						break;
+					}
+				}
+				lua_pop(L, 1);
+			}
+			qsort(keys + ordered, nk - ordered, sizeof *keys, cmp_keys);
+		}
+		lua_pop(L, 2);
+	}
 	j = json_object_new_object();
 	for (size_t i = 0; i < nk; i++) {
 		lua_pushstring(L, keys[i]);
@@ -344,6 +368,20 @@ static int l_json_decode(lua_State *L)
 	return 1;
 }
 
+/* object(t, order) -> t, encoded with the keys in order first (then the rest sorted) */
+static int l_json_object(lua_State *L)
+{
+	luaL_checktype(L, 1, LUA_TTABLE);
+	luaL_checktype(L, 2, LUA_TTABLE);
+	lua_settop(L, 2);
+	lua_createtable(L, 0, 1);
+	lua_pushvalue(L, 2);
+	lua_setfield(L, -2, "__jsonorder");
+	lua_setmetatable(L, 1);
+	lua_settop(L, 1);
+	return 1;
+}
+
 static int l_json_array(lua_State *L)
 {
 	if (lua_isnoneornil(L, 1))
@@ -374,6 +412,7 @@ int luaopen_nrb_core_json(lua_State *L)
 		{"encode", l_json_encode},
 		{"decode", l_json_decode},
 		{"array", l_json_array},
+		{"object", l_json_object},
 		{"is_array", l_json_is_array},
 		{NULL, NULL},
 	};

@@ -300,7 +300,21 @@ function M.validate(doc, pos, file, syntax)
       c.add(v[#v], "when", "the last verdict rule must have no 'when': it is the default")
     end
   end
-  if #c.list > 0 then return nil, c.list end
+  if #c.list > 0 then
+    -- report in file order: by line, then column
+    local function key(m)
+      local l, col = m:match("^.-:(%d+):(%d+): ")
+      return tonumber(l) or 0, tonumber(col) or 0
+    end
+    table.sort(c.list, function(a, b)
+      local la, ca = key(a)
+      local lb, cb = key(b)
+      if la ~= lb then return la < lb end
+      if ca ~= cb then return ca < cb end
+      return a < b
+    end)
+    return nil, c.list
+  end
   return {
     name = doc.name, summary = doc.summary, description = doc.description,
     params = specs, steps = doc.steps, verdict = v, source = file, syntax = syntax,
@@ -333,6 +347,7 @@ end
 
 -- Load a runbook file. Returns the model, or nil and a list of messages.
 function M.load(path)
+  sandbox.set_runbook_dir(path:match("^(.*)/[^/]*$") or ".")
   if path:match("%.lua$") then
     local fn, err = host.load_lua(path, sandbox.new_env())
     if not fn then return nil, { lua_error_position(path, err) } end

@@ -275,6 +275,12 @@ function M.run(rb, values, opts)
   report.suggestions = json.array(sugg or {})
   report.target = target_of(values, report.steps)
   report.finished = host.utc_now()
+  json.object(report, { "schema", "tool", "runbook", "target", "vantage", "started",
+                        "finished", "interrupted", "params", "steps", "verdict", "suggestions" })
+  json.object(verdict, { "class", "hop", "address", "proto", "port", "confidence", "summary", "reasons" })
+  for _, r in ipairs(report.steps) do
+    json.object(r, { "id", "title", "status", "duration_ms", "error", "reason", "args", "evidence", "findings" })
+  end
   return report
 end
 

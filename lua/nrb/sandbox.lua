@@ -32,9 +32,20 @@ end
 -- Cache of runbook-path modules, per run.
 local loaded = {}
 
+-- The folder of the runbook being loaded: its own helper modules are found first.
+local runbook_dir = nil
+
+function M.set_runbook_dir(dir)
+  runbook_dir = dir
+end
+
 local function find_module(name)
   if not name:match("^[%w_]+[%w_.]*$") then return nil end
   local rel = name:gsub("%.", "/") .. ".lua"
+  if runbook_dir then
+    local p = runbook_dir .. "/" .. rel
+    if host.kind(p) == "file" then return p end
+  end
   for _, dir in ipairs(host.runbook_dirs()) do
     local p = dir .. "/" .. rel
     if host.kind(p) == "file" then return p end
