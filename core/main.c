@@ -136,7 +136,8 @@ static int add_runbook_path(struct cli *c, const char *arg)
 
 /*
  * Data root: $NRB_DATADIR if set; the source tree when this binary lives in the build
- * tree (so a fresh build runs without installing); the install prefix otherwise.
+ * tree (so a fresh build runs without installing); PREFIX/share/nrb next to an installed
+ * PREFIX/bin/nrb (so an installed tree can be moved); the configured install path last.
  */
 static void find_roots(struct cli *c)
 {
@@ -155,6 +156,16 @@ static void find_roots(struct cli *c)
 		if (strncmp(exe, NRB_BUILD_DIR, bl) == 0 && exe[bl] == '/') {
 			c->roots[c->nroots++] = NRB_SOURCE_DATADIR;
 			return;
+		}
+		char *slash = strrchr(exe, '/');
+		if (slash) {
+			*slash = '\0';
+			if ((size_t)snprintf(c->exe_root, sizeof c->exe_root, "%s/../share/nrb", exe) <
+			        sizeof c->exe_root &&
+			    access(c->exe_root, R_OK | X_OK) == 0) {
+				c->roots[c->nroots++] = c->exe_root;
+				return;
+			}
 		}
 	}
 	c->roots[c->nroots++] = NRB_INSTALL_DATADIR;

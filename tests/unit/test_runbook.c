@@ -42,7 +42,7 @@ static void test_good_runbook_validates(void **state)
 	assert_string_equal(load_errors("good.yaml"), "ok");
 	assert_string_equal(load_errors("lua-runtime.lua"), "ok");
 	assert_string_equal(load_errors("../../../examples/tcp-check.yaml"), "ok");
-	assert_string_equal(load_errors("../../../examples/tcp-check.lua"), "ok");
+	assert_string_equal(load_errors("../../../examples/tcp-check-lua.lua"), "ok");
 }
 
 static void test_every_problem_with_its_position(void **state)
