@@ -34,6 +34,7 @@ static const char *const usage_main =
 	"  run RUNBOOK      run a runbook and print its report (nrb run --help)\n"
 	"  list             list the runbooks on the search path, with one-line summaries\n"
 	"  check RUNBOOK    validate a runbook; errors as FILE:LINE:COL: message\n"
+	"  probe KIND ...   run one probe by hand (nrb probe --help)\n"
 	"  help [COMMAND]   show help\n"
 	"\n"
 	"options:\n"
@@ -367,6 +368,32 @@ static int cmd_simple(struct cli *c, int argc, char **argv, const char *name,
 	return enter_lua(c, name, fill_simple, &o);
 }
 
+/* `nrb probe KIND ...`: the options differ per kind, so the argument list goes to
+ * lua/nrb/probecli.lua as it is. */
+struct argv_opts {
+	int argc;    /* arguments after "probe" */
+	char **argv; /* borrowed from main() */
+};
+
+static void fill_argv(lua_State *L, void *arg)
+{
+	struct argv_opts *o = arg;
+
+	lua_createtable(L, o->argc, 0);
+	for (int i = 0; i < o->argc; i++) {
+		lua_pushstring(L, o->argv[i]);
+		lua_rawseti(L, -2, i + 1);
+	}
+	lua_setfield(L, -2, "argv");
+}
+
+static int cmd_probe(struct cli *c, int argc, char **argv)
+{
+	struct argv_opts o = {argc - 1, argv + 1};
+
+	return enter_lua(c, "probe", fill_argv, &o);
+}
+
 static int help(const char *cmd)
 {
 	if (!cmd)
@@ -396,7 +423,7 @@ int main(int argc, char **argv)
 	cmd = argv[1];
 	if (!strcmp(cmd, "-h") || !strcmp(cmd, "--help"))
 		return help(NULL);
-	if (!strcmp(cmd, "help"))
+	if (!strcmp(cmd, "help") && !(argc > 2 && !strcmp(argv[2], "probe")))
 		return help(argc > 2 ? argv[2] : NULL);
 	if (!strcmp(cmd, "-V") || !strcmp(cmd, "--version")) {
 		printf("nrb %s\n", NRB_VERSION);
@@ -404,6 +431,12 @@ int main(int argc, char **argv)
 	}
 	find_roots(&c);
 	nrb_install_interrupt_handlers();
+	if (!strcmp(cmd, "help")) { /* help probe: the kinds are listed by the Lua side */
+		char *hargv[] = {"probe", "--help", NULL};
+		rc = cmd_probe(&c, 2, hargv);
+		cli_free(&c);
+		return rc;
+	}
 	/* subcommand options start after the command name */
 	argc--;
 	argv++;
@@ -414,6 +447,8 @@ int main(int argc, char **argv)
 		rc = cmd_simple(&c, argc, argv, "list", usage_list, 0);
 	else if (!strcmp(cmd, "check"))
 		rc = cmd_simple(&c, argc, argv, "check", usage_check, 1);
+	else if (!strcmp(cmd, "probe"))
+		rc = cmd_probe(&c, argc, argv);
 	else
 		rc = usage_error(NULL, "unknown command '%s'", cmd);
 	cli_free(&c);

@@ -4,6 +4,8 @@
  *   probe.tcp_connect{address = "203.0.113.10", port = 443, timeout_ms = 2000}
  *     -> {status = "connected"|"refused"|"timeout"|"unreachable"|"interrupted"|"error",
  *         address, port, rtt_ms, errno, error, local}
+ *   probe.route{address = "203.0.113.10"}
+ *     -> {status = "ok"|"no_route", type, gateway, dev, prefsrc, table, metric, error, time_ms}
  *   probe.resolve{host = "server.example", family = "any"|"ipv4"|"ipv6"}
  *     -> {status = "ok"|"failed", host, addresses = {...}, families = {...}, literal,
  *         time_ms, error}
@@ -13,7 +15,9 @@
  */
 #include "lua/host_int.h"
 #include "probe/probe.h"
+#include "probe/route.h"
 
+#include <errno.h>
 #include <string.h>
 #include <lauxlib.h>
 
@@ -112,11 +116,68 @@ static int l_probe_resolve(lua_State *L)
 	return 1;
 }
 
+static void set_nonempty(lua_State *L, const char *k, const char *v)
+{
+	if (v[0]) {
+		lua_pushstring(L, v);
+		lua_setfield(L, -2, k);
+	}
+}
+
+static int l_probe_route(lua_State *L)
+{
+	static const char *const keys[] = {"address", NULL};
+	struct nrb_route_result r;
+	const char *addr;
+	char err[256];
+	int rc;
+
+	nrb_lua_check_keys(L, 1, keys);
+	lua_getfield(L, 1, "address");
+	addr = luaL_checkstring(L, -1);
+	rc = nrb_route_get(addr, &r, err, sizeof err);
+	if (rc == -EINVAL)
+		return luaL_argerror(L, 1, err);
+	if (rc < 0) {
+		luaL_pushfail(L);
+		lua_pushstring(L, err);
+		return 2;
+	}
+	lua_createtable(L, 0, 10);
+	lua_pushstring(L, r.found ? "ok" : "no_route");
+	lua_setfield(L, -2, "status");
+	lua_pushstring(L, addr);
+	lua_setfield(L, -2, "address");
+	lua_pushstring(L, r.family == AF_INET6 ? "ipv6" : "ipv4");
+	lua_setfield(L, -2, "family");
+	set_nonempty(L, "type", r.type);
+	set_nonempty(L, "gateway", r.gateway);
+	set_nonempty(L, "dev", r.dev);
+	set_nonempty(L, "prefsrc", r.prefsrc);
+	if (r.found) {
+		lua_pushinteger(L, r.table);
+		lua_setfield(L, -2, "table");
+		if (r.metric) {
+			lua_pushinteger(L, r.metric);
+			lua_setfield(L, -2, "metric");
+		}
+	} else {
+		lua_pushinteger(L, r.error);
+		lua_setfield(L, -2, "errno");
+		lua_pushstring(L, strerror(r.error));
+		lua_setfield(L, -2, "error");
+	}
+	lua_pushnumber(L, (lua_Number)r.elapsed_us / 1000.0);
+	lua_setfield(L, -2, "time_ms");
+	return 1;
+}
+
 int luaopen_nrb_core_probe(lua_State *L)
 {
 	static const luaL_Reg funcs[] = {
 		{"tcp_connect", l_probe_tcp_connect},
 		{"resolve", l_probe_resolve},
+		{"route", l_probe_route},
 		{NULL, NULL},
 	};
 

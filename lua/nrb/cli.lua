@@ -127,4 +127,9 @@ function M.list(o)
   return 0
 end
 
+-- nrb probe
+function M.probe(o)
+  return require("nrb.probecli").main(o)
+end
+
 return M

@@ -5,6 +5,7 @@
 --   probe.resolve{host = "server.example", family = "any"}
 --   probe.tcp_connect{address = "203.0.113.10", port = 443, timeout_ms = 2000}
 --   probe.tcping{host = "203.0.113.10", port = 443, count = 3, timeout_ms = 2000}
+--   probe.route{address = "203.0.113.10"}   -- the kernel's route (ip route get)
 local core = require "nrb.core.probe"
 local json = require "nrb.core.json"
 
@@ -12,6 +13,7 @@ local M = {}
 
 M.resolve = core.resolve
 M.tcp_connect = core.tcp_connect
+M.route = core.route
 
 -- tcping: `count` connection attempts (1..20) to a host (name or address) and port,
 -- with a summary like tcping's: how many connected, rtt min/avg/max, and the status

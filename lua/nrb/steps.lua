@@ -47,6 +47,32 @@ M.kinds.tcp_connect = {
   end,
 }
 
+M.kinds.route = {
+  summary = "the kernel's route to an address (like ip route get): gateway, interface, source",
+  args = {
+    host = { type = "host", required = true },
+  },
+  run = function(_, a)
+    local address = a.host
+    local r = probe.resolve{ host = a.host }
+    if r.status ~= "ok" then
+      return { status = "unresolved", host = a.host, error = r.error }, "failed",
+        { { severity = "error", text = string.format("%s does not resolve: %s", a.host, r.error or "") } }
+    end
+    address = r.addresses[1]
+    local ev, err = probe.route{ address = address }
+    if not ev then
+      return { status = "error", host = a.host, address = address, error = err }, "failed"
+    end
+    ev.host = a.host
+    if ev.status ~= "ok" then
+      return ev, "failed", { { severity = "error", text = string.format(
+        "this host has no usable route to %s (%s: %s)", address, ev.type or "none", ev.error or "") } }
+    end
+    return ev, "ok"
+  end,
+}
+
 -- Sorted names of the kinds (for messages).
 function M.names()
   local n = {}

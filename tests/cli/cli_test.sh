@@ -77,6 +77,23 @@ expect "bad --lang"            2 "--lang must be en or zh" -- "$NRB" run x --lan
 expect "--param without ="     2 "--param needs KEY=VALUE, got 'port'" -- "$NRB" run x --param port
 expect "extra argument"        2 "unexpected argument 'y'" -- "$NRB" check x y
 
+# --- nrb probe --------------------------------------------------------------------
+expect "probe --help"          0 "^  tcp +TCP connect" -- "$NRB" probe --help
+expect "help probe"            0 "^  route +the kernel's route" -- "$NRB" help probe
+expect "probe tcp --help"      0 "usage: nrb probe tcp HOST --port N" -- "$NRB" probe tcp --help
+expect "probe tcp open"        0 "^tcp 127.0.0.1 port $PORT: connected, 2/2 connected" -- "$NRB" probe tcp 127.0.0.1 --port "$PORT" --count 2
+expect "probe tcp closed"      0 "^tcp 127.0.0.1 port $CLOSED: refused, 0/1 connected" -- "$NRB" probe tcp 127.0.0.1 --port "$CLOSED" --count=1
+expect "probe tcp json"        0 "\"connected\": 1," -- "$NRB" probe tcp 127.0.0.1 --port "$PORT" --count 1 --format json
+expect "probe route loopback"  0 "^route to 127.0.0.1: local dev lo" -- "$NRB" probe route 127.0.0.1
+expect "probe resolve"         0 "^localhost: 127.0.0.1" -- "$NRB" probe resolve localhost --family ipv4
+expect "probe port 0"          1 "^nrb: --port: '0' is out of range 1-65535; nothing sent" -- "$NRB" probe tcp 127.0.0.1 --port 0
+expect "probe count 1000"      1 "--count: '1000' is above the maximum 20" -- "$NRB" probe tcp 127.0.0.1 --port "$PORT" --count 1000
+expect "probe missing port"    1 "--port is required" -- "$NRB" probe tcp 127.0.0.1
+expect "probe bad target"      1 "'-x' is not a host name" -- "$NRB" probe tcp -x --port 80
+expect "probe unknown kind"    2 "unknown probe 'bogus'" -- "$NRB" probe bogus
+expect "probe unknown option"  2 "unknown option --colour for probe tcp" -- "$NRB" probe tcp 127.0.0.1 --colour red
+expect "probe without target"  2 "needs a target" -- "$NRB" probe route
+
 # --- bad runbooks and bad input (exit 1) -------------------------------------------
 expect "missing runbook name"  1 "runbook 'no-such-runbook' not found" -- "$NRB" run no-such-runbook
 expect "missing runbook file"  1 "nope.yaml: no such runbook file" -- "$NRB" run "$tmp/nope.yaml"
