@@ -27,7 +27,7 @@ local TOP_KEYS = { name = true, summary = true, description = true, params = tru
 local STEP_KEYS = { id = true, title = true, uses = true, with = true, when = true,
                     run = true, findings = true, timeout_ms = true }
 local FINDING_KEYS = { when = true, severity = true, text = true }
-local RULE_KEYS = { when = true, class = true, hop = true, address = true, proto = true,
+local RULE_KEYS = { when = true, use = true, class = true, hop = true, address = true, proto = true,
                     port = true, confidence = true, summary = true, reasons = true,
                     suggestions = true }
 
@@ -232,7 +232,22 @@ local function check_rule(c, r, i, n)
   end
   check_keys(c, r, RULE_KEYS, what)
   check_when(c, r, what)
-  if r.when == nil and i < n then
+  if r.use ~= nil then
+    -- a Lua rule set decides: `use: nrb.rules.standard.verdict` (function(ctx) -> verdict or nil)
+    for _, k in ipairs(util.sorted_keys(r)) do
+      if k ~= "use" and k ~= "when" then
+        c.add(r, k, string.format("%s: a rule with 'use' takes only 'when' (the rule set writes the verdict), not '%s'", what, k))
+      end
+    end
+    if type(r.use) ~= "string" then
+      c.add(r, "use", what .. ": 'use' must name a function, e.g. nrb.rules.standard.verdict")
+    else
+      local fn, err = module_function(r.use)
+      if not fn then c.add(r, "use", what .. ": " .. err) else r._fn = fn end
+    end
+    return
+  end
+  if r.when == nil and r.use == nil and i < n then
     c.add(r, nil, what .. " has no 'when' but is not the last rule: the rules after it can never match")
   end
   if not util.contains(M.VERDICT_CLASSES, r.class) then
@@ -296,8 +311,9 @@ function M.validate(doc, pos, file, syntax)
     c.add(doc, v ~= nil and "verdict" or nil, "'verdict' is required: a list of rules, the last one without 'when'")
   else
     for i, r in ipairs(v) do check_rule(c, r, i, #v) end
-    if type(v[#v]) == "table" and v[#v].when ~= nil then
-      c.add(v[#v], "when", "the last verdict rule must have no 'when': it is the default")
+    if type(v[#v]) == "table" and (v[#v].when ~= nil or v[#v].use ~= nil) then
+      c.add(v[#v], v[#v].when ~= nil and "when" or "use",
+        "the last verdict rule must have no 'when' and no 'use': it is the default")
     end
   end
   if #c.list > 0 then

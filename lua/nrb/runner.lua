@@ -181,6 +181,13 @@ local function decide(rb, ctx, vars)
     local ok, hit = check_when(r.when, vars, ctx)
     if not ok then
       errors[#errors + 1] = string.format("%s: verdict rule failed: %s", at(rb, r, "when"), first_line(hit))
+    elseif hit and r._fn then
+      local fok, v = xpcall(r._fn, traceback_handler, ctx)
+      if not fok then
+        errors[#errors + 1] = string.format("%s: rule set %s failed: %s", at(rb, r, "use"), r.use, first_line(v))
+      elseif type(v) == "table" then
+        return v, json.array(v.suggestions or {}), errors
+      end
     elseif hit then
       local v = { class = r.class, confidence = r.confidence or "medium" }
       for _, k in ipairs({ "summary", "hop", "address", "proto", "port" }) do
@@ -235,7 +242,7 @@ function M.run(rb, values, opts)
     steps = json.array(),
     interrupted = false,
   }
-  local ctx = { params = values, steps = {} }
+  local ctx = { params = values, steps = {}, records = {} }
   local vars = { params = values, steps = ctx.steps }
   local n = #rb.steps
   for i, st in ipairs(rb.steps) do
@@ -251,11 +258,14 @@ function M.run(rb, values, opts)
       if opts.progress then opts.progress("end", rec, i, n) end
       if host.interrupted() then report.interrupted = true end
     end
+    rec.uses = st.uses
     report.steps[i] = rec
     ctx.steps[st.id] = rec
+    ctx.records[i] = rec
   end
   local verdict, sugg, errors = decide(rb, ctx, vars)
   verdict.reasons = json.array(verdict.reasons or {})
+  verdict.suggestions = nil -- they live in report.suggestions
   if #errors > 0 then
     verdict.confidence = "low"
     for _, e in ipairs(errors) do verdict.reasons[#verdict.reasons + 1] = e end
@@ -279,7 +289,7 @@ function M.run(rb, values, opts)
                         "finished", "interrupted", "params", "steps", "verdict", "suggestions" })
   json.object(verdict, { "class", "hop", "address", "proto", "port", "confidence", "summary", "reasons" })
   for _, r in ipairs(report.steps) do
-    json.object(r, { "id", "title", "status", "duration_ms", "error", "reason", "args", "evidence", "findings" })
+    json.object(r, { "id", "title", "uses", "status", "duration_ms", "error", "reason", "args", "evidence", "findings" })
   end
   return report
 end

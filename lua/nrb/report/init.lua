@@ -93,6 +93,13 @@ function M.view(report, lang)
   v.findings = findings
   v.counts = counts
   v.verdict_is_ok = report.verdict and report.verdict.class == "OK"
+  -- rules that speak other languages put their text in verdict.i18n[lang]
+  local tr = report.verdict and report.verdict.i18n and report.verdict.i18n[lang]
+  if tr then
+    v.verdict = setmetatable({ summary = tr.summary or report.verdict.summary,
+                               reasons = tr.reasons or report.verdict.reasons }, { __index = report.verdict })
+    if tr.suggestions then v.suggestions = tr.suggestions end
+  end
   v.tz = "UTC"
   return v
 end

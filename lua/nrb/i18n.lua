@@ -1,0 +1,245 @@
+-- nrb.i18n: messages the rules put in tickets, in English and Simplified Chinese.
+--
+-- A message is an id and named arguments; `text(id, args)` returns {en = "...", zh = "..."}.
+-- Templates use {name} placeholders.  The report keeps English in its contract fields
+-- (verdict.summary, verdict.reasons, suggestions) and the other languages beside them, so
+-- `--lang zh` renders the same evidence in Chinese.
+local M = {}
+
+M.catalog = {
+  dns_failure = {
+    en = "{host} does not resolve from here ({error})",
+    zh = "从本机无法解析 {host}（{error}）",
+  },
+  no_route = {
+    en = "this host has no usable route to {address}: {type} ({error})",
+    zh = "本机没有到 {address} 的可用路由：{type}（{error}）",
+  },
+  local_fw = {
+    en = "this host's firewall would {decision} the flow: {rule}",
+    zh = "本机防火墙会{decision_zh}该流量：{rule}",
+  },
+  local_fw_manager = {
+    en = "the rule belongs to {manager}: change it there, not with raw iptables/nft",
+    zh = "该规则由 {manager} 管理：请在 {manager} 中修改，而不是直接改 iptables/nft",
+  },
+  service_ok = {
+    en = "{proto}/{port} on {address} answers ({how})",
+    zh = "{address} 的 {proto}/{port} 有响应（{how}）",
+  },
+  ok_summary = {
+    en = "{proto}/{port} on {address} is reachable from here; no fault reproduced",
+    zh = "从本机可以访问 {address} 的 {proto}/{port}；未复现故障",
+  },
+  latency_note = {
+    en = "round-trip time is high ({rtt} ms average) but nothing is lost",
+    zh = "往返时延较高（平均 {rtt} ms），但没有丢包",
+  },
+  local_loss_note = {
+    en = "hop {ttl} ({address}) shows {loss}% loss that does not continue to later hops: that router limits its ICMP replies; it is not a fault",
+    zh = "第 {ttl} 跳（{address}）有 {loss}% 丢包但后续各跳没有：该路由器对 ICMP 回复限速，并非故障",
+  },
+  silent_hop_note = {
+    en = "hop {ttl} never answers, but later hops do: that router does not send TTL-exceeded; it is not a fault",
+    zh = "第 {ttl} 跳始终无响应，但后续各跳有响应：该路由器不发送 TTL 超时报文，并非故障",
+  },
+  icmp_filtered = {
+    en = "ICMP echo to {address} gets no reply ({loss}% loss) while {proto}/{port} answers: ICMP is filtered, the service is reachable",
+    zh = "到 {address} 的 ICMP echo 无回复（丢包 {loss}%），而 {proto}/{port} 有响应：ICMP 被过滤，服务本身可达",
+  },
+  icmp_filtered_summary = {
+    en = "{address} does not answer ping, but {proto}/{port} works: ICMP is filtered",
+    zh = "{address} 不响应 ping，但 {proto}/{port} 正常：ICMP 被过滤",
+  },
+  pmtu_blackhole = {
+    en = "packets of {lost} bytes with DF set vanish with no 'fragmentation needed' while {ok} bytes pass",
+    zh = "设置 DF 的 {lost} 字节报文消失且没有“需要分片”通知，而 {ok} 字节的报文可以通过",
+  },
+  pmtu_summary = {
+    en = "path MTU blackhole towards {address}: large packets are dropped silently (largest that passes: {ok} bytes)",
+    zh = "到 {address} 的路径存在 PMTU 黑洞：大包被静默丢弃（可通过的最大报文 {ok} 字节）",
+  },
+  persistent_loss = {
+    en = "loss starts at hop {ttl} ({address}, {loss}%) and continues to the destination ({dest_loss}%)",
+    zh = "从第 {ttl} 跳（{address}，{loss}%）开始丢包并一直持续到目标（{dest_loss}%）",
+  },
+  persistent_loss_summary = {
+    en = "packet loss from hop {ttl} ({address}) onwards reaches {address_dst}: a routing quality problem at or after that hop",
+    zh = "从第 {ttl} 跳（{address}）开始的丢包一直影响到 {address_dst}：该跳及之后存在路由质量问题",
+  },
+  rst_genuine = {
+    en = "the reset comes from {address} with TTL {ttl}, like its genuine packets (TTL {genuine}): the server itself refuses",
+    zh = "复位报文来自 {address}，TTL {ttl}，与该主机的正常报文（TTL {genuine}）一致：是服务器本身拒绝",
+  },
+  rst_unchecked = {
+    en = "no genuine packet from {address} to compare the reset's TTL with: a forged reset cannot be ruled out",
+    zh = "没有来自 {address} 的正常报文可用于比较复位报文的 TTL：无法排除伪造复位",
+  },
+  service_down_summary = {
+    en = "{address} answers {proto}/{port} with a reset: nothing listens on the port",
+    zh = "{address} 对 {proto}/{port} 回复复位（RST）：该端口没有服务在监听",
+  },
+  forged_rst = {
+    en = "the reset claiming to be from {address} arrives with TTL {ttl} (about {rst_hops} hops away) while {address}'s genuine packets arrive with TTL {genuine} ({genuine_hops} hops): a device about {hop} hops from here injected it",
+    zh = "声称来自 {address} 的复位报文 TTL 为 {ttl}（约 {rst_hops} 跳），而 {address} 的正常报文 TTL 为 {genuine}（{genuine_hops} 跳）：距本机约 {hop} 跳的设备伪造了该复位",
+  },
+  forged_rst_summary = {
+    en = "a device about {hop} hops away{at} forges TCP resets for {address} port {port}",
+    zh = "距本机约 {hop} 跳的设备{at}冒充 {address} 伪造了端口 {port} 的 TCP 复位",
+  },
+  capture_injected = {
+    en = "capture: {text}",
+    zh = "抓包：{text}",
+  },
+  icmp_from_target = {
+    en = "{address} itself answers {proto}/{port} with ICMP {kind}: its firewall rejects the port",
+    zh = "{address} 本身对 {proto}/{port} 回复 ICMP {kind}：其防火墙拒绝了该端口",
+  },
+  server_fw_reject_summary = {
+    en = "the server's firewall rejects {proto}/{port} (ICMP {kind} from {address})",
+    zh = "服务器防火墙拒绝 {proto}/{port}（{address} 回复 ICMP {kind}）",
+  },
+  icmp_admin_router = {
+    en = "hop {ttl} ({from}) answers {proto}/{port} with ICMP {kind}: a filter on that device rejects the port",
+    zh = "第 {ttl} 跳（{from}）对 {proto}/{port} 回复 ICMP {kind}：该设备上的过滤规则拒绝了该端口",
+  },
+  path_fw_reject_summary = {
+    en = "a firewall at hop {ttl} ({from}) rejects {proto}/{port}",
+    zh = "第 {ttl} 跳（{from}）的防火墙拒绝 {proto}/{port}",
+  },
+  icmp_unreach_router = {
+    en = "hop {ttl} ({from}) answers with ICMP {kind}: that router has no route onwards",
+    zh = "第 {ttl} 跳（{from}）回复 ICMP {kind}：该路由器没有继续转发的路由",
+  },
+  routing_unreach_summary = {
+    en = "the path breaks at hop {ttl} ({from}): ICMP {kind}",
+    zh = "路径在第 {ttl} 跳（{from}）中断：ICMP {kind}",
+  },
+  all_stop = {
+    en = "{protos} traces all stop after hop {ttl} ({address}); nothing answers beyond it",
+    zh = "{protos} 路由跟踪都在第 {ttl} 跳（{address}）之后中断；之后没有任何响应",
+  },
+  routing_summary = {
+    en = "the path to {address_dst} breaks after hop {ttl} ({address}) for every protocol",
+    zh = "到 {address_dst} 的路径在第 {ttl} 跳（{address}）之后对所有协议都中断",
+  },
+  port_trace_stops = {
+    en = "the {proto}/{port} trace stops after hop {ttl} ({address}) while {others}",
+    zh = "{proto}/{port} 路由跟踪在第 {ttl} 跳（{address}）之后中断，而{others_zh}",
+  },
+  path_fw_summary = {
+    en = "a device at hop {ttl} ({address}) drops {proto}/{port} while other traffic passes",
+    zh = "第 {ttl} 跳（{address}）的设备丢弃 {proto}/{port}，其他流量正常通过",
+  },
+  dest_silent = {
+    en = "every router up to hop {last} answers the {proto}/{port} trace; only the destination (hop {dest}) is silent, while {others}",
+    zh = "{proto}/{port} 路由跟踪中直到第 {last} 跳的路由器都有响应，只有目标（第 {dest} 跳）无响应，而{others_zh}",
+  },
+  dest_silent_caveat = {
+    en = "a filter on the last router (hop {last}) would look the same from here; run the server-side runbook to confirm",
+    zh = "从本机看，最后一跳路由器（第 {last} 跳）上的过滤表现相同；请在服务器端运行 server-side 运行手册确认",
+  },
+  server_fw_summary = {
+    en = "{proto}/{port} packets reach {address}'s network and vanish at the server: its firewall drops them",
+    zh = "{proto}/{port} 报文到达 {address} 所在网络后在服务器处消失：服务器防火墙丢弃了这些报文",
+  },
+  port_silent_no_trace = {
+    en = "{proto}/{port} gets no answer while {others}; no trace to the port was possible, so where the packets stop is unknown",
+    zh = "{proto}/{port} 无响应，而{others_zh}；无法对该端口做路由跟踪，因此不知道报文在哪里被丢弃",
+  },
+  nothing_answers = {
+    en = "nothing answers from {address}: not ping, not {proto}/{port}",
+    zh = "{address} 没有任何响应：ping 和 {proto}/{port} 都没有",
+  },
+  udp_port_unreachable = {
+    en = "{address} answers UDP {port} with ICMP port unreachable: nothing listens there",
+    zh = "{address} 对 UDP {port} 回复 ICMP 端口不可达：该端口没有服务在监听",
+  },
+  degraded = {
+    en = "some probes ran degraded ({what}): confidence lowered",
+    zh = "部分探测以降级方式运行（{what}）：可信度已降低",
+  },
+  fw_uncertain = {
+    en = "the local firewall check was inconclusive: {notes}",
+    zh = "本机防火墙检查无法得出结论：{notes}",
+  },
+}
+
+M.suggestions = {
+  DNS_FAILURE = {
+    { en = "Check the name's DNS records (dig +trace) and this host's resolver configuration.",
+      zh = "检查该域名的 DNS 记录（dig +trace）以及本机的解析器配置。" },
+  },
+  LOCAL_ROUTE = {
+    { en = "Fix this host's routing table (default gateway, the route to the target's prefix), then rerun.",
+      zh = "修复本机路由表（默认网关、到目标网段的路由）后重新测试。" },
+  },
+  LOCAL_FIREWALL = {
+    { en = "Change or remove the named rule on this host (with the tool that manages it), then rerun.",
+      zh = "在本机修改或删除上述规则（使用管理该规则的工具），然后重新测试。" },
+  },
+  ROUTING = {
+    { en = "Report to the upstream carrier or data centre with this ticket: the traces, per-hop statistics and time window.",
+      zh = "将本工单（路由跟踪、逐跳统计和时间窗口）提交给上游运营商或机房，请求路由/BGP 工程处理。" },
+    { en = "Meanwhile, route around the fault: CDN, reverse proxy, or another egress or carrier.",
+      zh = "在修复前可临时绕行：使用 CDN、反向代理或更换出口/运营商。" },
+  },
+  PATH_FIREWALL = {
+    { en = "Ask the owner of the named hop (carrier, data centre, cloud security group/ACL) to check filters for this protocol and port.",
+      zh = "请该跳设备的所有者（运营商、机房、云安全组/ACL）检查针对该协议和端口的过滤策略。" },
+    { en = "Compare from another network or region to confirm the filter is on this path.",
+      zh = "从其他网络或地区对比测试，确认过滤位于这条路径上。" },
+  },
+  FORGED_RST = {
+    { en = "Report the injecting device to the carrier with the capture and the TTL comparison; consider TLS on another port or another egress.",
+      zh = "将抓包和 TTL 对比提交给运营商，报告伪造复位的设备；可考虑更换端口/出口。" },
+  },
+  SERVER_FIREWALL = {
+    { en = "Check the server's firewall (iptables/nft, ufw, firewalld), cloud security group and fail2ban for this source address and port.",
+      zh = "检查服务器防火墙（iptables/nft、ufw、firewalld）、云安全组和 fail2ban 对该源地址和端口的策略。" },
+    { en = "Whitelist test: allow this source temporarily on the server and retry.",
+      zh = "白名单测试：在服务器上临时放行该源地址后重试。" },
+  },
+  SERVICE_DOWN = {
+    { en = "Check that the service runs and listens on the port on the server (ss -ltnp).",
+      zh = "在服务器上确认服务正在运行并监听该端口（ss -ltnp）。" },
+  },
+  PMTU_BLACKHOLE = {
+    { en = "Clamp the TCP MSS on the router or server (e.g. MSS 1360), or lower the interface MTU; make sure ICMP 'fragmentation needed' is not filtered.",
+      zh = "在路由器或服务器上设置 TCP MSS 钳制（如 MSS 1360）或调低网卡 MTU；确保 ICMP“需要分片”报文未被过滤。" },
+  },
+  ICMP_FILTERED = {
+    { en = "No action needed for the service; use TCP-based checks for monitoring this host.",
+      zh = "服务本身无需处理；监控该主机请使用基于 TCP 的检测。" },
+  },
+  OK = {
+    { en = "If users still see failures, run from their network (another region or carrier) and merge the reports.",
+      zh = "若用户仍然访问失败，请在其所在网络（其他地区或运营商）运行并合并报告。" },
+  },
+}
+
+-- After a fix: the regression checklist (seed step 13).
+M.regression = {
+  en = "After the fix: rerun this runbook from the same vantage point and compare (nrb diff BEFORE.json AFTER.json).",
+  zh = "修复后：在同一测试点重新运行本运行手册并对比（nrb diff BEFORE.json AFTER.json）。",
+}
+
+local function fill(tpl, args)
+  return (tpl:gsub("{([%w_]+)}", function(k)
+    local v = args[k]
+    if v == nil then return "?" end
+    if math.type(v) == "float" then
+      return (string.format("%.1f", v):gsub("%.0$", ""))
+    end
+    return tostring(v)
+  end))
+end
+
+-- text(id, args) -> {en = ..., zh = ...}
+function M.text(id, args)
+  local m = M.catalog[id]
+  if not m then error("i18n: no message '" .. tostring(id) .. "'", 2) end
+  return { en = fill(m.en, args or {}), zh = fill(m.zh, args or {}) }
+end
+
+return M

@@ -1,0 +1,381 @@
+-- Tests of nrb.rules.standard on evidence shaped like the lab's scenarios
+-- (client 192.0.2.2 -> r1 192.0.2.1 -> r2 198.51.100.2 -> r3 198.51.100.6 ->
+-- server 203.0.113.10, four hops).  Each expected verdict was worked out by hand from
+-- DESIGN.md's verdict classes and hop rule.
+local rules = require "nrb.rules.standard"
+
+local R1, R2, R3, SRV = "192.0.2.1", "198.51.100.2", "198.51.100.6", "203.0.113.10"
+local PATH = { R1, R2, R3, SRV }
+
+local function eq(got, want, what)
+  if got ~= want then
+    error(string.format("%s: got %s, want %s", what, tostring(got), tostring(want)), 2)
+  end
+end
+
+local function has(list, pattern, what)
+  for _, s in ipairs(list or {}) do
+    if s:find(pattern) then return end
+  end
+  error(string.format("%s: no entry matches '%s' in {%s}", what, pattern, table.concat(list or {}, " | ")), 2)
+end
+
+-- A trace that gets answers from PATH up to `upto` hops; silent[ttl] = true for hops
+-- that never answer.  opts: reached, dest_answer, stop, unreachable, port, dest_reply_ttl.
+local function trace(proto, upto, opts)
+  opts = opts or {}
+  local t = { proto = proto, port = opts.port, address = SRV, hops = {}, max_ttl = 30 }
+  local last
+  for ttl = 1, upto do
+    local h = { ttl = ttl, sent = 3, received = 0, addresses = {}, replies = {} }
+    if not (opts.silent and opts.silent[ttl]) then
+      h.received = 3
+      h.addresses = { PATH[ttl] }
+      last = ttl
+    end
+    t.hops[ttl] = h
+  end
+  t.reached = opts.reached or false
+  if t.reached then
+    t.reached_ttl = upto
+    t.dest_answer = opts.dest_answer or (proto == "icmp" and "echo_reply" or proto == "tcp" and "syn_ack" or "port_unreachable")
+    t.dest_reply_ttl = opts.dest_reply_ttl or 61
+    t.stop = "reached"
+  else
+    t.stop = opts.stop or "silence"
+    t.unreachable = opts.unreachable
+  end
+  t.last_ttl = last
+  t.last_address = last and PATH[last]
+  return t
+end
+
+local function target(proto, port) return { host = SRV, address = SRV, proto = proto or "tcp", port = port or 443 } end
+
+local function healthy()
+  return {
+    target = target(),
+    resolve = { status = "ok", addresses = { SRV } },
+    route = { status = "ok", type = "unicast", gateway = R1 },
+    ping = { status = "ok", sent = 5, received = 5, loss_pct = 0, rtt_avg_ms = 1.2, reply_ttl = 61 },
+    trace = { icmp = trace("icmp", 4, { reached = true }), udp = trace("udp", 4, { reached = true }),
+              tcp = trace("tcp", 4, { reached = true, port = 443 }) },
+    syn = { status = "syn_ack", reply_ttl = 61, address = SRV, port = 443 },
+    tcp = { status = "connected", sent = 3, connected = 3, rtt_avg_ms = 1.3 },
+    compare = { status = "syn_ack", port = 80, reply_ttl = 61 },
+  }
+end
+
+local T = {}
+
+function T.dns_failure()
+  local v = rules.decide({ target = target(), resolve = { status = "failed", error = "Name or service not known" } })
+  eq(v.class, "DNS_FAILURE", "class")
+  eq(v.confidence, "high", "confidence")
+  has(v.reasons, "does not resolve", "reasons")
+  has(v.i18n.zh.reasons, "无法解析", "zh reasons")
+end
+
+function T.local_route()
+  local ev = healthy()
+  ev.route = { status = "no_route", address = SRV, type = "blackhole", error = "Invalid argument" }
+  local v = rules.decide(ev)
+  eq(v.class, "LOCAL_ROUTE", "class")
+  eq(v.hop, nil, "hop")
+  has(v.reasons, "no usable route to 203.0.113.10: blackhole", "reasons")
+end
+
+function T.local_firewall_names_rule_and_manager()
+  local ev = healthy()
+  ev.fw = { decision = "drop", rule = { ref = "-A ufw-user-output -p tcp --dport 443 -j DROP (line 12)" }, manager = "ufw" }
+  local v = rules.decide(ev)
+  eq(v.class, "LOCAL_FIREWALL", "class")
+  has(v.reasons, "ufw%-user%-output", "rule named")
+  has(v.reasons, "belongs to ufw", "manager named")
+end
+
+function T.healthy_is_ok()
+  local v = rules.decide(healthy())
+  eq(v.class, "OK", "class")
+  eq(v.confidence, "high", "confidence")
+  eq(v.hop, nil, "hop")
+  has(v.reasons, "answers %(SYN%-ACK%)", "reasons")
+  has(v.suggestions, "nrb diff", "regression checklist")
+end
+
+function T.rate_limited_hop_is_not_blamed()
+  local ev = healthy()
+  ev.mtr = { hops = {
+    { ttl = 1, address = R1, sent = 10, received = 10, loss_pct = 0 },
+    { ttl = 2, address = R2, sent = 10, received = 6, loss_pct = 40 },
+    { ttl = 3, address = R3, sent = 10, received = 10, loss_pct = 0 },
+    { ttl = 4, address = SRV, sent = 10, received = 10, loss_pct = 0 },
+  } }
+  local v = rules.decide(ev)
+  eq(v.class, "OK", "class")
+  has(v.reasons, "hop 2 %(198.51.100.2%) shows 40%% loss that does not continue", "note")
+end
+
+function T.silent_hop_is_not_blamed()
+  local ev = healthy()
+  local silent = { [2] = true }
+  ev.trace = { icmp = trace("icmp", 4, { reached = true, silent = silent }),
+               tcp = trace("tcp", 4, { reached = true, silent = silent, port = 443 }) }
+  local v = rules.decide(ev)
+  eq(v.class, "OK", "class")
+  has(v.reasons, "hop 2 never answers, but later hops do", "note")
+end
+
+function T.routing_blackhole_at_middle_router()
+  -- r2 discards everything towards the server: nothing answers past hop 1
+  local ev = healthy()
+  ev.ping = { status = "no_reply", sent = 5, received = 0, loss_pct = 100 }
+  ev.trace = { icmp = trace("icmp", 1), udp = trace("udp", 1), tcp = trace("tcp", 1, { port = 443 }) }
+  ev.syn = { status = "timeout" }
+  ev.tcp = { status = "timeout", sent = 3, connected = 0 }
+  ev.compare = { status = "timeout", port = 80 }
+  local v = rules.decide(ev)
+  eq(v.class, "ROUTING", "class")
+  eq(v.hop, 1, "hop: last hop that answered before the break")
+  eq(v.address, R1, "address")
+  eq(v.confidence, "high", "confidence")
+  has(v.reasons, "ICMP, UDP, TCP traces all stop after hop 1", "reasons")
+end
+
+function T.silent_port_filter_in_path()
+  -- r2 drops TCP/443 (it still answers TTL-exceeded for probes that expire on it)
+  local ev = healthy()
+  ev.trace.tcp = trace("tcp", 2, { port = 443 })
+  ev.syn = { status = "timeout" }
+  ev.tcp = { status = "timeout", sent = 3, connected = 0 }
+  local v = rules.decide(ev)
+  eq(v.class, "PATH_FIREWALL", "class")
+  eq(v.hop, 2, "hop")
+  eq(v.address, R2, "address")
+  eq(v.confidence, "high", "confidence")
+  has(v.reasons, "the tcp/443 trace stops after hop 2 %(198.51.100.2%) while the ICMP trace reaches the target", "reasons")
+end
+
+function T.reject_admin_prohibited_in_path()
+  local ev = healthy()
+  local err = { from = R2, type = 3, code = 13, kind = "admin_prohibited", ttl = 2 }
+  ev.trace.tcp = trace("tcp", 2, { port = 443, stop = "unreachable", unreachable = err })
+  ev.syn = { status = "icmp", icmp = { from = R2, type = 3, code = 13, kind = "admin_prohibited" } }
+  ev.tcp = { status = "unreachable", sent = 3, connected = 0 }
+  local v = rules.decide(ev)
+  eq(v.class, "PATH_FIREWALL", "class")
+  eq(v.hop, 2, "hop")
+  eq(v.address, R2, "address")
+  eq(v.confidence, "high", "confidence")
+end
+
+function T.server_drops_silently()
+  local ev = healthy()
+  ev.trace.tcp = trace("tcp", 3, { port = 443 })
+  ev.syn = { status = "timeout" }
+  ev.tcp = { status = "timeout", sent = 3, connected = 0 }
+  local v = rules.decide(ev)
+  eq(v.class, "SERVER_FIREWALL", "class")
+  eq(v.hop, 4, "hop")
+  eq(v.address, SRV, "address")
+  eq(v.confidence, "medium", "confidence: the last router cannot be ruled out from here")
+  has(v.reasons, "server%-side runbook", "caveat")
+end
+
+function T.server_rejects()
+  local ev = healthy()
+  ev.syn = { status = "icmp", icmp = { from = SRV, type = 3, code = 3, kind = "port_unreachable" } }
+  ev.tcp = { status = "unreachable", sent = 3, connected = 0 }
+  ev.trace.tcp = trace("tcp", 4, { port = 443, reached = true, dest_answer = "port_unreachable" })
+  local v = rules.decide(ev)
+  eq(v.class, "SERVER_FIREWALL", "class")
+  eq(v.hop, 4, "hop")
+  eq(v.confidence, "high", "confidence")
+end
+
+function T.no_listener_genuine_reset()
+  local ev = healthy()
+  ev.syn = { status = "rst", reply_ttl = 61 }
+  ev.tcp = { status = "refused", sent = 3, connected = 0 }
+  ev.trace.tcp = trace("tcp", 4, { port = 443, reached = true, dest_answer = "rst" })
+  local v = rules.decide(ev)
+  eq(v.class, "SERVICE_DOWN", "class")
+  eq(v.confidence, "high", "confidence")
+  eq(v.hop, 4, "hop")
+  has(v.reasons, "TTL 61, like its genuine packets %(TTL 61", "provenance")
+end
+
+function T.forged_reset_from_middlebox()
+  -- r2 answers for the server: its RST leaves with TTL 64 and loses one at r1
+  local ev = healthy()
+  ev.syn = { status = "rst", reply_ttl = 63 }
+  ev.tcp = { status = "refused", sent = 3, connected = 0 }
+  ev.trace.tcp = trace("tcp", 2, { port = 443, reached = true, dest_answer = "rst", dest_reply_ttl = 63 })
+  local v = rules.decide(ev)
+  eq(v.class, "FORGED_RST", "class")
+  eq(v.hop, 2, "hop")
+  eq(v.address, R2, "address")
+  eq(v.confidence, "high", "confidence")
+  has(v.reasons, "TTL 63 %(about 2 hops away%) while 203.0.113.10's genuine packets arrive with TTL 61 %(4 hops%)", "reasons")
+end
+
+function T.reset_without_genuine_packets_stays_medium()
+  local ev = { target = target(), syn = { status = "rst", reply_ttl = 61 } }
+  local v = rules.decide(ev)
+  eq(v.class, "SERVICE_DOWN", "class")
+  eq(v.confidence, "medium", "confidence")
+  has(v.reasons, "cannot be ruled out", "reasons")
+end
+
+function T.capture_judged_injection()
+  local ev = healthy()
+  ev.syn = nil
+  ev.tcp = { status = "refused", sent = 3, connected = 0 }
+  ev.capture = { resets = { { from = SRV, ttl = 63, verdict = "injected", hops_away = 2,
+    reasons = { "RST TTL 63 vs genuine 61 -> injected ~2 hops from the client" } } } }
+  local v = rules.decide(ev)
+  eq(v.class, "FORGED_RST", "class")
+  eq(v.hop, 2, "hop")
+  has(v.reasons, "capture: RST TTL 63 vs genuine 61", "reasons")
+end
+
+function T.pmtu_blackhole()
+  local ev = healthy()
+  ev.pmtu = { status = "blackhole", path_mtu = 1400, smallest_lost = 1401, local_mtu = 1500 }
+  local v = rules.decide(ev)
+  eq(v.class, "PMTU_BLACKHOLE", "class")
+  has(v.reasons, "1401 bytes with DF set vanish", "reasons")
+end
+
+function T.loss_that_persists_is_routing()
+  local ev = healthy()
+  ev.mtr = { hops = {
+    { ttl = 1, address = R1, sent = 20, received = 20, loss_pct = 0 },
+    { ttl = 2, address = R2, sent = 20, received = 20, loss_pct = 0 },
+    { ttl = 3, address = R3, sent = 20, received = 14, loss_pct = 30 },
+    { ttl = 4, address = SRV, sent = 20, received = 15, loss_pct = 25 },
+  } }
+  local v = rules.decide(ev)
+  eq(v.class, "ROUTING", "class")
+  eq(v.hop, 3, "hop")
+  eq(v.address, R3, "address")
+  eq(v.confidence, "high", "confidence")
+end
+
+function T.loss_only_at_destination_starts_there()
+  local ev = healthy()
+  ev.mtr = { hops = {
+    { ttl = 1, address = R1, sent = 20, received = 20, loss_pct = 0 },
+    { ttl = 2, address = R2, sent = 20, received = 20, loss_pct = 0 },
+    { ttl = 3, address = R3, sent = 20, received = 20, loss_pct = 0 },
+    { ttl = 4, address = SRV, sent = 20, received = 18, loss_pct = 10 },
+  } }
+  local v = rules.decide(ev)
+  eq(v.class, "ROUTING", "class")
+  eq(v.hop, 4, "hop")
+  eq(v.confidence, "medium", "confidence")
+end
+
+function T.icmp_blocked_at_server()
+  local ev = healthy()
+  ev.ping = { status = "no_reply", sent = 5, received = 0, loss_pct = 100 }
+  ev.trace.icmp = trace("icmp", 3)
+  local v = rules.decide(ev)
+  eq(v.class, "ICMP_FILTERED", "class")
+  eq(v.confidence, "high", "confidence")
+end
+
+function T.udp_filtered_in_path()
+  local ev = healthy()
+  ev.target = target("udp", 9999)
+  ev.udp = { status = "open_filtered", port = 9999 }
+  ev.trace = { icmp = trace("icmp", 4, { reached = true }), udp = trace("udp", 2, { port = 9999 }) }
+  local v = rules.decide(ev)
+  eq(v.class, "PATH_FIREWALL", "class")
+  eq(v.hop, 2, "hop")
+  eq(v.proto, "udp", "proto")
+  eq(v.port, 9999, "port")
+end
+
+function T.udp_port_unreachable_is_service_down()
+  local ev = healthy()
+  ev.target = target("udp", 9998)
+  ev.udp = { status = "port_unreachable", icmp = { from = SRV, kind = "port_unreachable" } }
+  local v = rules.decide(ev)
+  eq(v.class, "SERVICE_DOWN", "class")
+  eq(v.hop, 4, "hop")
+end
+
+function T.high_latency_without_loss_is_ok()
+  local ev = healthy()
+  ev.ping.rtt_avg_ms = 320.5
+  local v = rules.decide(ev)
+  eq(v.class, "OK", "class")
+  has(v.reasons, "round%-trip time is high %(320.5 ms average%)", "reasons")
+end
+
+function T.degraded_probes_lower_confidence()
+  local ev = healthy()
+  ev.trace.tcp.degraded = "no CAP_NET_RAW: TCP trace by connect() with IP_RECVERR"
+  local v = rules.decide(ev)
+  eq(v.class, "OK", "class")
+  eq(v.confidence, "medium", "confidence")
+  has(v.reasons, "ran degraded", "reasons")
+end
+
+function T.every_class_has_suggestions_in_both_languages()
+  local v = rules.decide(healthy())
+  eq(#v.suggestions, #v.i18n.zh.suggestions, "same number of suggestions")
+  local i18n = require "nrb.i18n"
+  for _, class in ipairs({ "OK", "DNS_FAILURE", "LOCAL_ROUTE", "LOCAL_FIREWALL", "ROUTING", "PATH_FIREWALL",
+                           "FORGED_RST", "SERVER_FIREWALL", "SERVICE_DOWN", "PMTU_BLACKHOLE", "ICMP_FILTERED" }) do
+    local s = i18n.suggestions[class]
+    assert(s and #s > 0, "no suggestion for " .. class)
+    for _, x in ipairs(s) do assert(x.en and x.zh, class .. ": missing a language") end
+  end
+end
+
+function T.gather_by_step_kind()
+  local rec = function(uses, args, evidence, status)
+    return { uses = uses, args = args, evidence = evidence, status = status or "ok" }
+  end
+  local ctx = { params = { target = "server.example", port = 443, compare_port = 80, proto = "tcp" }, records = {
+    rec("resolve", { host = "server.example" }, { status = "ok", addresses = { SRV } }),
+    rec("route", { host = "server.example" }, { status = "ok", type = "unicast" }),
+    rec("trace", { proto = "icmp" }, trace("icmp", 4, { reached = true })),
+    rec("trace", { proto = "tcp", port = 443 }, trace("tcp", 2, { port = 443 }), "failed"),
+    rec("trace", { proto = "tcp", port = 80 }, trace("tcp", 4, { reached = true, port = 80 })),
+    rec("tcp_connect", { host = SRV, port = 443 }, { status = "timeout", sent = 3, connected = 0 }, "failed"),
+    rec("tcp_connect", { host = SRV, port = 80 }, { status = "connected", sent = 1, connected = 1 }),
+    rec("ping", {}, { status = "ok", sent = 5, received = 5 }, "skipped"),
+  } }
+  local ev = rules.gather(ctx)
+  eq(ev.target.address, SRV, "target address from resolve")
+  eq(ev.target.port, 443, "target port")
+  eq(ev.trace.tcp.last_ttl, 2, "tcp trace to the port")
+  eq(ev.trace_compare.port, 80, "trace to the comparison port kept apart")
+  eq(ev.tcp.status, "timeout", "connect to the port")
+  eq(ev.compare.status, "connected", "connect to the comparison port")
+  eq(ev.ping, nil, "skipped steps are ignored")
+  local v = rules.verdict(ctx)
+  eq(v.class, "PATH_FIREWALL", "class")
+  eq(v.hop, 2, "hop")
+end
+
+function T.use_rules_validation()
+  local runbook = require "nrb.runbook"
+  local base = function(verdict)
+    return { name = "x", summary = "x", steps = { { id = "a", uses = "resolve", with = { host = "x" } } },
+             verdict = verdict }
+  end
+  local rb = runbook.validate(base({ { use = "nrb.rules.standard.verdict" }, { class = "OK", summary = "d" } }), nil, "t.yaml", "yaml")
+  assert(rb, "a rule set followed by a default is valid")
+  local _, errs = runbook.validate(base({ { use = "nrb.rules.standard.verdict", class = "OK" }, { class = "OK", summary = "d" } }), nil, "t.yaml", "yaml")
+  has(errs, "takes only 'when'", "extra keys on a use rule")
+  _, errs = runbook.validate(base({ { use = "nrb.rules.nothing.verdict" }, { class = "OK", summary = "d" } }), nil, "t.yaml", "yaml")
+  has(errs, "not available to runbooks", "unknown rule module")
+  _, errs = runbook.validate(base({ { use = "nrb.rules.standard.verdict" } }), nil, "t.yaml", "yaml")
+  has(errs, "the last verdict rule must have no 'when' and no 'use'", "a rule set cannot be the default")
+end
+
+return T
