@@ -58,7 +58,7 @@ static void test_every_problem_with_its_position(void **state)
 		"bad-keys.yaml:18:18: step 'one' argument 'host': unclosed '${' in '${params.target'\n"
 		"bad-keys.yaml:20:5: verdict rule 1 has no 'when' but is not the last rule: the rules after it can never match\n"
 		"bad-keys.yaml:20:12: verdict rule 1: class 'NOT_A_CLASS' is not one of OK, DNS_FAILURE, LOCAL_ROUTE, LOCAL_FIREWALL, ROUTING, PATH_FIREWALL, FORGED_RST, SERVER_FIREWALL, SERVICE_DOWN, PMTU_BLACKHOLE, ICMP_FILTERED\n"
-		"bad-keys.yaml:22:11: the last verdict rule must have no 'when': it is the default\n"
+		"bad-keys.yaml:22:11: the last verdict rule must have no 'when' and no 'use': it is the default\n"
 		"bad-keys.yaml:22:11: verdict rule 2: bad expression 'steps.one.status ==': unexpected symbol near ')'");
 	assert_string_equal(load_errors("bad-syntax.yaml"),
 		"bad-syntax.yaml:5:8: YAML syntax error: did not find expected ',' or ']' while parsing a flow sequence");
