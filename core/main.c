@@ -35,6 +35,8 @@ static const char *const usage_main =
 	"  list             list the runbooks on the search path, with one-line summaries\n"
 	"  check RUNBOOK    validate a runbook; errors as FILE:LINE:COL: message\n"
 	"  probe KIND ...   run one probe by hand (nrb probe --help)\n"
+	"  merge REPORT.json...   one ticket from several vantage points / both ends\n"
+	"  diff BEFORE.json AFTER.json   what changed after a fix\n"
 	"  help [COMMAND]   show help\n"
 	"\n"
 	"options:\n"
@@ -85,6 +87,21 @@ static const char *const usage_check =
 	"Validate RUNBOOK without running it: YAML or Lua syntax, unknown keys, unknown\n"
 	"probes and arguments, parameter types and defaults, expressions, verdict rules.\n"
 	"Each problem is printed as FILE:LINE:COL: message; exit status 1 if there is any.\n";
+
+static const char *const usage_merge =
+	"usage: nrb merge [--format md|json] [--output FILE] REPORT.json REPORT.json...\n"
+	"\n"
+	"One ticket from several reports of the same incident: clients in several places\n"
+	"(--label tells them apart) and/or the server's own view (the server-side runbook).\n"
+	"Prints the combined verdict and why, and a table of vantage point x verdict x where\n"
+	"the path breaks.  Reports about different targets are refused (exit 1); reports\n"
+	"taken far apart in time are merged with a note and a lower confidence.\n";
+
+static const char *const usage_diff =
+	"usage: nrb diff [--format md|json] [--output FILE] BEFORE.json AFTER.json\n"
+	"\n"
+	"What changed between two runs against the same target — the check after a repair:\n"
+	"verdict, step results, loss, RTT, where traces stop, port results, per-hop loss.\n";
 
 /* Command-line state shared by the subcommands. */
 struct cli {
@@ -394,6 +411,59 @@ static int cmd_probe(struct cli *c, int argc, char **argv)
 	return enter_lua(c, "probe", fill_argv, &o);
 }
 
+/* Options of `nrb merge` / `nrb diff`: report files, output format and file. */
+struct files_opts {
+	const char *format;   /* md | json */
+	const char *output;   /* FILE or NULL for stdout */
+	int nfiles;           /* report files */
+	char **files;         /* borrowed from argv */
+};
+
+static void fill_files(lua_State *L, void *arg)
+{
+	struct files_opts *o = arg;
+
+	set_str(L, "format", o->format);
+	set_str(L, "output", o->output);
+	lua_createtable(L, o->nfiles, 0);
+	for (int i = 0; i < o->nfiles; i++) {
+		lua_pushstring(L, o->files[i]);
+		lua_rawseti(L, -2, i + 1);
+	}
+	lua_setfield(L, -2, "files");
+}
+
+static int cmd_files(struct cli *c, int argc, char **argv, const char *name,
+                     const char *usage, int min, int max)
+{
+	static const struct option longopts[] = {
+		{"format", required_argument, NULL, 'f'},
+		{"output", required_argument, NULL, 'o'},
+		{"help", no_argument, NULL, 'h'},
+		{NULL, 0, NULL, 0},
+	};
+	struct files_opts o = {"md", NULL, 0, NULL};
+	int ch;
+
+	while ((ch = getopt_long(argc, argv, "ho:", longopts, NULL)) != -1) {
+		switch (ch) {
+		case 'f': o.format = optarg; break;
+		case 'o': o.output = optarg; break;
+		case 'h': fputs(usage, stdout); return 0;
+		default: return usage_error(name, "invalid option");
+		}
+	}
+	if (strcmp(o.format, "md") && strcmp(o.format, "json"))
+		return usage_error(name, "--format must be md or json, not '%s'", o.format);
+	o.nfiles = argc - optind;
+	o.files = argv + optind;
+	if (o.nfiles < min)
+		return usage_error(name, "needs %s report files", min == max ? "exactly two" : "at least two");
+	if (max && o.nfiles > max)
+		return usage_error(name, "unexpected argument '%s'", o.files[max]);
+	return enter_lua(c, name, fill_files, &o);
+}
+
 static int help(const char *cmd)
 {
 	if (!cmd)
@@ -404,6 +474,10 @@ static int help(const char *cmd)
 		fputs(usage_list, stdout);
 	else if (!strcmp(cmd, "check"))
 		fputs(usage_check, stdout);
+	else if (!strcmp(cmd, "merge"))
+		fputs(usage_merge, stdout);
+	else if (!strcmp(cmd, "diff"))
+		fputs(usage_diff, stdout);
 	else
 		return usage_error(NULL, "no such command '%s'", cmd);
 	return 0;
@@ -449,6 +523,10 @@ int main(int argc, char **argv)
 		rc = cmd_simple(&c, argc, argv, "check", usage_check, 1);
 	else if (!strcmp(cmd, "probe"))
 		rc = cmd_probe(&c, argc, argv);
+	else if (!strcmp(cmd, "merge"))
+		rc = cmd_files(&c, argc, argv, "merge", usage_merge, 2, 0);
+	else if (!strcmp(cmd, "diff"))
+		rc = cmd_files(&c, argc, argv, "diff", usage_diff, 2, 2);
 	else
 		rc = usage_error(NULL, "unknown command '%s'", cmd);
 	cli_free(&c);

@@ -127,6 +127,71 @@ function M.list(o)
   return 0
 end
 
+local function emit(o, text)
+  if o.output then
+    local ok, werr = host.write_file(o.output, text)
+    if not ok then err("cannot write %s", werr); return 3 end
+  else
+    host.write_stdout(text)
+  end
+  return 0
+end
+
+local function load_reports(files)
+  local reportfile = require "nrb.reportfile"
+  local list = {}
+  for _, f in ipairs(files) do
+    local r, lerr = reportfile.load(f)
+    if not r then err("%s", lerr); return nil end
+    list[#list + 1] = r
+  end
+  return list
+end
+
+local function strip_files(t)
+  for _, r in ipairs(t) do r._file = nil end
+end
+
+-- nrb merge
+function M.merge(o)
+  local merge = require "nrb.merge"
+  local json = require "nrb.core.json"
+  local list = load_reports(o.files)
+  if not list then return 1 end
+  local m, merr = merge.combine(list)
+  if not m then err("%s", merr); return 1 end
+  if o.format == "json" then
+    local files = {}
+    for i, r in ipairs(list) do files[i] = r._file end
+    return emit(o, json.encode(json.object({ schema = "nrb.merge/1", target = m.target, verdict = m.verdict,
+      vantages = m.vantages, notes = json.array(m.notes), reports = files },
+      { "schema", "target", "verdict", "vantages", "notes", "reports" }), { pretty = true }) .. "\n")
+  end
+  local text = merge.markdown(m)
+  strip_files(list)
+  return emit(o, text)
+end
+
+-- nrb diff
+function M.diff(o)
+  local diff = require "nrb.diff"
+  local json = require "nrb.core.json"
+  local list = load_reports(o.files)
+  if not list then return 1 end
+  local d, derr = diff.compare(list[1], list[2])
+  if not d then err("%s", derr); return 1 end
+  if o.format == "json" then
+    return emit(o, json.encode(json.object({ schema = "nrb.diff/1", target = d.target,
+      before = { file = list[1]._file, started = list[1].started, verdict = list[1].verdict },
+      after = { file = list[2]._file, started = list[2].started, verdict = list[2].verdict },
+      fixed = d.fixed, regressed = d.regressed, changes = json.array(d.changes),
+      unchanged = json.array(d.same), warnings = json.array(d.warnings) },
+      { "schema", "target", "fixed", "regressed", "before", "after", "changes", "unchanged", "warnings" }),
+      { pretty = true }) .. "\n")
+  end
+  return emit(o, diff.markdown(d))
+end
+
 -- nrb probe
 function M.probe(o)
   return require("nrb.probecli").main(o)

@@ -161,6 +161,33 @@ expect "unwritable --json"     3 "cannot write the JSON report: .*/missing/r.jso
 [ -e "$tmp/r.md" ] && bad "no report after a failed write" || ok "no report after a failed write"
 expect "same file twice"       2 "name the same file" -- "$NRB" run x --output "$tmp/a" --json "$tmp/a"
 
+# --- nrb diff / nrb merge: a fix on loopback (the closed port gets a listener) -------
+"$NRB" run "$EX/tcp-check.yaml" -q --target 127.0.0.1 --port "$CLOSED" --param compare_port="$PORT" \
+  --label before --format json --output "$tmp/before.json"
+python3 - "$CLOSED" <<'PY' &
+import socket, sys, time
+s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+s.bind(("127.0.0.1", int(sys.argv[1]))); s.listen(16); s.settimeout(1.0)
+end = time.time() + 60
+while time.time() < end:
+    try:
+        c, _ = s.accept(); c.close()
+    except socket.timeout:
+        pass
+PY
+pids+=($!)
+sleep 0.5
+"$NRB" run "$EX/tcp-check.yaml" -q --target 127.0.0.1 --port "$CLOSED" --param compare_port="$PORT" \
+  --label after --format json --output "$tmp/after.json"
+expect "diff shows the fix"    0 "^\*\*Fixed:\*\* the fault no longer reproduces .*SERVICE_DOWN.* → .*OK" -- "$NRB" diff "$tmp/before.json" "$tmp/after.json"
+expect "diff json"             0 "\"fixed\": true" -- "$NRB" diff --format json "$tmp/before.json" "$tmp/after.json"
+expect "merge two vantages"    0 "reproduces from before but not from after" -- "$NRB" merge "$tmp/before.json" "$tmp/after.json"
+head -c 200 "$tmp/before.json" > "$tmp/trunc.json"
+expect "diff truncated file"   1 "trunc.json: not valid JSON" -- "$NRB" diff "$tmp/trunc.json" "$tmp/after.json"
+expect "diff one file"         2 "needs exactly two report files" -- "$NRB" diff "$tmp/before.json"
+expect "merge other target"    1 "different targets, not one incident" -- "$NRB" merge "$tmp/before.json" "$SRC/examples/reports/tcp-check-ok.json"
+expect "diff --help"           0 "^usage: nrb diff" -- "$NRB" diff --help
+
 # --- installed layout: lua/, reports/ found next to PREFIX/bin ----------------------
 if cmake --install "$BUILD" --prefix "$tmp/prefix" >/dev/null 2>&1; then
   cp "$EX/tcp-check.yaml" "$tmp/prefix/share/nrb/runbooks/"
