@@ -238,7 +238,7 @@ struct nrb_pkt_info {
 	                           * first fragment with more to come */
 	size_t ip_hdr_len;        /* IP: header bytes incl. IPv4 options / IPv6 ext headers */
 	size_t ip_total_len;      /* IP: length the header claims (<= captured length) */
-	size_t cap_len;           /* bytes given to the parser */
+	size_t captured_len;      /* bytes given to the parser */
 	uint8_t proto;            /* transport protocol (after IPv6 extension headers) */
 	size_t l4_off;            /* offset of the transport header in the buffer */
 	size_t l4_len;            /* transport bytes (header + payload) within the packet */

@@ -6,6 +6,7 @@
 #include "net/pkt.h"
 
 #include <errno.h>
+#include <time.h> /* linux/errqueue.h needs struct timespec */
 #include <linux/errqueue.h>
 #include <netinet/in.h>
 #include <string.h>
@@ -347,7 +348,7 @@ int nrb_pkt_parse_ip(const uint8_t *buf, size_t len, struct nrb_pkt_info *out)
 	if (!buf || !out)
 		return -EINVAL;
 	memset(out, 0, sizeof *out);
-	out->cap_len = len;
+	out->captured_len = len;
 	rc = parse_iphdr(buf, len, 0, &v);
 	if (rc)
 		return rc;
@@ -377,7 +378,7 @@ int nrb_pkt_parse_l4(int af, uint8_t proto, const uint8_t *buf, size_t len,
 	if (!buf || !out || (af != AF_INET && af != AF_INET6))
 		return -EINVAL;
 	memset(out, 0, sizeof *out);
-	out->cap_len = len;
+	out->captured_len = len;
 	out->af = (uint8_t)af;
 	out->proto = proto;
 	if (proto != IPPROTO_ICMP && proto != IPPROTO_ICMPV6 && proto != IPPROTO_UDP &&
@@ -401,7 +402,7 @@ int nrb_pkt_parse_recverr(int af, uint8_t proto, const struct sock_extended_err 
 	      (af == AF_INET6 && ee->ee_origin == SO_EE_ORIGIN_ICMP6)))
 		return -EINVAL;
 	out->af = (uint8_t)af;
-	out->cap_len = len;
+	out->captured_len = len;
 	out->proto = af == AF_INET ? IPPROTO_ICMP : IPPROTO_ICMPV6;
 	out->icmp_type = ee->ee_type;
 	out->icmp_code = ee->ee_code;
