@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "util/util.h"
@@ -74,8 +75,8 @@ void nrb_bucket_init(struct nrb_bucket *b, uint32_t rate, uint32_t burst, uint64
 	if (burst < 1)
 		burst = 1;
 	b->rate = rate;
-	b->cap_u = (uint64_t)burst * MICRO;
-	b->tokens_u = b->cap_u;
+	b->depth_u = (uint64_t)burst * MICRO;
+	b->tokens_u = b->depth_u;
 	b->last_us = now_us;
 }
 
@@ -88,11 +89,11 @@ static void bucket_refill(struct nrb_bucket *b, uint64_t now_us)
 	dt = now_us - b->last_us;
 	b->last_us = now_us;
 	/* a long idle gap only fills the bucket; cap dt so dt * rate cannot overflow */
-	if (dt > b->cap_u)
-		dt = b->cap_u;
+	if (dt > b->depth_u)
+		dt = b->depth_u;
 	b->tokens_u += dt * b->rate;
-	if (b->tokens_u > b->cap_u)
-		b->tokens_u = b->cap_u;
+	if (b->tokens_u > b->depth_u)
+		b->tokens_u = b->depth_u;
 }
 
 int nrb_bucket_take(struct nrb_bucket *b, uint64_t now_us)
@@ -511,12 +512,35 @@ static void send_stage(struct nrb_loop *loop)
 	}
 }
 
+/* Block in epoll for at most wait µs.  epoll_pwait2 (Linux 5.11) takes a timespec, so
+ * pacing at high rates keeps µs precision; older kernels fall back to epoll_wait, whose
+ * ms timeout is rounded up so we never wake just before a deadline and spin. */
+static int wait_real(struct nrb_loop *loop, struct epoll_event *evs, uint64_t wait)
+{
+	static int no_pwait2; /* set once the kernel said ENOSYS */
+	struct timespec ts;
+	int n;
+
+	if (!no_pwait2) {
+		if (wait > (uint64_t)INT32_MAX * MICRO)
+			wait = (uint64_t)INT32_MAX * MICRO;
+		ts.tv_sec = (time_t)(wait / MICRO);
+		ts.tv_nsec = (long)(wait % MICRO) * 1000;
+		n = epoll_pwait2(loop->epfd, evs, MAX_EVENTS, &ts, NULL);
+		if (n >= 0 || errno != ENOSYS)
+			return n;
+		no_pwait2 = 1;
+	}
+	return epoll_wait(loop->epfd, evs, MAX_EVENTS,
+	                  wait > (uint64_t)INT32_MAX * 1000 ? INT32_MAX : (int)((wait + 999) / 1000));
+}
+
 int nrb_loop_run_once(struct nrb_loop *loop, uint64_t max_wait_us)
 {
 	struct epoll_event evs[MAX_EVENTS];
 	uint64_t now, wait, sw;
 	struct watch *w;
-	int n, i, timeout_ms;
+	int n, i;
 
 	if (!loop)
 		return -EINVAL;
@@ -535,10 +559,7 @@ int nrb_loop_run_once(struct nrb_loop *loop, uint64_t max_wait_us)
 		if (n == 0 && wait)
 			loop->clock.sleep_us(loop->clock.ctx, wait);
 	} else {
-		/* round up to whole ms so we never wake just before a deadline and spin */
-		timeout_ms = wait > (uint64_t)INT32_MAX * 1000 ? INT32_MAX
-		           : (int)((wait + 999) / 1000);
-		n = epoll_wait(loop->epfd, evs, MAX_EVENTS, timeout_ms);
+		n = wait_real(loop, evs, wait);
 	}
 	if (n < 0)
 		return -errno;

@@ -77,7 +77,7 @@ typedef int nrb_send_fn(struct nrb_loop *loop, void *arg);
  *  task that wants its own limit on top of the global one. */
 struct nrb_bucket {
 	uint64_t rate;      /* tokens per second, > 0 */
-	uint64_t cap_u;     /* capacity in micro-tokens (burst * 1e6) */
+	uint64_t depth_u;   /* capacity in micro-tokens (burst * 1e6) */
 	uint64_t tokens_u;  /* current fill in micro-tokens */
 	uint64_t last_us;   /* time of the last refill */
 };

@@ -30,7 +30,7 @@ static void check_info(const struct nrb_pkt_info *r, size_t size, int rc)
 
 	if (rc != 0)
 		return;
-	CHECK(r->cap_len == size);
+	CHECK(r->captured_len == size);
 	CHECK(r->l4_off <= size && r->l4_len <= size - r->l4_off);
 	CHECK(r->payload_off <= size && r->payload_len <= size - r->payload_off);
 	CHECK(r->ip_hdr_len <= size);

@@ -555,6 +555,38 @@ static void test_real_clock(void **state)
 	nrb_loop_free(loop);
 }
 
+static int send_stamp(struct nrb_loop *l, void *arg)
+{
+	uint64_t *slot = arg;
+
+	*slot = nrb_loop_now(l);
+	return 0;
+}
+
+/* The real clock paces too: 20 sends at 200 pps, burst 1, are 5 ms apart or more. */
+static void test_real_clock_pps(void **state)
+{
+	struct nrb_loop_opts o;
+	struct nrb_loop *loop;
+	uint64_t at[20];
+	size_t i;
+
+	(void)state;
+	memset(&o, 0, sizeof o);
+	o.pps = 200;
+	o.burst = 1;
+	o.window = 100;
+	assert_int_equal(nrb_loop_new(&o, &loop, NULL, 0), 0);
+	for (i = 0; i < 20; i++)
+		assert_int_equal(nrb_loop_send_queue(loop, send_stamp, &at[i], NULL, NULL), 0);
+	assert_int_equal(nrb_loop_run(loop, NULL, nrb_loop_now(loop) + 5000000), 0);
+	for (i = 1; i < 20; i++)
+		assert_true(at[i] - at[i - 1] >= 4990); /* bucket refills at 1 token / 5 ms */
+	assert_true(at[19] - at[0] >= 95000);
+	assert_true(at[19] - at[0] < 2000000);
+	nrb_loop_free(loop);
+}
+
 static void noop_fd(struct nrb_loop *l, int fd, uint32_t ev, void *arg)
 {
 	(void)l; (void)fd; (void)ev; (void)arg;
@@ -619,6 +651,7 @@ int main(void)
 		cmocka_unit_test(test_send_cancel),
 		cmocka_unit_test(test_iteration_order),
 		cmocka_unit_test(test_real_clock),
+		cmocka_unit_test(test_real_clock_pps),
 		cmocka_unit_test(test_invalid_args),
 	};
 
