@@ -3,6 +3,7 @@
  * throw-away namespaces) and against malformed and truncated variants. */
 #include <arpa/inet.h>
 #include <errno.h>
+#include <time.h> /* linux/errqueue.h needs struct timespec */
 #include <linux/errqueue.h>
 #include <netinet/in.h>
 #include <setjmp.h>
@@ -582,7 +583,7 @@ static void check_case(const struct pcase *c, const uint8_t *b, size_t n)
 	assert_int_equal(r.kind, c->kind);
 	assert_int_equal(r.proto, c->proto);
 	assert_int_equal(r.ip_total_len, n);
-	assert_int_equal(r.cap_len, n);
+	assert_int_equal(r.captured_len, n);
 	if (c->type >= 0) {
 		assert_int_equal(r.icmp_type, c->type);
 		assert_int_equal(r.icmp_code, c->code);
@@ -682,7 +683,7 @@ static void test_parse_details(void **state)
 	memset(b + n, 0, 6);
 	assert_int_equal(nrb_pkt_parse_ip(b, n + 6, &r), 0);
 	assert_int_equal(r.ip_total_len, 40);
-	assert_int_equal(r.cap_len, 46);
+	assert_int_equal(r.captured_len, 46);
 	assert_int_equal(r.l4_len, 20);
 }
 
