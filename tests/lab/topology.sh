@@ -138,7 +138,7 @@ lab_services_up() {
 		--conf-file=/dev/null --user=root --pid-file="$LAB_RUN/dnsmasq.pidfile" \
 		--listen-address="$R1_C4" --listen-address="$R1_C6" --bind-interfaces \
 		--host-record="$LAB_NAME_OK,$SERVER4,$SERVER6" --local=/lab.example/ \
-		--log-facility="$LAB_RUN/dnsmasq.query.log"
+		--log-queries --log-facility="$LAB_RUN/dnsmasq.query.log"
 	mkdir -p "/etc/netns/$(ns client)"
 	printf 'nameserver %s\noptions timeout:1 attempts:2\n' "$R1_C4" \
 		>"/etc/netns/$(ns client)/resolv.conf"
@@ -216,3 +216,6 @@ scenario_load() {
 	[ -n "$SC_TARGET" ] || SC_TARGET=$SRV
 	declare -F sc_apply >/dev/null || sc_apply() { :; }
 }
+
+# lab_nft NODE: load the nftables ruleset on stdin into NODE's namespace.
+lab_nft() { nsx "$1" nft -f -; }
