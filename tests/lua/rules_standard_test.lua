@@ -283,6 +283,7 @@ function T.icmp_blocked_at_server()
   local v = rules.decide(ev)
   eq(v.class, "ICMP_FILTERED", "class")
   eq(v.confidence, "high", "confidence")
+  eq(v.hop, 4, "hop: the target, reached by the TCP trace")
 end
 
 function T.udp_filtered_in_path()

@@ -271,6 +271,7 @@ local function service_reachable(ev, v0)
   if p and (p.sent or 0) > 0 and (p.received or 0) == 0 then
     local v = verdict("ICMP_FILTERED", "high", ev)
     v.address = address
+    v.hop = dest_distance(ev) -- the device that filters is the target itself, or next to it
     v.summary_of("icmp_filtered_summary", { address = address, proto = t.proto, port = t.port })
     v.reason("icmp_filtered", { address = address, loss = p.loss_pct or 100, proto = t.proto, port = t.port })
     return v
