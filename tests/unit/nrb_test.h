@@ -34,25 +34,45 @@ static inline struct nrb_host *test_host(void)
 	return h;
 }
 
-/* Run code (trusted, global env) and leave nres results on the stack; fail on error. */
-static inline void test_run_lua(lua_State *L, const char *code, int nres)
+/* One host per test executable, created by the group setup (cmocka_run_group_tests(...,
+ * host_setup, host_teardown)); h and L are the host and its state. */
+static struct nrb_host *h;
+static lua_State *L;
+
+static inline int host_setup(void **state)
 {
-	if (luaL_loadbufferx(L, code, strlen(code), "=test", "t") != LUA_OK)
-		fail_msg("load: %s", lua_tostring(L, -1));
-	if (nrb_lua_pcall(L, 0, nres) != LUA_OK)
-		fail_msg("run: %s", lua_tostring(L, -1));
+	(void)state;
+	h = test_host();
+	L = nrb_host_state(h);
+	return 0;
+}
+
+static inline int host_teardown(void **state)
+{
+	(void)state;
+	nrb_host_free(h);
+	return 0;
+}
+
+/* Run code (trusted, global env) and leave nres results on the stack; fail on error. */
+static inline void test_run_lua(lua_State *S, const char *code, int nres)
+{
+	if (luaL_loadbufferx(S, code, strlen(code), "=test", "t") != LUA_OK)
+		fail_msg("load: %s", lua_tostring(S, -1));
+	if (nrb_lua_pcall(S, 0, nres) != LUA_OK)
+		fail_msg("run: %s", lua_tostring(S, -1));
 }
 
 /* Run code that returns one string; copy it into a static buffer. */
-static inline const char *test_lua_string(lua_State *L, const char *code)
+static inline const char *test_lua_string(lua_State *S, const char *code)
 {
 	static char buf[65536];
 	const char *s;
 
-	test_run_lua(L, code, 1);
-	s = lua_tostring(L, -1);
+	test_run_lua(S, code, 1);
+	s = lua_tostring(S, -1);
 	snprintf(buf, sizeof buf, "%s", s ? s : "(nil)");
-	lua_pop(L, 1);
+	lua_pop(S, 1);
 	return buf;
 }
 

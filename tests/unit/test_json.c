@@ -1,24 +1,6 @@
 /* Unit tests for nrb.core.json (core/lua/l_json.c). */
 #include "nrb_test.h"
 
-static struct nrb_host *h;
-static lua_State *L;
-
-static int setup(void **state)
-{
-	(void)state;
-	h = test_host();
-	L = nrb_host_state(h);
-	return 0;
-}
-
-static int teardown(void **state)
-{
-	(void)state;
-	nrb_host_free(h);
-	return 0;
-}
-
 static const char *lua(const char *body)
 {
 	char code[4096];
@@ -87,5 +69,5 @@ int main(void)
 		cmocka_unit_test(test_encode_errors),
 		cmocka_unit_test(test_decode),
 	};
-	return cmocka_run_group_tests(tests, setup, teardown);
+	return cmocka_run_group_tests(tests, host_setup, host_teardown);
 }

@@ -16,12 +16,10 @@ struct lua_case {
 static struct lua_case cases[512];
 static struct CMUnitTest tests[512];
 static size_t ncases;
-static struct nrb_host *h;
 
 static void run_case(void **state)
 {
 	const struct lua_case *c = *state;
-	lua_State *L = nrb_host_state(h);
 	char code[1024];
 
 	snprintf(code, sizeof code,
@@ -43,7 +41,6 @@ static int case_setup(void **state)
 
 static void collect(const char *path)
 {
-	lua_State *L = nrb_host_state(h);
 	char code[1024];
 
 	snprintf(code, sizeof code,
@@ -75,7 +72,7 @@ int main(void)
 	struct dirent *de;
 	int rc;
 
-	h = test_host();
+	host_setup(NULL);
 	if (!d) {
 		fprintf(stderr, "no tests/lua folder\n");
 		return 1;
@@ -94,6 +91,6 @@ int main(void)
 		return 1;
 	}
 	rc = _cmocka_run_group_tests("lua", tests, ncases, NULL, NULL);
-	nrb_host_free(h);
+	host_teardown(NULL);
 	return rc;
 }

@@ -3,24 +3,6 @@
  * the expected message. */
 #include "nrb_test.h"
 
-static struct nrb_host *h;
-static lua_State *L;
-
-static int setup(void **state)
-{
-	(void)state;
-	h = test_host();
-	L = nrb_host_state(h);
-	return 0;
-}
-
-static int teardown(void **state)
-{
-	(void)state;
-	nrb_host_free(h);
-	return 0;
-}
-
 struct pcase {
 	const char *spec;   /* Lua table constructor of the spec */
 	const char *raw;    /* Lua expression of the raw value */
@@ -152,5 +134,5 @@ int main(void)
 		cmocka_unit_test(test_hosts_and_addresses),
 		cmocka_unit_test(test_resolve_all),
 	};
-	return cmocka_run_group_tests(tests, setup, teardown);
+	return cmocka_run_group_tests(tests, host_setup, host_teardown);
 }

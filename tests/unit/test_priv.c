@@ -1,4 +1,4 @@
-/* Unit tests for core/priv: argument checks, the "only core/priv says SOCK_RAW" lint,
+/* Unit tests for core/priv (the "only core/priv says SOCK_RAW" lint is tests/lint/boundaries.sh): argument checks,
  * and (as root) real opens inside a private network namespace this test creates with
  * unshare(CLONE_NEWNET): raw ICMP echo to 127.0.0.1, a hand-built IP_HDRINCL UDP probe
  * whose port unreachable is matched back by signature, and, after dropping to nobody,
@@ -45,43 +45,6 @@ static void test_args(void **state)
 	assert_string_equal(nrb_priv_kind_name(NRB_PRIV_RAW), "raw");
 	assert_string_equal(nrb_priv_kind_name(NRB_PRIV_DGRAM), "dgram");
 	assert_string_equal(nrb_priv_kind_name(NRB_PRIV_NONE), "none");
-}
-
-/* ------------------------------------------------------------------ lint */
-
-static int lint_bad;
-
-static int lint_one(const char *path, const struct stat *st, int flag, struct FTW *ftw)
-{
-	char err[256], *text = NULL;
-	size_t len;
-
-	(void)st;
-	(void)ftw;
-	if (flag != FTW_F || strstr(path, "/core/priv/"))
-		return 0;
-	len = strlen(path);
-	if (len < 2 || (strcmp(path + len - 2, ".c") && strcmp(path + len - 2, ".h")))
-		return 0;
-	if (nrb_read_file(path, 1 << 22, &text, &len, err, sizeof err) < 0)
-		return 0;
-	if (strstr(text, "SOCK_RAW")) {
-		fprintf(stderr, "lint: %s uses SOCK_RAW outside core/priv\n", path);
-		lint_bad++;
-	}
-	free(text);
-	return 0;
-}
-
-static void test_lint_sock_raw_only_in_priv(void **state)
-{
-	char core[512];
-
-	(void)state;
-	snprintf(core, sizeof core, "%s/../core", NRB_TEST_DIR);
-	lint_bad = 0;
-	assert_int_equal(nftw(core, lint_one, 16, FTW_PHYS), 0);
-	assert_int_equal(lint_bad, 0);
 }
 
 /* ------------------------------------------------------- namespace tests */
@@ -317,7 +280,6 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_args),
-		cmocka_unit_test(test_lint_sock_raw_only_in_priv),
 		cmocka_unit_test(test_in_private_netns),
 	};
 

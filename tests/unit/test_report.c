@@ -13,8 +13,6 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-static struct nrb_host *h;
-static lua_State *L;
 static int listen_fd = -1;
 static int open_port, closed_port;
 
@@ -39,9 +37,7 @@ static int loopback_port(int do_listen, int *fd_out)
 
 static int setup(void **state)
 {
-	(void)state;
-	h = test_host();
-	L = nrb_host_state(h);
+	host_setup(state);
 	open_port = loopback_port(1, &listen_fd);
 	closed_port = loopback_port(0, NULL);
 	return 0;
@@ -51,8 +47,7 @@ static int teardown(void **state)
 {
 	(void)state;
 	close(listen_fd);
-	nrb_host_free(h);
-	return 0;
+	return host_teardown(state);
 }
 
 /* Run the example runbook with port/compare_port; return the parsed JSON report. */

@@ -3,24 +3,6 @@
  * was counted by hand in the fixture file. */
 #include "nrb_test.h"
 
-static struct nrb_host *h;
-static lua_State *L;
-
-static int setup(void **state)
-{
-	(void)state;
-	h = test_host();
-	L = nrb_host_state(h);
-	return 0;
-}
-
-static int teardown(void **state)
-{
-	(void)state;
-	nrb_host_free(h);
-	return 0;
-}
-
 /* Load a fixture; return its errors joined by newlines, with the folder stripped. */
 static const char *load_errors(const char *name)
 {
@@ -123,5 +105,5 @@ int main(void)
 		cmocka_unit_test(test_deadline_fails_only_that_step),
 		cmocka_unit_test(test_conditions_findings_and_rules),
 	};
-	return cmocka_run_group_tests(tests, setup, teardown);
+	return cmocka_run_group_tests(tests, host_setup, host_teardown);
 }

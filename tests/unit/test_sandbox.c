@@ -7,24 +7,6 @@
 #include <signal.h>
 #include <unistd.h>
 
-static struct nrb_host *h;
-static lua_State *L;
-
-static int setup(void **state)
-{
-	(void)state;
-	h = test_host();
-	L = nrb_host_state(h);
-	return 0;
-}
-
-static int teardown(void **state)
-{
-	(void)state;
-	nrb_host_free(h);
-	return 0;
-}
-
 /* Evaluate expr inside a fresh runbook sandbox; return "ok:<value>" or "err:<message>". */
 static const char *in_sandbox(const char *expr)
 {
@@ -181,5 +163,5 @@ int main(void)
 		cmocka_unit_test(test_runbook_path_modules),
 		cmocka_unit_test(test_host_arguments),
 	};
-	return cmocka_run_group_tests(tests, setup, teardown);
+	return cmocka_run_group_tests(tests, host_setup, host_teardown);
 }

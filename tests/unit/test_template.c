@@ -1,24 +1,6 @@
 /* Unit tests for the report template language (lua/nrb/template.lua). */
 #include "nrb_test.h"
 
-static struct nrb_host *h;
-static lua_State *L;
-
-static int setup(void **state)
-{
-	(void)state;
-	h = test_host();
-	L = nrb_host_state(h);
-	return 0;
-}
-
-static int teardown(void **state)
-{
-	(void)state;
-	nrb_host_free(h);
-	return 0;
-}
-
 /* Render template src (a Lua long string) with data (a Lua table constructor). */
 static const char *render(const char *src, const char *data)
 {
@@ -108,5 +90,5 @@ int main(void)
 		cmocka_unit_test(test_errors_name_the_line),
 		cmocka_unit_test(test_shipped_templates_compile),
 	};
-	return cmocka_run_group_tests(tests, setup, teardown);
+	return cmocka_run_group_tests(tests, host_setup, host_teardown);
 }

@@ -4,26 +4,26 @@
 
 #include <errno.h>
 
-static lua_State *L;
+static lua_State *Y; /* a plain state: the loader needs no host */
 
 static int setup(void **state)
 {
 	(void)state;
-	L = luaL_newstate();
-	luaL_openlibs(L);
-	return L ? 0 : -1;
+	Y = luaL_newstate();
+	luaL_openlibs(Y);
+	return Y ? 0 : -1;
 }
 
 static int teardown(void **state)
 {
 	(void)state;
-	lua_close(L);
+	lua_close(Y);
 	return 0;
 }
 
 static int parse(const char *text, char *err, size_t errlen)
 {
-	return nrb_yaml_parse(L, "t.yaml", text, strlen(text), err, errlen);
+	return nrb_yaml_parse(Y, "t.yaml", text, strlen(text), err, errlen);
 }
 
 static void test_scalars_are_typed(void **state)
@@ -45,43 +45,43 @@ static void test_scalars_are_typed(void **state)
 
 	(void)state;
 	assert_int_equal(parse(doc, err, sizeof err), 0);
-	assert_int_equal(lua_gettop(L), 2);
-	lua_pop(L, 1); /* positions */
-	lua_getfield(L, -1, "a");
-	assert_true(lua_isinteger(L, -1));
-	assert_int_equal(lua_tointeger(L, -1), 1);
-	lua_getfield(L, -2, "b");
-	assert_false(lua_isinteger(L, -1));
-	assert_true(lua_tonumber(L, -1) == 2.5);
-	lua_getfield(L, -3, "c");
-	assert_true(lua_isboolean(L, -1) && lua_toboolean(L, -1));
-	lua_getfield(L, -4, "d");
-	assert_true(lua_isboolean(L, -1) && !lua_toboolean(L, -1));
-	lua_getfield(L, -5, "e");
-	assert_true(lua_isnil(L, -1));
-	lua_getfield(L, -6, "f");
-	assert_int_equal(lua_type(L, -1), LUA_TSTRING);
-	assert_string_equal(lua_tostring(L, -1), "1");
-	lua_getfield(L, -7, "g");
-	assert_string_equal(lua_tostring(L, -1), "hello world");
-	lua_getfield(L, -8, "h");
-	assert_int_equal(lua_tointeger(L, -1), 31);
-	lua_getfield(L, -9, "i");
-	assert_int_equal(lua_type(L, -1), LUA_TSTRING);
-	lua_getfield(L, -10, "j");
-	assert_int_equal(lua_tointeger(L, -1), -7);
-	lua_pop(L, 10);
-	lua_getfield(L, -1, "k");
-	assert_int_equal(lua_rawlen(L, -1), 2);
-	lua_rawgeti(L, -1, 1);
-	assert_string_equal(lua_tostring(L, -1), "x");
-	lua_rawgeti(L, -2, 2);
-	assert_int_equal(lua_tointeger(L, -1), 2);
-	lua_pop(L, 3);
-	lua_getfield(L, -1, "l");
-	lua_getfield(L, -1, "m");
-	assert_string_equal(lua_tostring(L, -1), "n");
-	lua_settop(L, 0);
+	assert_int_equal(lua_gettop(Y), 2);
+	lua_pop(Y, 1); /* positions */
+	lua_getfield(Y, -1, "a");
+	assert_true(lua_isinteger(Y, -1));
+	assert_int_equal(lua_tointeger(Y, -1), 1);
+	lua_getfield(Y, -2, "b");
+	assert_false(lua_isinteger(Y, -1));
+	assert_true(lua_tonumber(Y, -1) == 2.5);
+	lua_getfield(Y, -3, "c");
+	assert_true(lua_isboolean(Y, -1) && lua_toboolean(Y, -1));
+	lua_getfield(Y, -4, "d");
+	assert_true(lua_isboolean(Y, -1) && !lua_toboolean(Y, -1));
+	lua_getfield(Y, -5, "e");
+	assert_true(lua_isnil(Y, -1));
+	lua_getfield(Y, -6, "f");
+	assert_int_equal(lua_type(Y, -1), LUA_TSTRING);
+	assert_string_equal(lua_tostring(Y, -1), "1");
+	lua_getfield(Y, -7, "g");
+	assert_string_equal(lua_tostring(Y, -1), "hello world");
+	lua_getfield(Y, -8, "h");
+	assert_int_equal(lua_tointeger(Y, -1), 31);
+	lua_getfield(Y, -9, "i");
+	assert_int_equal(lua_type(Y, -1), LUA_TSTRING);
+	lua_getfield(Y, -10, "j");
+	assert_int_equal(lua_tointeger(Y, -1), -7);
+	lua_pop(Y, 10);
+	lua_getfield(Y, -1, "k");
+	assert_int_equal(lua_rawlen(Y, -1), 2);
+	lua_rawgeti(Y, -1, 1);
+	assert_string_equal(lua_tostring(Y, -1), "x");
+	lua_rawgeti(Y, -2, 2);
+	assert_int_equal(lua_tointeger(Y, -1), 2);
+	lua_pop(Y, 3);
+	lua_getfield(Y, -1, "l");
+	lua_getfield(Y, -1, "m");
+	assert_string_equal(lua_tostring(Y, -1), "n");
+	lua_settop(Y, 0);
 }
 
 static void test_positions_side_table(void **state)
@@ -92,23 +92,23 @@ static void test_positions_side_table(void **state)
 	(void)state;
 	assert_int_equal(parse(doc, err, sizeof err), 0);
 	/* stack: root, positions */
-	lua_pushvalue(L, 1);
-	lua_rawget(L, 2);                  /* positions[root] */
-	lua_getfield(L, -1, "name");       /* {1, 7}: the value "x" starts at line 1 col 7 */
-	lua_rawgeti(L, -1, 1);
-	lua_rawgeti(L, -2, 2);
-	assert_int_equal(lua_tointeger(L, -2), 1);
-	assert_int_equal(lua_tointeger(L, -1), 7);
-	lua_settop(L, 2);
-	lua_getfield(L, 1, "steps");
-	lua_rawgeti(L, -1, 1);             /* the first step */
-	lua_rawget(L, 2);                  /* positions[step] */
-	lua_getfield(L, -1, "uses");       /* "resolve" at line 4, col 11 */
-	lua_rawgeti(L, -1, 1);
-	lua_rawgeti(L, -2, 2);
-	assert_int_equal(lua_tointeger(L, -2), 4);
-	assert_int_equal(lua_tointeger(L, -1), 11);
-	lua_settop(L, 0);
+	lua_pushvalue(Y, 1);
+	lua_rawget(Y, 2);                  /* positions[root] */
+	lua_getfield(Y, -1, "name");       /* {1, 7}: the value "x" starts at line 1 col 7 */
+	lua_rawgeti(Y, -1, 1);
+	lua_rawgeti(Y, -2, 2);
+	assert_int_equal(lua_tointeger(Y, -2), 1);
+	assert_int_equal(lua_tointeger(Y, -1), 7);
+	lua_settop(Y, 2);
+	lua_getfield(Y, 1, "steps");
+	lua_rawgeti(Y, -1, 1);             /* the first step */
+	lua_rawget(Y, 2);                  /* positions[step] */
+	lua_getfield(Y, -1, "uses");       /* "resolve" at line 4, col 11 */
+	lua_rawgeti(Y, -1, 1);
+	lua_rawgeti(Y, -2, 2);
+	assert_int_equal(lua_tointeger(Y, -2), 4);
+	assert_int_equal(lua_tointeger(Y, -1), 11);
+	lua_settop(Y, 0);
 }
 
 struct bad_case {
@@ -136,12 +136,12 @@ static void test_refused_documents(void **state)
 
 	(void)state;
 	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
-		int top = lua_gettop(L);
+		int top = lua_gettop(Y);
 		int rc = parse(cases[i].doc, err, sizeof err);
 		if (rc != -EINVAL || !strstr(err, cases[i].expect))
 			fail_msg("case %zu (%s): rc %d, message '%s', expected '%s'", i, cases[i].doc,
 			         rc, err, cases[i].expect);
-		assert_int_equal(lua_gettop(L), top); /* nothing left on the stack */
+		assert_int_equal(lua_gettop(Y), top); /* nothing left on the stack */
 	}
 }
 
@@ -168,17 +168,19 @@ static void test_size_limit_and_arguments(void **state)
 	assert_non_null(big);
 	memset(big, '#', NRB_YAML_MAX_BYTES + 1);
 	big[NRB_YAML_MAX_BYTES + 1] = '\0';
-	assert_int_equal(nrb_yaml_parse(L, "big.yaml", big, NRB_YAML_MAX_BYTES + 1, err, sizeof err), -EFBIG);
+	assert_int_equal(nrb_yaml_parse(Y, "big.yaml", big, NRB_YAML_MAX_BYTES + 1, err, sizeof err), -EFBIG);
 	assert_non_null(strstr(err, "big.yaml"));
 	free(big);
-	assert_int_equal(nrb_yaml_parse(L, "x", NULL, 0, err, sizeof err), -EINVAL);
+	assert_int_equal(nrb_yaml_parse(Y, "x", NULL, 0, err, sizeof err), -EINVAL);
 	assert_int_equal(nrb_yaml_parse(NULL, "x", "a: 1", 4, err, sizeof err), -EINVAL);
 }
 
 static void test_fixture_files(void **state)
 {
-	struct nrb_host *h = test_host();
-	lua_State *HL = nrb_host_state(h);
+	lua_State *HL;
+
+	host_setup(state);
+	HL = L;
 
 	(void)state;
 	/* the good fixture loads and keeps its structure */
@@ -199,7 +201,7 @@ static void test_fixture_files(void **state)
 		"local doc, err = y.load('/nonexistent/x.yaml')\n"
 		"return tostring(doc) .. ' ' .. err"),
 		"nil /nonexistent/x.yaml: No such file or directory");
-	nrb_host_free(h);
+	host_teardown(state);
 }
 
 int main(void)

@@ -6,6 +6,7 @@
 local host = require "nrb.core.host"
 local json = require "nrb.core.json"
 local template = require "nrb.template"
+local sections = require "nrb.report.sections"
 
 local M = {}
 
@@ -81,8 +82,10 @@ function M.view(report, lang)
   local steps, findings = {}, {}
   local counts = { ok = 0, failed = 0, skipped = 0, error = 0 }
   for i, s in ipairs(report.steps or {}) do
-    local sv = setmetatable({ n = i, rows = rows_of(s.evidence),
-                              ["is_" .. tostring(s.status)] = true }, { __index = s })
+    local shown = sections.SUMMARISED[s.uses]
+    shown = shown and (shown[lang] or shown.en)
+    local sv = setmetatable({ n = i, rows = not shown and rows_of(s.evidence) or nil,
+                              shown_in = shown, ["is_" .. tostring(s.status)] = true }, { __index = s })
     steps[i] = sv
     counts[s.status] = (counts[s.status] or 0) + 1
     for _, f in ipairs(s.findings or {}) do
@@ -101,6 +104,10 @@ function M.view(report, lang)
     if tr.suggestions then v.suggestions = tr.suggestions end
   end
   v.tz = "UTC"
+  v.traces_table = sections.traces(report)
+  v.mtr_text = sections.mtr(report)
+  v.path_mermaid, v.path_text = sections.path(report)
+  v.probe_rows = sections.probes(report)
   return v
 end
 

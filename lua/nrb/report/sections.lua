@@ -1,0 +1,205 @@
+-- nrb.report.sections: the parts of the ticket a NOC reads first, built from evidence
+-- (doc/evidence.md): the traces side by side, per-hop statistics in `mtr -r` layout, the
+-- path as a diagram with the break marked, ping and port results.  Pure functions of the
+-- report; the template decides where they go.
+local expr = require "nrb.expr"
+
+local M = {}
+
+local fmt = expr.format
+
+local function ms(x) return x and (fmt(x) .. " ms") or nil end
+
+-- Steps of one kind, in order.
+local function of_kind(report, kind)
+  local out = {}
+  for _, s in ipairs(report.steps or {}) do
+    if s.uses == kind and type(s.evidence) == "table" and next(s.evidence) then out[#out + 1] = s end
+  end
+  return out
+end
+
+local function trace_label(e)
+  local p = tostring(e.proto or "?"):upper()
+  if e.port and e.proto ~= "icmp" then p = p .. "/" .. tostring(e.port) end
+  return p
+end
+
+-- One cell of the traces table: "198.51.100.2 1.2 ms" or "*" (silent) or "" (not probed).
+local function hop_cell(h)
+  if not h then return "" end
+  if (h.received or 0) == 0 or not h.addresses or #h.addresses == 0 then return "*" end
+  local best
+  for _, r in ipairs(h.replies or {}) do
+    if r.rtt_ms and (not best or r.rtt_ms < best) then best = r.rtt_ms end
+  end
+  local kinds = {}
+  for _, r in ipairs(h.replies or {}) do
+    if r.kind and r.kind ~= "time_exceeded" then kinds[r.kind] = true end
+  end
+  local k = next(kinds)
+  local s = table.concat(h.addresses, ", ")
+  if best then s = s .. " " .. fmt(best) .. " ms" end
+  if k then s = s .. " (" .. k .. ")" end
+  if (h.received or 0) < (h.sent or 0) then s = s .. string.format(" %d/%d", h.received, h.sent) end
+  return s
+end
+
+local function trace_end(e)
+  if e.reached then
+    return string.format("reached at hop %s (%s)", tostring(e.reached_ttl), tostring(e.dest_answer or "answer"))
+  end
+  if e.stop == "unreachable" and e.unreachable then
+    return string.format("stopped at hop %s: %s from %s", tostring(e.unreachable.ttl or "?"),
+      tostring(e.unreachable.kind), tostring(e.unreachable.from))
+  end
+  if e.last_ttl then return string.format("silent after hop %d", e.last_ttl) end
+  return "no hop answered"
+end
+
+-- The traces as one table: rows are TTLs, columns are protocols.
+function M.traces(report)
+  local steps = of_kind(report, "trace")
+  if #steps == 0 then return nil end
+  local cols, n = {}, 0
+  for _, s in ipairs(steps) do
+    cols[#cols + 1] = { label = trace_label(s.evidence), e = s.evidence }
+    n = math.max(n, #(s.evidence.hops or {}))
+  end
+  local header, sep = { "TTL" }, { "---" }
+  for _, c in ipairs(cols) do header[#header + 1] = c.label; sep[#sep + 1] = "---" end
+  local rows = {}
+  for ttl = 1, n do
+    local r = { tostring(ttl) }
+    for _, c in ipairs(cols) do r[#r + 1] = hop_cell((c.e.hops or {})[ttl]) end
+    rows[#rows + 1] = r
+  end
+  local ends = { "end" }
+  for _, c in ipairs(cols) do ends[#ends + 1] = trace_end(c.e) end
+  rows[#rows + 1] = ends
+  local lines = { "| " .. table.concat(header, " | ") .. " |", "|" .. table.concat(sep, "|") .. "|" }
+  for _, r in ipairs(rows) do
+    for i, x in ipairs(r) do r[i] = tostring(x):gsub("|", "\\|") end
+    lines[#lines + 1] = "| " .. table.concat(r, " | ") .. " |"
+  end
+  return table.concat(lines, "\n")
+end
+
+-- Per-hop statistics exactly in `mtr -r` layout (a code block keeps the columns).
+function M.mtr(report)
+  local steps = of_kind(report, "mtr")
+  if #steps == 0 then return nil end
+  local e = steps[1].evidence
+  local host = (report.vantage or {}).hostname or "localhost"
+  local lines = {}
+  lines[#lines + 1] = string.format("Start: %s  (%s%s, %s rounds)", tostring(report.started),
+    tostring(e.proto or "icmp"):upper(), e.port and ("/" .. e.port) or "", tostring(e.rounds or "?"))
+  lines[#lines + 1] = string.format("HOST: %-28s Loss%%   Snt   Last   Avg  Best  Wrst StDev", host)
+  for i, h in ipairs(e.hops or {}) do
+    local function f(x) return x and string.format("%.1f", x) or "0.0" end
+    lines[#lines + 1] = string.format("%3d.|-- %-28s %5.1f%% %5d %6s %5s %5s %5s %5s", i,
+      h.address or "???", h.loss_pct or 100, h.sent or 0, f(h.last_ms), f(h.avg_ms), f(h.best_ms),
+      f(h.worst_ms), f(h.stdev_ms))
+  end
+  return table.concat(lines, "\n")
+end
+
+-- The path from here to the target, hop by hop, with the verdict's hop marked.
+-- Returns mermaid source and a plain-text line.
+function M.path(report)
+  local traces = of_kind(report, "trace")
+  local hops, n = {}, 0
+  for _, s in ipairs(traces) do
+    for ttl, h in ipairs(s.evidence.hops or {}) do
+      if h.addresses and h.addresses[1] and not hops[ttl] then hops[ttl] = h.addresses[1] end
+      n = math.max(n, ttl)
+    end
+  end
+  if n == 0 then return nil end
+  local v = report.verdict or {}
+  local t = report.target or {}
+  local bad = type(v.hop) == "number" and v.hop or nil
+  local dest = type(t.address) == "string" and t.address or tostring(t.host)
+  local ok = v.class == "OK" or v.class == "ICMP_FILTERED"
+  local m = { "```mermaid", "flowchart LR" }
+  local txt = { "here" }
+  m[#m + 1] = string.format('  h0["this host<br/>%s"]', table.concat((report.vantage or {}).addresses or {}, ", "))
+  local last = 0
+  for ttl = 1, n do
+    local a = hops[ttl]
+    if a == dest then break end
+    local label = a and string.format("hop %d<br/>%s", ttl, a) or string.format("hop %d<br/>(silent)", ttl)
+    m[#m + 1] = string.format('  h%d["%s"]', ttl, label)
+    m[#m + 1] = string.format("  h%d --> h%d", ttl - 1, ttl)
+    txt[#txt + 1] = a or "*"
+    last = ttl
+  end
+  m[#m + 1] = string.format('  dst(["%s<br/>%s/%s"])', dest, tostring(t.proto or ""), tostring(t.port or ""))
+  if ok then
+    m[#m + 1] = string.format("  h%d --> dst", last)
+  else
+    m[#m + 1] = string.format("  h%d -. \"%s\" .-x dst", last, tostring(v.class))
+  end
+  if bad and bad <= last then
+    m[#m + 1] = "  classDef fault fill:#f8d7da,stroke:#c00,stroke-width:2px"
+    m[#m + 1] = string.format("  class h%d fault", bad)
+  elseif bad and not ok then
+    m[#m + 1] = "  classDef fault fill:#f8d7da,stroke:#c00,stroke-width:2px"
+    m[#m + 1] = "  class dst fault"
+  end
+  m[#m + 1] = "```"
+  txt[#txt + 1] = dest
+  local line = {}
+  for i, x in ipairs(txt) do
+    local label = x
+    if i > 1 and i - 1 == bad then label = "[" .. x .. " <- " .. tostring(v.class) .. "]" end
+    line[#line + 1] = label
+  end
+  local plain = table.concat(line, " -> ")
+  if not ok then
+    plain = plain:gsub(" %-> " .. dest:gsub("%p", "%%%0") .. "$", " -x- " .. dest)
+  end
+  return table.concat(m, "\n"), plain
+end
+
+-- Ping and port results, one row each.
+function M.probes(report)
+  local rows = {}
+  for _, s in ipairs(of_kind(report, "ping")) do
+    local e = s.evidence
+    rows[#rows + 1] = { what = "ping " .. tostring(e.address), result = string.format("%s/%s replies, %s%% loss",
+      tostring(e.received or 0), tostring(e.sent or 0), fmt(e.loss_pct or 0)),
+      detail = e.rtt_avg_ms and string.format("rtt min/avg/max %s/%s/%s ms, reply TTL %s", fmt(e.rtt_min_ms),
+        fmt(e.rtt_avg_ms), fmt(e.rtt_max_ms), tostring(e.reply_ttl or "?")) or "" }
+  end
+  for _, kind in ipairs({ "tcp_connect", "tcp_syn", "udp" }) do
+    for _, s in ipairs(of_kind(report, kind)) do
+      local e = s.evidence
+      local label = (kind == "udp" and "UDP " or "TCP ") .. tostring(e.address or e.host) .. " port " .. tostring(e.port)
+      local detail = {}
+      if e.rtt_avg_ms then detail[#detail + 1] = "avg " .. ms(e.rtt_avg_ms) end
+      if e.rtt_ms then detail[#detail + 1] = ms(e.rtt_ms) end
+      if e.reply_ttl then detail[#detail + 1] = "reply TTL " .. e.reply_ttl end
+      if e.icmp and e.icmp.kind then detail[#detail + 1] = "ICMP " .. e.icmp.kind .. " from " .. tostring(e.icmp.from) end
+      local result = tostring(e.status)
+      if kind == "tcp_connect" and e.sent then result = string.format("%s (%d/%d connected)", result, e.connected or 0, e.sent) end
+      rows[#rows + 1] = { what = label .. (kind == "tcp_syn" and " (SYN)" or ""), result = result, detail = table.concat(detail, ", ") }
+    end
+  end
+  for _, s in ipairs(of_kind(report, "pmtu")) do
+    local e = s.evidence
+    rows[#rows + 1] = { what = "path MTU to " .. tostring(e.address), result = tostring(e.status),
+      detail = string.format("largest that passes %s bytes%s", tostring(e.path_mtu or "?"),
+        e.reported and string.format(", reported by %s (MTU %s)", tostring(e.reported.from), tostring(e.reported.mtu)) or "") }
+  end
+  if #rows == 0 then return nil end
+  return rows
+end
+
+-- Kinds whose evidence is shown by a section above (the generic table would be long).
+M.SUMMARISED = {
+  trace = { en = "Traces", zh = "路由跟踪" },
+  mtr = { en = "Per-hop statistics", zh = "逐跳统计" },
+}
+
+return M

@@ -1,0 +1,151 @@
+/* Unit tests for core/fw/fw_exec.c: running programs with a fixed argv, an empty-but-fixed
+ * environment, bounded output and time; classification of failures; and reading the
+ * live ruleset of a private network namespace (skipped when not root). */
+#include <errno.h>
+#include <sched.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+#include <cmocka.h>
+
+#include "fw/fw.h"
+
+static void test_run_output_and_env(void **state)
+{
+	char *argv[] = {"/usr/bin/env", NULL};
+	char *out = NULL, err[512];
+	size_t len = 0;
+
+	(void)state;
+	setenv("LD_PRELOAD_NRB_TEST", "must-not-leak", 1);
+	assert_int_equal(nrb_fw_run("/usr/bin/env", argv, 4096, 5000, &out, &len, err, sizeof err), 0);
+	/* exactly the fixed environment, nothing of ours */
+	assert_string_equal(out, "PATH=/usr/sbin:/usr/bin:/sbin:/bin\nLC_ALL=C\n");
+	assert_int_equal(len, strlen(out));
+	free(out);
+}
+
+static void test_run_failures(void **state)
+{
+	char *t_false[] = {"/bin/false", NULL};
+	char *t_sleep[] = {"/bin/sleep", "5", NULL};
+	char *t_yes[] = {"/usr/bin/yes", NULL};
+	char *t_ls[] = {"/bin/ls", "/nonexistent-nrb", NULL};
+	char *t_none[] = {"/usr/sbin/nrb-no-such-program", NULL};
+	char *out = (char *)1, err[512];
+	size_t len;
+
+	(void)state;
+	assert_int_equal(nrb_fw_run("/usr/sbin/nrb-no-such-program", t_none, 100, 1000, &out, &len,
+	                            err, sizeof err), -ENOENT);
+	assert_non_null(strstr(err, "/usr/sbin/nrb-no-such-program is not installed"));
+	assert_null(out);
+	assert_int_equal(nrb_fw_run("/bin/false", t_false, 100, 1000, &out, &len, err, sizeof err), -EIO);
+	assert_non_null(strstr(err, "/bin/false failed (exit status 1)"));
+	assert_int_equal(nrb_fw_run("/bin/ls", t_ls, 100, 2000, &out, &len, err, sizeof err), -EIO);
+	assert_non_null(strstr(err, "No such file or directory")); /* its stderr is quoted */
+	assert_int_equal(nrb_fw_run("/bin/sleep", t_sleep, 100, 200, &out, &len, err, sizeof err), -ETIMEDOUT);
+	assert_non_null(strstr(err, "did not finish within 200 ms"));
+	assert_int_equal(nrb_fw_run("/usr/bin/yes", t_yes, 10000, 5000, &out, &len, err, sizeof err), -E2BIG);
+	assert_non_null(strstr(err, "more than 10000 bytes"));
+	/* caller mistakes */
+	assert_int_equal(nrb_fw_run("bin/false", t_false, 100, 1000, &out, &len, err, sizeof err), -EINVAL);
+	assert_int_equal(nrb_fw_run("/bin/false", NULL, 100, 1000, &out, &len, err, sizeof err), -EINVAL);
+	assert_int_equal(nrb_fw_run("/bin/false", t_false, 100, 0, &out, &len, err, sizeof err), -EINVAL);
+	assert_int_equal(nrb_fw_run("/bin/false", t_false, 100, 1000, NULL, &len, err, sizeof err), -EINVAL);
+}
+
+/* iptables-save as an unprivileged user: the message says so and the code is -EPERM. */
+static void test_run_permission(void **state)
+{
+	char *argv[] = {"/usr/bin/setpriv", "--reuid=65534", "--regid=65534", "--clear-groups",
+	                "--inh-caps=-all", "--bounding-set=-all", NRB_FW_IPTABLES_SAVE_PATH, NULL};
+	char *out = NULL, err[1024];
+	size_t len;
+
+	(void)state;
+	if (geteuid() != 0 || access("/usr/bin/setpriv", X_OK) || access(NRB_FW_IPTABLES_SAVE_PATH, X_OK))
+		skip();
+	assert_int_equal(nrb_fw_run("/usr/bin/setpriv", argv, 1 << 20, 5000, &out, &len, err, sizeof err), -EPERM);
+	assert_non_null(strstr(err, "failed (exit status"));
+}
+
+/* Read the live ruleset of a fresh network namespace (a child process unshares, so this
+ * process and the host namespace are untouched): empty, then with rules loaded. */
+static void test_read_live_in_private_netns(void **state)
+{
+	pid_t pid;
+	int status;
+
+	(void)state;
+	if (geteuid() != 0 || access(NRB_FW_NFT_PATH, X_OK))
+		skip();
+	pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		struct nrb_fw_ruleset *rs = NULL;
+		char *problems = NULL, err[1024], *out = NULL;
+		char *load[] = {"/usr/sbin/nft", "-f", NULL, NULL};
+		char path[512];
+		size_t len;
+		int rc = 0;
+
+		if (unshare(CLONE_NEWNET) != 0)
+			_exit(77);
+		if (nrb_fw_read_live(NRB_FW_READ_ALL, &rs, &problems, err, sizeof err) != 0) {
+			fprintf(stderr, "empty netns: %s\n", err);
+			_exit(1);
+		}
+		if (rs->ntables != 0 || rs->nrules != 0)
+			rc = 2;
+		nrb_fw_ruleset_free(rs);
+		free(problems);
+		snprintf(path, sizeof path, "%s/fixtures/fw/src/fail2ban.nft", NRB_TEST_DIR);
+		load[2] = path;
+		if (nrb_fw_run("/usr/sbin/nft", load, 1 << 20, 5000, &out, &len, err, sizeof err) != 0) {
+			fprintf(stderr, "load: %s\n", err);
+			_exit(3);
+		}
+		free(out);
+		if (nrb_fw_read_live(NRB_FW_READ_ALL, &rs, &problems, err, sizeof err) != 0)
+			_exit(4);
+		if (rs->ntables != 1 || rs->nrules != 1 || !(nrb_fw_managers(rs) & NRB_FW_MGR_FAIL2BAN))
+			rc = 5;
+		nrb_fw_ruleset_free(rs);
+		free(problems);
+		_exit(rc);
+	}
+	assert_int_equal(waitpid(pid, &status, 0), pid);
+	assert_true(WIFEXITED(status));
+	if (WEXITSTATUS(status) == 77)
+		skip();
+	assert_int_equal(WEXITSTATUS(status), 0);
+}
+
+static void test_read_live_args(void **state)
+{
+	struct nrb_fw_ruleset *rs;
+	char *problems, err[256];
+
+	(void)state;
+	assert_int_equal(nrb_fw_read_live(NRB_FW_READ_ALL, NULL, &problems, err, sizeof err), -EINVAL);
+	assert_int_equal(nrb_fw_read_live(0, &rs, &problems, err, sizeof err), -EINVAL);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_run_output_and_env),
+		cmocka_unit_test(test_run_failures),
+		cmocka_unit_test(test_run_permission),
+		cmocka_unit_test(test_read_live_in_private_netns),
+		cmocka_unit_test(test_read_live_args),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
