@@ -10,14 +10,28 @@
  *     -> {status = "ok"|"failed", host, addresses = {...}, families = {...}, literal,
  *         time_ms, error}
  *
- * Caller mistakes (unknown option, port out of range, address that is not numeric)
- * raise; a probe that ran and saw nothing is evidence, not an error.
+ *   probe.ping{address, count, interval_ms, size_bytes, df, ttl, timeout_ms}
+ *   probe.trace{address, proto, port, first_ttl, max_ttl, queries, timeout_ms,
+ *               min_timeout_ms}  -- or protos = {"icmp","udp","tcp"}: all at once,
+ *                                -- returning {icmp = ev, udp = ev, tcp = ev}
+ *   probe.mtr{address, proto, port, rounds, interval_ms, max_ttl, timeout_ms}
+ *   probe.tcp_syn{address, port, ttl, timeout_ms}
+ *   probe.udp{address, port, ttl, timeout_ms, size_bytes}
+ *   probe.pmtu{address, proto, port, min_size, max_size, tries, timeout_ms}
+ * Every one of these also takes pps (global packets-per-second cap, default 100) and
+ * unprivileged (true: do not use raw sockets).  They return evidence tables shaped as
+ * doc/evidence.md says, or nil, message when the environment fails (no route, no ICMP
+ * socket).  Caller mistakes (unknown option, port out of range, address that is not
+ * numeric, absurd counts or sizes) raise; a probe that ran and saw nothing is
+ * evidence, not an error.
  */
 #include "lua/host_int.h"
+#include "probe/netprobe.h"
 #include "probe/probe.h"
 #include "probe/route.h"
 
 #include <errno.h>
+#include <stdio.h>
 #include <string.h>
 #include <lauxlib.h>
 
@@ -172,12 +186,708 @@ static int l_probe_route(lua_State *L)
 	return 1;
 }
 
+
+/* ------------------------------------------------------- asynchronous probes */
+
+/* Mark the table on top as a JSON array (so an empty list encodes as []). */
+static void mark_array(lua_State *L)
+{
+	if (luaL_getmetatable(L, "nrb.json.array") != LUA_TNIL)
+		lua_setmetatable(L, -2);
+	else
+		lua_pop(L, 1);
+}
+
+static void set_str(lua_State *L, const char *k, const char *v)
+{
+	if (v) {
+		lua_pushstring(L, v);
+		lua_setfield(L, -2, k);
+	}
+}
+
+static void set_int(lua_State *L, const char *k, lua_Integer v)
+{
+	lua_pushinteger(L, v);
+	lua_setfield(L, -2, k);
+}
+
+static void set_num(lua_State *L, const char *k, double v)
+{
+	lua_pushnumber(L, v);
+	lua_setfield(L, -2, k);
+}
+
+static void set_bool(lua_State *L, const char *k, int v)
+{
+	lua_pushboolean(L, v);
+	lua_setfield(L, -2, k);
+}
+
+static void set_addr(lua_State *L, const char *k, const struct nrb_pkt_addr *a)
+{
+	char buf[64];
+
+	if (a->af) {
+		lua_pushstring(L, nrb_pkt_addr_to_string(a, buf, sizeof buf));
+		lua_setfield(L, -2, k);
+	}
+}
+
+/* {from, type, code, kind[, mtu][, ttl]} */
+static void push_icmp_err(lua_State *L, const struct nrb_icmp_err *e, int with_ttl)
+{
+	lua_createtable(L, 0, 6);
+	set_addr(L, "from", &e->from);
+	set_int(L, "type", e->type);
+	set_int(L, "code", e->code);
+	set_str(L, "kind", e->kind);
+	if (e->mtu)
+		set_int(L, "mtu", e->mtu);
+	if (with_ttl)
+		set_int(L, "ttl", e->ttl);
+	if (e->reply_ttl >= 0)
+		set_int(L, "reply_ttl", e->reply_ttl);
+}
+
+/* Options every asynchronous probe takes, and the session they configure. */
+struct common_opts {
+	lua_Integer pps;      /* global packets-per-second cap */
+	int unprivileged;     /* no raw sockets */
+};
+
+static lua_Integer opt_int(lua_State *L, const char *k, lua_Integer def, lua_Integer lo,
+                           lua_Integer hi)
+{
+	lua_Integer v;
+
+	lua_getfield(L, 1, k);
+	if (lua_isnil(L, -1)) {
+		lua_pop(L, 1);
+		return def;
+	}
+	if (!lua_isinteger(L, -1))
+		luaL_error(L, "bad option '%s' (an integer expected)", k);
+	v = lua_tointeger(L, -1);
+	lua_pop(L, 1);
+	if (v < lo || v > hi)
+		luaL_error(L, "bad option '%s' (must be %I..%I, got %I)", k, lo, hi, v);
+	return v;
+}
+
+static int opt_bool(lua_State *L, const char *k)
+{
+	int v;
+
+	lua_getfield(L, 1, k);
+	if (!lua_isnil(L, -1) && !lua_isboolean(L, -1))
+		luaL_error(L, "bad option '%s' (a boolean expected)", k);
+	v = lua_toboolean(L, -1);
+	lua_pop(L, 1);
+	return v;
+}
+
+static void opt_addr(lua_State *L, struct nrb_pkt_addr *a, const char **text)
+{
+	const char *t;
+
+	lua_getfield(L, 1, "address");
+	t = luaL_checkstring(L, -1);
+	if (nrb_pkt_addr_from_string(a, t) < 0)
+		luaL_error(L, "address '%s' is not a numeric IPv4 or IPv6 address", t);
+	lua_pop(L, 1);
+	if (text)
+		*text = t;
+}
+
+static enum nrb_proto opt_proto(lua_State *L, const char *def)
+{
+	static const char *const names[] = {"icmp", "udp", "tcp", NULL};
+	int i;
+
+	lua_getfield(L, 1, "proto");
+	i = luaL_checkoption(L, -1, def, names);
+	lua_pop(L, 1);
+	return (enum nrb_proto)(i + 1);
+}
+
+static void common(lua_State *L, struct common_opts *c)
+{
+	c->pps = opt_int(L, "pps", NRB_LOOP_DEFAULT_PPS, 1, 10000);
+	c->unprivileged = opt_bool(L, "unprivileged");
+}
+
+static struct nrb_sess *new_sess(lua_State *L, const struct common_opts *c)
+{
+	struct nrb_sess_opts o;
+	struct nrb_sess *s;
+	char err[256];
+
+	memset(&o, 0, sizeof o);
+	o.pps = (uint32_t)c->pps;
+	o.unprivileged = c->unprivileged;
+	if (nrb_sess_new(&o, &s, err, sizeof err) < 0)
+		luaL_error(L, "%s", err);
+	return s;
+}
+
+/* Turn an *_add failure into a raise (caller mistake) or nil, message (environment). */
+static int add_failed(lua_State *L, struct nrb_sess *s, int rc, const char *err)
+{
+	nrb_sess_free(s);
+	if (rc == -EINVAL)
+		return luaL_error(L, "%s", err);
+	luaL_pushfail(L);
+	lua_pushstring(L, err);
+	return 2;
+}
+
+static int l_probe_ping(lua_State *L)
+{
+	static const char *const keys[] = {"address", "count", "interval_ms", "size_bytes", "df",
+	                                   "ttl", "timeout_ms", "pps", "unprivileged", NULL};
+	struct common_opts c;
+	struct nrb_ping_req q;
+	struct nrb_ping_result r;
+	struct nrb_sess *s;
+	const char *text;
+	char err[256];
+	int rc;
+
+	nrb_lua_check_keys(L, 1, keys);
+	memset(&q, 0, sizeof q);
+	opt_addr(L, &q.dst, &text);
+	q.count = (int)opt_int(L, "count", 5, 1, NRB_PING_MAX_COUNT);
+	q.interval_us = (uint64_t)opt_int(L, "interval_ms", 200, 10, 60000) * 1000;
+	q.size = (int)opt_int(L, "size_bytes", 56, 8, 8952);
+	q.df = opt_bool(L, "df");
+	q.ttl = (int)opt_int(L, "ttl", 64, 1, 255);
+	q.timeout_us = (uint64_t)opt_int(L, "timeout_ms", 1000, 1, 60000) * 1000;
+	common(L, &c);
+	s = new_sess(L, &c);
+	rc = nrb_ping_add(s, &q, &r, err, sizeof err);
+	if (rc < 0)
+		return add_failed(L, s, rc, err);
+	rc = nrb_sess_run(s, q.count * q.interval_us + q.timeout_us + 2000000);
+	lua_createtable(L, 0, 18);
+	set_str(L, "address", text);
+	set_int(L, "sent", r.sent);
+	set_int(L, "received", r.received);
+	set_num(L, "loss_pct", r.sent ? 100.0 * (r.sent - r.received) / r.sent : 0.0);
+	if (r.received) {
+		set_num(L, "rtt_min_ms", r.rtt.min);
+		set_num(L, "rtt_avg_ms", r.rtt.mean);
+		set_num(L, "rtt_max_ms", r.rtt.max);
+		set_num(L, "rtt_stddev_ms", nrb_rtt_pstddev(&r.rtt));
+		set_num(L, "jitter_ms", r.rtt.jitter);
+	}
+	if (r.reply_ttl >= 0)
+		set_int(L, "reply_ttl", r.reply_ttl);
+	set_str(L, "status", r.sent == 0 ? "error" : r.received == r.sent ? "ok" :
+	                     r.received ? "loss" : "no_reply");
+	lua_createtable(L, r.nreplies, 0);
+	for (int i = 0; i < r.nreplies; i++) {
+		lua_createtable(L, 0, 3);
+		set_int(L, "seq", r.replies[i].seq);
+		set_num(L, "rtt_ms", r.replies[i].rtt_ms);
+		if (r.replies[i].ttl >= 0)
+			set_int(L, "ttl", r.replies[i].ttl);
+		lua_rawseti(L, -2, i + 1);
+	}
+	mark_array(L);
+	lua_setfield(L, -2, "replies");
+	lua_createtable(L, r.nerrors, 0);
+	for (int i = 0; i < r.nerrors; i++) {
+		push_icmp_err(L, &r.errors[i], 0);
+		lua_rawseti(L, -2, i + 1);
+	}
+	mark_array(L);
+	lua_setfield(L, -2, "errors");
+	set_int(L, "size_bytes", q.size);
+	set_bool(L, "df", q.df);
+	set_int(L, "count", q.count);
+	set_num(L, "interval_ms", (double)q.interval_us / 1000.0);
+	set_str(L, "degraded", r.degraded);
+	if (r.send_errno)
+		set_str(L, "error", strerror(r.send_errno));
+	if (rc == -EINTR)
+		set_bool(L, "interrupted", 1);
+	nrb_ping_result_free(&r);
+	nrb_sess_free(s);
+	return 1;
+}
+
+static void push_trace(lua_State *L, const struct nrb_trace_result *r)
+{
+	const struct nrb_trace_req *q = &r->req;
+
+	lua_createtable(L, 0, 20);
+	set_str(L, "proto", nrb_proto_name(q->proto));
+	if (q->proto != NRB_PROTO_ICMP)
+		set_int(L, "port", q->port);
+	set_addr(L, "address", &q->dst);
+	set_str(L, "family", q->dst.af == AF_INET6 ? "ipv6" : "ipv4");
+	set_int(L, "max_ttl", q->max_ttl);
+	set_bool(L, "reached", r->reached);
+	if (r->reached) {
+		set_int(L, "reached_ttl", r->reached_ttl);
+		set_str(L, "dest_answer", r->dest_answer);
+		if (r->dest_reply_ttl >= 0)
+			set_int(L, "dest_reply_ttl", r->dest_reply_ttl);
+	}
+	if (r->last_ttl) {
+		set_int(L, "last_ttl", r->last_ttl);
+		set_addr(L, "last_address", &r->last_address);
+	}
+	set_str(L, "stop", r->stop);
+	if (r->has_unreach) {
+		push_icmp_err(L, &r->unreach, 1);
+		lua_setfield(L, -2, "unreachable");
+	}
+	set_str(L, "degraded", r->degraded);
+	if (r->send_errno)
+		set_str(L, "error", strerror(r->send_errno));
+	set_num(L, "time_ms", (double)r->elapsed_us / 1000.0);
+	set_num(L, "timeout_ms", (double)r->timeout_used_us / 1000.0);
+	lua_createtable(L, r->nhops, 0);
+	for (int t = 1; t <= r->nhops; t++) {
+		const struct nrb_hop *h = &r->hops[t - 1];
+		int na = 0;
+
+		lua_createtable(L, 0, 5);
+		set_int(L, "ttl", t);
+		set_int(L, "sent", h->sent);
+		set_int(L, "received", h->received);
+		lua_createtable(L, 0, 0);
+		for (int i = 0; i < h->nreplies; i++) {
+			int dup = 0;
+
+			for (int j = 0; j < i; j++)
+				dup |= nrb_pkt_addr_equal(&h->replies[j].from, &h->replies[i].from);
+			if (!dup) {
+				char buf[64];
+
+				lua_pushstring(L, nrb_pkt_addr_to_string(&h->replies[i].from, buf,
+				                                         sizeof buf));
+				lua_rawseti(L, -2, ++na);
+			}
+		}
+		mark_array(L);
+		lua_setfield(L, -2, "addresses");
+		lua_createtable(L, h->nreplies, 0);
+		for (int i = 0; i < h->nreplies; i++) {
+			const struct nrb_hop_reply *hr = &h->replies[i];
+
+			lua_createtable(L, 0, 7);
+			set_addr(L, "address", &hr->from);
+			set_num(L, "rtt_ms", hr->rtt_ms);
+			set_str(L, "kind", hr->kind);
+			if (hr->reply_ttl >= 0)
+				set_int(L, "reply_ttl", hr->reply_ttl);
+			if (strcmp(hr->kind, "syn_ack") && strcmp(hr->kind, "rst") &&
+			    strcmp(hr->kind, "echo_reply") && strcmp(hr->kind, "udp_answer")) {
+				set_int(L, "type", hr->type);
+				set_int(L, "code", hr->code);
+			}
+			if (hr->mtu)
+				set_int(L, "mtu", hr->mtu);
+			lua_rawseti(L, -2, i + 1);
+		}
+		mark_array(L);
+		lua_setfield(L, -2, "replies");
+		lua_rawseti(L, -2, t);
+	}
+	mark_array(L);
+	lua_setfield(L, -2, "hops");
+}
+
+/* A TCP trace without raw sockets: the destination's answer by connect(), no hops. */
+static void push_tcp_fallback(lua_State *L, const struct nrb_trace_req *q, const char *why)
+{
+	struct nrb_tcp_req tq;
+	struct nrb_tcp_result tr;
+	char text[64];
+
+	memset(&tq, 0, sizeof tq);
+	nrb_pkt_addr_to_string(&q->dst, text, sizeof text);
+	(void)nrb_sockaddr_parse(text, q->port, &tq.addr, &tq.addrlen);
+	tq.timeout_ms = (int)(q->timeout_us / 1000);
+	if (nrb_tcp_connect(&tq, &tr, NULL, 0) < 0)
+		tr.status = NRB_TCP_ERROR;
+	lua_createtable(L, 0, 12);
+	set_str(L, "proto", "tcp");
+	set_int(L, "port", q->port);
+	set_str(L, "address", text);
+	set_str(L, "family", q->dst.af == AF_INET6 ? "ipv6" : "ipv4");
+	set_int(L, "max_ttl", q->max_ttl);
+	set_bool(L, "reached", tr.status == NRB_TCP_CONNECTED || tr.status == NRB_TCP_REFUSED);
+	if (tr.status == NRB_TCP_CONNECTED || tr.status == NRB_TCP_REFUSED) {
+		set_str(L, "dest_answer", tr.status == NRB_TCP_CONNECTED ? "syn_ack" : "rst");
+		set_str(L, "stop", "reached");
+	} else {
+		set_str(L, "stop", tr.status == NRB_TCP_UNREACHABLE ? "unreachable" : "silence");
+	}
+	set_str(L, "connect", nrb_tcp_status_name(tr.status));
+	set_str(L, "degraded", why);
+	lua_createtable(L, 0, 0);
+	mark_array(L);
+	lua_setfield(L, -2, "hops");
+}
+
+static void read_trace_req(lua_State *L, struct nrb_trace_req *q)
+{
+	memset(q, 0, sizeof *q);
+	opt_addr(L, &q->dst, NULL);
+	q->first_ttl = (int)opt_int(L, "first_ttl", 1, 1, NRB_TRACE_MAX_TTL);
+	q->max_ttl = (int)opt_int(L, "max_ttl", 30, 1, NRB_TRACE_MAX_TTL);
+	q->timeout_us = (uint64_t)opt_int(L, "timeout_ms", 2000, 10, 60000) * 1000;
+	q->min_timeout_us = (uint64_t)opt_int(L, "min_timeout_ms", 300, 1, 60000) * 1000;
+	if (q->min_timeout_us > q->timeout_us)
+		q->min_timeout_us = q->timeout_us;
+	if (q->max_ttl < q->first_ttl)
+		luaL_error(L, "bad option 'first_ttl' (greater than max_ttl)");
+}
+
+static uint16_t read_port(lua_State *L, enum nrb_proto p)
+{
+	lua_Integer port = opt_int(L, "port", p == NRB_PROTO_UDP ? 33434 : p == NRB_PROTO_TCP ? -1 : 0,
+	                           -1, 65535);
+
+	if (p == NRB_PROTO_TCP && port == -1)
+		luaL_error(L, "a TCP probe needs a port");
+	if (p != NRB_PROTO_ICMP && (port < 1 || port > 65535))
+		luaL_error(L, "bad option 'port' (must be 1..65535)");
+	return (uint16_t)(port > 0 ? port : 0);
+}
+
+static int l_probe_trace(lua_State *L)
+{
+	static const char *const keys[] = {"address", "proto", "protos", "port", "first_ttl",
+	                                   "max_ttl", "queries", "timeout_ms", "min_timeout_ms",
+	                                   "pps", "unprivileged", NULL};
+	static const char *const names[] = {"icmp", "udp", "tcp", NULL};
+	struct nrb_trace_result *res;
+	struct nrb_trace_req base, q[3];
+	struct common_opts c;
+	struct nrb_sess *s;
+	int n = 0, rc, fallback[3] = {0, 0, 0}, multi = 0;
+	char err[256], why[3][256];
+
+	nrb_lua_check_keys(L, 1, keys);
+	read_trace_req(L, &base);
+	base.queries = (int)opt_int(L, "queries", 3, 1, NRB_TRACE_MAX_QUERIES);
+	lua_getfield(L, 1, "protos");
+	if (!lua_isnil(L, -1)) {
+		luaL_checktype(L, -1, LUA_TTABLE);
+		multi = 1;
+		for (int i = 1; i <= 3; i++) {
+			lua_rawgeti(L, -1, i);
+			if (lua_isnil(L, -1)) {
+				lua_pop(L, 1);
+				break;
+			}
+			q[n] = base;
+			q[n].proto = (enum nrb_proto)(luaL_checkoption(L, -1, NULL, names) + 1);
+			for (int j = 0; j < n; j++)
+				if (q[j].proto == q[n].proto)
+					luaL_error(L, "protos lists '%s' twice", names[q[n].proto - 1]);
+			lua_pop(L, 1);
+			n++;
+		}
+		if (!n)
+			luaL_error(L, "protos must list icmp, udp and/or tcp");
+	}
+	lua_pop(L, 1);
+	if (!multi) {
+		q[0] = base;
+		q[0].proto = opt_proto(L, "icmp");
+		n = 1;
+	}
+	for (int i = 0; i < n; i++) {
+		lua_getfield(L, 1, "port");
+		if (lua_isnil(L, -1) && q[i].proto == NRB_PROTO_TCP) {
+			lua_pop(L, 1);
+			luaL_error(L, "a TCP trace needs a port");
+		}
+		lua_pop(L, 1);
+		q[i].port = read_port(L, q[i].proto);
+	}
+	common(L, &c);
+	s = new_sess(L, &c);
+	res = lua_newuserdatauv(L, sizeof *res * 3, 0);
+	memset(res, 0, sizeof *res * 3);
+	for (int i = 0; i < n; i++) {
+		rc = nrb_trace_add(s, &q[i], &res[i], err, sizeof err);
+		if (rc == -EPERM && q[i].proto == NRB_PROTO_TCP) {
+			fallback[i] = 1;
+			snprintf(why[i], sizeof why[i], "%s", err);
+			continue;
+		}
+		if (rc < 0)
+			return add_failed(L, s, rc, err);
+	}
+	rc = nrb_sess_run(s, 3 * base.timeout_us + 20000000);
+	if (multi)
+		lua_createtable(L, 0, n);
+	for (int i = 0; i < n; i++) {
+		if (fallback[i])
+			push_tcp_fallback(L, &q[i], why[i]);
+		else
+			push_trace(L, &res[i]);
+		if (rc == -EINTR) {
+			set_bool(L, "interrupted", 1);
+		}
+		if (multi)
+			lua_setfield(L, -2, names[q[i].proto - 1]);
+	}
+	nrb_sess_free(s);
+	return 1;
+}
+
+static int l_probe_mtr(lua_State *L)
+{
+	static const char *const keys[] = {"address", "proto", "port", "first_ttl", "max_ttl",
+	                                   "rounds", "interval_ms", "timeout_ms", "min_timeout_ms",
+	                                   "pps", "unprivileged", NULL};
+	struct nrb_mtr_result *r;
+	struct nrb_mtr_req q;
+	struct common_opts c;
+	struct nrb_sess *s;
+	char err[256];
+	int rc;
+
+	nrb_lua_check_keys(L, 1, keys);
+	memset(&q, 0, sizeof q);
+	read_trace_req(L, &q.trace);
+	q.trace.proto = opt_proto(L, "icmp");
+	q.trace.port = read_port(L, q.trace.proto);
+	q.rounds = (int)opt_int(L, "rounds", 10, 1, NRB_MTR_MAX_ROUNDS);
+	q.interval_us = (uint64_t)opt_int(L, "interval_ms", 1000, 100, 60000) * 1000;
+	common(L, &c);
+	s = new_sess(L, &c);
+	r = lua_newuserdatauv(L, sizeof *r, 0);
+	rc = nrb_mtr_add(s, &q, r, err, sizeof err);
+	if (rc < 0)
+		return add_failed(L, s, rc, err);
+	rc = nrb_sess_run(s, (uint64_t)q.rounds * q.interval_us + 2 * q.trace.timeout_us + 10000000);
+	lua_createtable(L, 0, 10);
+	set_str(L, "proto", nrb_proto_name(q.trace.proto));
+	if (q.trace.proto != NRB_PROTO_ICMP)
+		set_int(L, "port", q.trace.port);
+	set_addr(L, "address", &q.trace.dst);
+	set_int(L, "rounds", r->rounds_done);
+	set_num(L, "interval_ms", (double)q.interval_us / 1000.0);
+	set_str(L, "degraded", r->degraded);
+	if (r->dest_ttl)
+		set_int(L, "dest_ttl", r->dest_ttl);
+	if (rc == -EINTR)
+		set_bool(L, "interrupted", 1);
+	lua_createtable(L, r->nhops, 0);
+	for (int t = 1; t <= r->nhops; t++) {
+		const struct nrb_mtr_hop *h = &r->hops[t - 1];
+		int best = -1;
+		char buf[64];
+
+		lua_createtable(L, 0, 12);
+		set_int(L, "ttl", t);
+		for (int i = 0; i < h->naddrs; i++)
+			if (best < 0 || h->addr_count[i] > h->addr_count[best])
+				best = i;
+		if (best >= 0)
+			set_addr(L, "address", &h->addrs[best]);
+		lua_createtable(L, h->naddrs, 0);
+		for (int i = 0; i < h->naddrs; i++) {
+			lua_pushstring(L, nrb_pkt_addr_to_string(&h->addrs[i], buf, sizeof buf));
+			lua_rawseti(L, -2, i + 1);
+		}
+		mark_array(L);
+		lua_setfield(L, -2, "addresses");
+		set_int(L, "sent", h->sent);
+		set_int(L, "received", h->received);
+		set_num(L, "loss_pct", h->sent ? 100.0 * (h->sent - h->received) / h->sent : 0.0);
+		if (h->received) {
+			set_num(L, "last_ms", h->rtt.last);
+			set_num(L, "avg_ms", h->rtt.mean);
+			set_num(L, "best_ms", h->rtt.min);
+			set_num(L, "worst_ms", h->rtt.max);
+			set_num(L, "stdev_ms", nrb_rtt_stddev(&h->rtt));
+		}
+		if (h->dest)
+			set_bool(L, "destination", 1);
+		lua_rawseti(L, -2, t);
+	}
+	mark_array(L);
+	lua_setfield(L, -2, "hops");
+	nrb_sess_free(s);
+	return 1;
+}
+
+static int port_probe(lua_State *L, enum nrb_proto proto)
+{
+	static const char *const keys[] = {"address", "port", "ttl", "timeout_ms", "size_bytes",
+	                                   "pps", "unprivileged", NULL};
+	struct nrb_port_result r;
+	struct nrb_port_req q;
+	struct common_opts c;
+	struct nrb_sess *s;
+	const char *text;
+	char err[256];
+	int rc;
+
+	nrb_lua_check_keys(L, 1, keys);
+	memset(&q, 0, sizeof q);
+	opt_addr(L, &q.dst, &text);
+	q.proto = proto;
+	q.port = (uint16_t)opt_int(L, "port", 0, 1, 65535);
+	q.ttl = (int)opt_int(L, "ttl", 64, 1, 255);
+	q.timeout_us = (uint64_t)opt_int(L, "timeout_ms", 2000, 1, 60000) * 1000;
+	q.size = (int)opt_int(L, "size_bytes", 8, 4, 1400);
+	if (proto == NRB_PROTO_TCP) {
+		lua_getfield(L, 1, "size_bytes");
+		if (!lua_isnil(L, -1))
+			luaL_error(L, "size_bytes applies to udp probes only");
+		lua_pop(L, 1);
+		q.size = 0;
+	}
+	common(L, &c);
+	s = new_sess(L, &c);
+	rc = nrb_port_add(s, &q, &r, err, sizeof err);
+	if (rc == -EPERM && proto == NRB_PROTO_TCP) {
+		/* no raw sockets: classify a connect() instead, and say so */
+		struct nrb_tcp_req tq;
+		struct nrb_tcp_result tr;
+
+		nrb_sess_free(s);
+		memset(&tq, 0, sizeof tq);
+		(void)nrb_sockaddr_parse(text, q.port, &tq.addr, &tq.addrlen);
+		tq.timeout_ms = (int)(q.timeout_us / 1000);
+		if (nrb_tcp_connect(&tq, &tr, err, sizeof err) < 0)
+			tr.status = NRB_TCP_ERROR;
+		lua_createtable(L, 0, 8);
+		set_str(L, "status", tr.status == NRB_TCP_CONNECTED ? "syn_ack" :
+		                     tr.status == NRB_TCP_REFUSED ? "rst" :
+		                     tr.status == NRB_TCP_UNREACHABLE ? "icmp" :
+		                     tr.status == NRB_TCP_TIMEOUT ? "timeout" : "error");
+		set_str(L, "address", text);
+		set_int(L, "port", q.port);
+		if (tr.status == NRB_TCP_CONNECTED || tr.status == NRB_TCP_REFUSED)
+			set_num(L, "rtt_ms", (double)tr.elapsed_us / 1000.0);
+		set_str(L, "connect", nrb_tcp_status_name(tr.status));
+		set_str(L, "degraded", err);
+		return 1;
+	}
+	if (rc < 0)
+		return add_failed(L, s, rc, err);
+	rc = nrb_sess_run(s, q.timeout_us + 2000000);
+	lua_createtable(L, 0, 12);
+	set_str(L, "status", r.status ? r.status : (rc == -EINTR ? "interrupted" : "error"));
+	set_str(L, "address", text);
+	set_int(L, "port", q.port);
+	if (r.answered) {
+		set_num(L, "rtt_ms", r.rtt_ms);
+		set_addr(L, "from", &r.from);
+		if (r.reply_ttl >= 0)
+			set_int(L, "reply_ttl", r.reply_ttl);
+		if (r.reply_ipid >= 0)
+			set_int(L, "reply_ipid", r.reply_ipid);
+	}
+	if (r.has_icmp) {
+		push_icmp_err(L, &r.icmp, 0);
+		lua_setfield(L, -2, "icmp");
+	}
+	if (proto == NRB_PROTO_UDP && r.bytes)
+		set_int(L, "bytes", (lua_Integer)r.bytes);
+	set_str(L, "degraded", r.degraded);
+	if (r.send_errno)
+		set_str(L, "error", strerror(r.send_errno));
+	nrb_sess_free(s);
+	return 1;
+}
+
+static int l_probe_tcp_syn(lua_State *L)
+{
+	return port_probe(L, NRB_PROTO_TCP);
+}
+
+static int l_probe_udp(lua_State *L)
+{
+	return port_probe(L, NRB_PROTO_UDP);
+}
+
+static int l_probe_pmtu(lua_State *L)
+{
+	static const char *const keys[] = {"address", "proto", "port", "min_size", "max_size",
+	                                   "tries", "timeout_ms", "pps", "unprivileged", NULL};
+	struct nrb_pmtu_result *r;
+	struct nrb_pmtu_req q;
+	struct common_opts c;
+	struct nrb_sess *s;
+	char err[256];
+	int rc;
+
+	nrb_lua_check_keys(L, 1, keys);
+	memset(&q, 0, sizeof q);
+	opt_addr(L, &q.dst, NULL);
+	q.proto = opt_proto(L, "icmp");
+	if (q.proto == NRB_PROTO_TCP)
+		luaL_error(L, "bad option 'proto' (pmtu probes use icmp or udp)");
+	q.port = read_port(L, q.proto);
+	q.min_size = (int)opt_int(L, "min_size", 0, 68, NRB_SESS_MAX_SIZE);
+	q.max_size = (int)opt_int(L, "max_size", 0, 68, NRB_SESS_MAX_SIZE);
+	q.tries = (int)opt_int(L, "tries", 2, 1, 5);
+	q.timeout_us = (uint64_t)opt_int(L, "timeout_ms", 1000, 10, 30000) * 1000;
+	common(L, &c);
+	s = new_sess(L, &c);
+	r = lua_newuserdatauv(L, sizeof *r, 0);
+	rc = nrb_pmtu_add(s, &q, r, err, sizeof err);
+	if (rc < 0)
+		return add_failed(L, s, rc, err);
+	rc = nrb_sess_run(s, 40 * q.timeout_us * (uint64_t)q.tries + 2000000);
+	lua_createtable(L, 0, 10);
+	set_str(L, "status", r->status ? r->status : "error");
+	set_addr(L, "address", &q.dst);
+	set_str(L, "proto", nrb_proto_name(q.proto));
+	set_int(L, "local_mtu", r->local_mtu);
+	if (r->path_mtu)
+		set_int(L, "path_mtu", r->path_mtu);
+	if (r->smallest_lost)
+		set_int(L, "smallest_lost", r->smallest_lost);
+	if (r->has_reported) {
+		lua_createtable(L, 0, 3);
+		set_addr(L, "from", &r->reported_from);
+		set_int(L, "mtu", r->reported_mtu);
+		if (r->reported_ttl >= 0)
+			set_int(L, "ttl", r->reported_ttl);
+		lua_setfield(L, -2, "reported");
+	}
+	lua_createtable(L, r->nprobes, 0);
+	for (int i = 0; i < r->nprobes; i++) {
+		lua_createtable(L, 0, 2);
+		set_int(L, "size_bytes", r->probes[i].size);
+		set_str(L, "result", r->probes[i].result);
+		lua_rawseti(L, -2, i + 1);
+	}
+	mark_array(L);
+	lua_setfield(L, -2, "probes");
+	set_str(L, "degraded", r->degraded);
+	if (rc == -EINTR)
+		set_bool(L, "interrupted", 1);
+	nrb_sess_free(s);
+	return 1;
+}
+
 int luaopen_nrb_core_probe(lua_State *L)
 {
 	static const luaL_Reg funcs[] = {
 		{"tcp_connect", l_probe_tcp_connect},
 		{"resolve", l_probe_resolve},
 		{"route", l_probe_route},
+		{"ping", l_probe_ping},
+		{"trace", l_probe_trace},
+		{"mtr", l_probe_mtr},
+		{"tcp_syn", l_probe_tcp_syn},
+		{"udp", l_probe_udp},
+		{"pmtu", l_probe_pmtu},
 		{NULL, NULL},
 	};
 

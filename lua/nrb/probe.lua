@@ -15,6 +15,31 @@ M.resolve = core.resolve
 M.tcp_connect = core.tcp_connect
 M.route = core.route
 
+-- The asynchronous probes (numeric `address`; evidence as doc/evidence.md says; nil,
+-- message when the environment fails, e.g. no route for the family).
+--   probe.ping{address, count, interval_ms, size_bytes, df, ttl, timeout_ms}
+--   probe.trace{address, proto, port, max_ttl, queries, timeout_ms}
+--   probe.trace{address, protos = {"icmp", "udp", "tcp"}, port = 443}  -- at once
+--   probe.mtr{address, proto, port, rounds, interval_ms, max_ttl}
+--   probe.tcp_syn{address, port, timeout_ms}   probe.udp{address, port, timeout_ms}
+--   probe.pmtu{address, proto, min_size, max_size}
+-- All take pps (global packets-per-second cap, default 100) and unprivileged.
+M.ping = core.ping
+M.trace = core.trace
+M.mtr = core.mtr
+M.tcp_syn = core.tcp_syn
+M.udp = core.udp
+M.pmtu = core.pmtu
+
+-- Resolve a host (name or literal) to its first address: address or nil, message.
+function M.address(host, family)
+  local r = core.resolve{ host = host, family = family or "any" }
+  if r.status ~= "ok" then
+    return nil, string.format("%s does not resolve: %s", host, r.error or "no address")
+  end
+  return r.addresses[1]
+end
+
 -- tcping: `count` connection attempts (1..20) to a host (name or address) and port,
 -- with a summary like tcping's: how many connected, rtt min/avg/max, and the status
 -- most attempts ended with.

@@ -83,6 +83,200 @@ M.kinds.route = {
   end,
 }
 
+-- The asynchronous probes: resolve the target, then call the probe.
+local function via(fn)
+  return function(target, o)
+    local addr, err = resolve_one(target)
+    if not addr then return nil, err end
+    return fn(addr, o)
+  end
+end
+
+local function ms(v) return v and fmt(v) or "*" end
+
+M.kinds.ping = {
+  usage = "nrb probe ping HOST [--count N] [--interval-ms N] [--size-bytes N] [--df true] [--timeout-ms N] [--pps N]",
+  summary = "ICMP echo: loss, min/avg/max/stddev/jitter, reply TTL",
+  short = { c = "count", i = "interval_ms", s = "size_bytes" },
+  opts = {
+    count = { type = "int", default = 5, min = 1, max = 1000 },
+    interval_ms = { type = "int", default = 200, min = 10, max = 60000 },
+    size_bytes = { type = "int", default = 56, min = 8, max = 8952 },
+    df = { type = "bool", default = false },
+    timeout_ms = { type = "int", default = 1000, min = 1, max = 60000 },
+    pps = { type = "int", default = 100, min = 1, max = 10000 },
+  },
+  run = via(function(addr, o)
+    return probe.ping{ address = addr, count = o.count, interval_ms = o.interval_ms,
+      size_bytes = o.size_bytes, df = o.df, timeout_ms = o.timeout_ms, pps = o.pps }
+  end),
+  text = function(ev)
+    local out = { string.format("ping %s: %s, %d sent, %d received, %s%% loss", ev.address, ev.status,
+      ev.sent, ev.received, fmt(ev.loss_pct)) }
+    if ev.rtt_avg_ms then
+      out[#out + 1] = string.format("rtt min/avg/max/stddev %s/%s/%s/%s ms, jitter %s ms, reply ttl %s",
+        fmt(ev.rtt_min_ms), fmt(ev.rtt_avg_ms), fmt(ev.rtt_max_ms), fmt(ev.rtt_stddev_ms),
+        fmt(ev.jitter_ms), tostring(ev.reply_ttl))
+    end
+    for _, e in ipairs(ev.errors) do
+      out[#out + 1] = string.format("  ICMP %s from %s (type %d code %d)", e.kind, e.from, e.type, e.code)
+    end
+    if ev.degraded then out[#out + 1] = "degraded: " .. ev.degraded end
+    return table.concat(out, "\n") .. "\n"
+  end,
+}
+
+local function trace_text(ev)
+  local out = { string.format("%s trace to %s%s: %s%s", ev.proto, ev.address,
+    ev.port and (" port " .. ev.port) or "", ev.stop,
+    ev.reached and string.format(" (%s at ttl %d)", ev.dest_answer, ev.reached_ttl) or "") }
+  for _, h in ipairs(ev.hops) do
+    local parts = {}
+    for _, r in ipairs(h.replies) do
+      parts[#parts + 1] = string.format("%s %s ms %s ttl=%s", r.address, fmt(r.rtt_ms), r.kind,
+        tostring(r.reply_ttl))
+    end
+    out[#out + 1] = string.format("%3d  %s", h.ttl, #parts > 0 and table.concat(parts, "; ") or "*")
+  end
+  if ev.unreachable then
+    out[#out + 1] = string.format("unreachable: %s from %s at ttl %d", ev.unreachable.kind,
+      ev.unreachable.from, ev.unreachable.ttl)
+  end
+  if ev.degraded then out[#out + 1] = "degraded: " .. ev.degraded end
+  return table.concat(out, "\n") .. "\n"
+end
+
+M.kinds.trace = {
+  usage = "nrb probe trace HOST [--proto icmp|udp|tcp|all] [--port N] [--max-ttl N] [--queries N] [--timeout-ms N] [--pps N]",
+  summary = "traceroute over icmp/udp/tcp (all: the three at once), all TTLs in parallel",
+  short = { p = "port", m = "max_ttl", q = "queries", P = "proto" },
+  opts = {
+    proto = { type = "enum", values = { "icmp", "udp", "tcp", "all" }, default = "icmp" },
+    port = { type = "port" },
+    max_ttl = { type = "int", default = 30, min = 1, max = 64 },
+    queries = { type = "int", default = 3, min = 1, max = 10 },
+    timeout_ms = { type = "int", default = 2000, min = 10, max = 60000 },
+    pps = { type = "int", default = 100, min = 1, max = 10000 },
+  },
+  run = via(function(addr, o)
+    if (o.proto == "tcp" or o.proto == "all") and not o.port then
+      return nil, "a tcp trace needs --port"
+    end
+    local t = { address = addr, port = o.port, max_ttl = o.max_ttl, queries = o.queries,
+      timeout_ms = o.timeout_ms, pps = o.pps }
+    if o.proto == "all" then t.protos = { "icmp", "udp", "tcp" } else t.proto = o.proto end
+    if o.proto == "all" and o.port then t.port = o.port end
+    return probe.trace(t)
+  end),
+  text = function(ev)
+    if ev.hops then return trace_text(ev) end
+    local out = {}
+    for _, p in ipairs{ "icmp", "udp", "tcp" } do
+      if ev[p] then out[#out + 1] = trace_text(ev[p]) end
+    end
+    return table.concat(out, "\n")
+  end,
+}
+
+M.kinds.mtr = {
+  usage = "nrb probe mtr HOST [-c|--rounds N] [--interval-ms N] [--proto icmp|udp|tcp] [--port N] [--max-ttl N] [--pps N]",
+  summary = "per-hop statistics over rounds, like mtr -r",
+  short = { c = "rounds", i = "interval_ms", p = "port" },
+  opts = {
+    rounds = { type = "int", default = 10, min = 1, max = 1000 },
+    interval_ms = { type = "int", default = 1000, min = 100, max = 60000 },
+    proto = { type = "enum", values = { "icmp", "udp", "tcp" }, default = "icmp" },
+    port = { type = "port" },
+    max_ttl = { type = "int", default = 30, min = 1, max = 64 },
+    timeout_ms = { type = "int", default = 2000, min = 10, max = 60000 },
+    pps = { type = "int", default = 100, min = 1, max = 10000 },
+  },
+  run = via(function(addr, o)
+    if o.proto == "tcp" and not o.port then return nil, "a tcp mtr needs --port" end
+    return probe.mtr{ address = addr, proto = o.proto, port = o.port, rounds = o.rounds,
+      interval_ms = o.interval_ms, max_ttl = o.max_ttl, timeout_ms = o.timeout_ms, pps = o.pps }
+  end),
+  text = function(ev)
+    local out = { string.format("mtr %s (%s%s), %d rounds", ev.address, ev.proto,
+      ev.port and (" port " .. ev.port) or "", ev.rounds),
+      string.format("%4s %-40s %6s %5s %7s %7s %7s %7s %7s", "", "Host", "Loss%", "Snt", "Last",
+        "Avg", "Best", "Wrst", "StDev") }
+    for _, h in ipairs(ev.hops) do
+      out[#out + 1] = string.format("%3d. %-40s %5.1f%% %5d %7s %7s %7s %7s %7s", h.ttl,
+        h.address or "???", h.loss_pct, h.sent, ms(h.last_ms), ms(h.avg_ms), ms(h.best_ms),
+        ms(h.worst_ms), ms(h.stdev_ms))
+    end
+    if ev.degraded then out[#out + 1] = "degraded: " .. ev.degraded end
+    return table.concat(out, "\n") .. "\n"
+  end,
+}
+
+local function port_text(name)
+  return function(ev)
+    local s = string.format("%s %s port %d: %s", name, ev.address, ev.port, ev.status)
+    if ev.from then
+      s = s .. string.format(" from %s in %s ms, ttl %s", ev.from, fmt(ev.rtt_ms), tostring(ev.reply_ttl))
+      if ev.reply_ipid then s = s .. ", ip id " .. ev.reply_ipid end
+    end
+    if ev.icmp then s = s .. string.format(" (ICMP %s type %d code %d)", ev.icmp.kind, ev.icmp.type, ev.icmp.code) end
+    if ev.degraded then s = s .. "\ndegraded: " .. ev.degraded end
+    return s .. "\n"
+  end
+end
+
+M.kinds.tcp_syn = {
+  usage = "nrb probe tcp_syn HOST --port N [--timeout-ms N]",
+  summary = "one half-open SYN: syn_ack / rst / icmp / timeout",
+  short = { p = "port" },
+  opts = {
+    port = { type = "port", required = true },
+    timeout_ms = { type = "int", default = 2000, min = 1, max = 60000 },
+  },
+  run = via(function(addr, o)
+    return probe.tcp_syn{ address = addr, port = o.port, timeout_ms = o.timeout_ms }
+  end),
+  text = port_text("tcp_syn"),
+}
+
+M.kinds.udp = {
+  usage = "nrb probe udp HOST --port N [--timeout-ms N]",
+  summary = "one UDP port probe: answer / port_unreachable / icmp / open_filtered",
+  short = { p = "port" },
+  opts = {
+    port = { type = "port", required = true },
+    timeout_ms = { type = "int", default = 2000, min = 1, max = 60000 },
+  },
+  run = via(function(addr, o)
+    return probe.udp{ address = addr, port = o.port, timeout_ms = o.timeout_ms }
+  end),
+  text = port_text("udp"),
+}
+
+M.kinds.pmtu = {
+  usage = "nrb probe pmtu HOST [--proto icmp|udp] [--port N] [--max-size N] [--timeout-ms N]",
+  summary = "path MTU with DF probes: where frag-needed came from, blackhole detection",
+  opts = {
+    proto = { type = "enum", values = { "icmp", "udp" }, default = "icmp" },
+    port = { type = "port" },
+    max_size = { type = "int", min = 68, max = 9000 },
+    timeout_ms = { type = "int", default = 1000, min = 10, max = 30000 },
+  },
+  run = via(function(addr, o)
+    return probe.pmtu{ address = addr, proto = o.proto, port = o.port, max_size = o.max_size,
+      timeout_ms = o.timeout_ms }
+  end),
+  text = function(ev)
+    local out = { string.format("pmtu %s: %s, path MTU %s (local %d)%s", ev.address, ev.status,
+      tostring(ev.path_mtu), ev.local_mtu, ev.smallest_lost and (", smallest lost " .. ev.smallest_lost) or "") }
+    if ev.reported then
+      out[#out + 1] = string.format("reported MTU %d by %s", ev.reported.mtu, ev.reported.from)
+    end
+    for _, p in ipairs(ev.probes) do out[#out + 1] = string.format("  %5d  %s", p.size_bytes, p.result) end
+    if ev.degraded then out[#out + 1] = "degraded: " .. ev.degraded end
+    return table.concat(out, "\n") .. "\n"
+  end,
+}
+
 local function names()
   local n = {}
   for k in pairs(M.kinds) do n[#n + 1] = k end
@@ -122,6 +316,10 @@ function M.main(o)
     if a == "--help" or a == "-h" then
       host.write_stdout("usage: " .. kind.usage .. "\n\n" .. kind.summary .. "\n")
       return 0
+    elseif a:match("^%-%a$") and kind.short and kind.short[a:sub(2)] then
+      i = i + 1
+      if argv[i] == nil then return usage_error(a .. " needs a value", kind_name) end
+      raw[kind.short[a:sub(2)]] = argv[i]
     elseif a:sub(1, 2) == "--" then
       local name, val = a:sub(3):match("^([^=]+)=(.*)$")
       if not name then

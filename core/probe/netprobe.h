@@ -1,0 +1,228 @@
+/*
+ * netprobe: the asynchronous probe families that run as tasks in a probe session
+ * (task.h): ping (ICMP echo), trace (ICMP/UDP/TCP, all TTLs in parallel, constant flow,
+ * adaptive timeout), mtr (per-hop statistics over rounds), tcp_syn (one half-open SYN),
+ * udp (one port probe) and pmtu (DF binary search).  Each family has a request struct
+ * (validated by its *_add function: bad input fails with -EINVAL and a message before
+ * anything is sent), a result struct the caller owns, and an *_add function that creates
+ * the task and attaches it to a session; nrb_sess_run then runs every task added at once
+ * (so ICMP, UDP and TCP traces of a target run concurrently) and fills the results.
+ * The Lua bindings (core/lua/l_probe.c) turn the results into evidence tables
+ * (doc/evidence.md).
+ */
+#ifndef NRB_PROBE_NETPROBE_H
+#define NRB_PROBE_NETPROBE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "probe/task.h"
+
+enum {
+	NRB_PING_MAX_COUNT = 1000,  /* ping count ceiling */
+	NRB_TRACE_MAX_TTL = 64,     /* trace/mtr TTL ceiling */
+	NRB_TRACE_MAX_QUERIES = 10, /* probes per hop per trace */
+	NRB_MTR_MAX_ROUNDS = 1000,  /* mtr rounds ceiling */
+	NRB_HOP_MAX_ADDRS = 8,      /* distinct responders kept per hop */
+	NRB_PMTU_MAX_PROBES = 64,   /* pmtu probes kept */
+	NRB_ERR_KEEP = 32           /* ICMP errors kept in a ping result */
+};
+
+/** An ICMP error as evidence describes it ({from, type, code, kind}, + mtu, ttl). */
+struct nrb_icmp_err {
+	struct nrb_pkt_addr from; /* who sent it */
+	uint8_t type;             /* ICMP type */
+	uint8_t code;             /* ICMP code */
+	const char *kind;         /* evidence kind (nrb_sess_err_kind), static */
+	uint32_t mtu;             /* frag_needed / packet_too_big MTU, else 0 */
+	int ttl;                  /* probe TTL it answered (trace), else 0 */
+	int reply_ttl;            /* TTL of the error as received, -1 unknown */
+};
+
+/* ---------------------------------------------------------------------- ping */
+
+struct nrb_ping_req {
+	struct nrb_pkt_addr dst;   /* target */
+	int count;                 /* echo requests, 1..NRB_PING_MAX_COUNT */
+	uint64_t interval_us;      /* gap between requests, >= 10 ms */
+	int size;                  /* ICMP payload bytes like ping -s, 8..8952 */
+	int df;                    /* set DF (IPv4) / never fragment (IPv6) */
+	int ttl;                   /* TTL of the requests, 1..255 (0 = 64) */
+	uint64_t timeout_us;       /* wait per request, > 0 */
+};
+
+struct nrb_ping_reply {
+	int seq;                   /* 1-based request number */
+	double rtt_ms;             /* round-trip time */
+	int ttl;                   /* reply TTL, -1 unknown */
+};
+
+struct nrb_ping_result {
+	int sent;                  /* requests sent */
+	int received;              /* echo replies */
+	struct nrb_rtt_stats rtt;  /* over replies */
+	int reply_ttl;             /* most common reply TTL, -1 none */
+	struct nrb_ping_reply *replies; /* received replies (count entries allocated) */
+	int nreplies;              /* used */
+	struct nrb_icmp_err errors[NRB_ERR_KEEP]; /* errors instead of replies */
+	int nerrors;               /* used */
+	int send_errno;            /* last local send error, 0 none */
+	const char *degraded;      /* why degraded, NULL if not (static) */
+};
+
+/** Attach a ping task.  res must live until nrb_sess_run returns; free res->replies
+ *  with nrb_ping_result_free.  @return 0 or -errno (err says why; nothing sent). */
+int nrb_ping_add(struct nrb_sess *s, const struct nrb_ping_req *req,
+                 struct nrb_ping_result *res, char *err, size_t errlen);
+void nrb_ping_result_free(struct nrb_ping_result *res);
+
+/* --------------------------------------------------------------------- trace */
+
+struct nrb_trace_req {
+	struct nrb_pkt_addr dst;   /* target */
+	enum nrb_proto proto;      /* ICMP, UDP or TCP */
+	uint16_t port;             /* UDP/TCP destination port (1..65535); UDP default 33434 */
+	int first_ttl;             /* 1.. */
+	int max_ttl;               /* ..NRB_TRACE_MAX_TTL */
+	int queries;               /* probes per hop, 1..NRB_TRACE_MAX_QUERIES */
+	uint64_t timeout_us;       /* adaptive timeout ceiling (and initial value) */
+	uint64_t min_timeout_us;   /* adaptive timeout floor */
+};
+
+struct nrb_hop_reply {
+	struct nrb_pkt_addr from;  /* responder */
+	double rtt_ms;             /* round trip */
+	const char *kind;          /* time_exceeded, echo_reply, syn_ack, rst, port_unreachable, ... */
+	uint8_t type, code;        /* ICMP type/code (ICMP kinds) */
+	int reply_ttl;             /* TTL of the reply as received, -1 unknown */
+	uint32_t mtu;              /* for frag_needed / packet_too_big */
+};
+
+struct nrb_hop {
+	int ttl;                   /* probe TTL */
+	int sent;                  /* probes sent */
+	int received;              /* answered */
+	struct nrb_hop_reply replies[NRB_TRACE_MAX_QUERIES]; /* answers */
+	int nreplies;              /* used */
+};
+
+struct nrb_trace_result {
+	struct nrb_trace_req req;  /* the request as run (defaults filled) */
+	int reached;               /* the destination answered */
+	int reached_ttl;           /* lowest TTL at which it did */
+	const char *dest_answer;   /* echo_reply, syn_ack, rst, port_unreachable, or the kind */
+	int dest_reply_ttl;        /* TTL of that answer as received */
+	int last_ttl;              /* farthest TTL that answered anything, 0 none */
+	struct nrb_pkt_addr last_address; /* who answered there */
+	const char *stop;          /* reached, unreachable, silence, max_ttl */
+	int has_unreach;           /* unreach is set */
+	struct nrb_icmp_err unreach; /* the ICMP unreachable that ended the path */
+	int nhops;                 /* hops[0..nhops-1] are TTL first_ttl.. */
+	struct nrb_hop hops[NRB_TRACE_MAX_TTL]; /* by TTL - 1 */
+	const char *degraded;      /* why degraded, NULL if not */
+	int send_errno;            /* a local send error, 0 none */
+	uint64_t elapsed_us;       /* run time of this trace */
+	uint64_t timeout_used_us;  /* the adaptive timeout at the end */
+};
+
+/** Attach a trace task.  Without raw TCP the trace cannot probe hops: the task is not
+ *  added, *tcp_fallback is set and the caller runs a connect() instead.
+ *  @return 0 or -errno. */
+int nrb_trace_add(struct nrb_sess *s, const struct nrb_trace_req *req,
+                  struct nrb_trace_result *res, char *err, size_t errlen);
+
+/* ----------------------------------------------------------------------- mtr */
+
+struct nrb_mtr_req {
+	struct nrb_trace_req trace; /* path and protocol (queries unused) */
+	int rounds;                 /* 1..NRB_MTR_MAX_ROUNDS (mtr -c) */
+	uint64_t interval_us;       /* gap between rounds, >= 100 ms (mtr -i) */
+};
+
+struct nrb_mtr_hop {
+	int ttl;                   /* probe TTL */
+	int sent, received;        /* Snt, and replies */
+	struct nrb_rtt_stats rtt;  /* Last, Avg, Best, Wrst, StDev */
+	struct nrb_pkt_addr addrs[NRB_HOP_MAX_ADDRS]; /* responders */
+	int addr_count[NRB_HOP_MAX_ADDRS];            /* replies per responder */
+	int naddrs;                /* used */
+	int dest;                  /* 1 if the destination answered here */
+};
+
+struct nrb_mtr_result {
+	struct nrb_mtr_req req;    /* as run */
+	int nhops;                 /* hops in use */
+	int dest_ttl;              /* TTL where the destination answers, 0 unknown */
+	int rounds_done;           /* rounds completed */
+	struct nrb_mtr_hop hops[NRB_TRACE_MAX_TTL]; /* by TTL - 1 */
+	const char *degraded;      /* why degraded */
+};
+
+int nrb_mtr_add(struct nrb_sess *s, const struct nrb_mtr_req *req, struct nrb_mtr_result *res,
+                char *err, size_t errlen);
+
+/* ------------------------------------------------------------ tcp_syn, udp */
+
+struct nrb_port_req {
+	struct nrb_pkt_addr dst;   /* target */
+	uint16_t port;             /* 1..65535 */
+	enum nrb_proto proto;      /* TCP (half-open SYN) or UDP */
+	int ttl;                   /* 1..255, 0 = 64 */
+	uint64_t timeout_us;       /* > 0 */
+	int size;                  /* UDP payload bytes (0 = 8) */
+};
+
+struct nrb_port_result {
+	const char *status;        /* tcp: syn_ack, rst, icmp, timeout; udp: answer,
+	                            * port_unreachable, icmp, open_filtered */
+	double rtt_ms;             /* time to the answer */
+	struct nrb_pkt_addr from;  /* who answered */
+	int answered;              /* from/rtt valid */
+	int reply_ttl;             /* -1 unknown */
+	int reply_ipid;            /* -1 unknown */
+	uint8_t tcp_flags;         /* flags of a TCP answer */
+	size_t bytes;              /* UDP answer payload size */
+	int has_icmp;              /* icmp valid */
+	struct nrb_icmp_err icmp;  /* the ICMP error */
+	const char *degraded;      /* why degraded */
+	int send_errno;            /* a local send error */
+};
+
+int nrb_port_add(struct nrb_sess *s, const struct nrb_port_req *req,
+                 struct nrb_port_result *res, char *err, size_t errlen);
+
+/* ---------------------------------------------------------------------- pmtu */
+
+struct nrb_pmtu_req {
+	struct nrb_pkt_addr dst;   /* target */
+	enum nrb_proto proto;      /* ICMP (default) or UDP */
+	uint16_t port;             /* UDP port */
+	int min_size;              /* smallest size tried, bytes incl. IP header (>= 68/1280) */
+	int max_size;              /* largest (the local MTU if 0) */
+	int tries;                 /* probes per size before it counts as lost, 1..5 */
+	uint64_t timeout_us;       /* per probe */
+};
+
+struct nrb_pmtu_probe {
+	int size;                  /* bytes incl. IP header */
+	const char *result;        /* passed, lost, frag_needed, too_big_local */
+};
+
+struct nrb_pmtu_result {
+	const char *status;        /* ok, frag_needed, blackhole */
+	int local_mtu;             /* MTU of the outgoing interface (or max_size) */
+	int path_mtu;              /* largest size that passed, 0 none */
+	int smallest_lost;         /* smallest size that vanished, 0 none */
+	int has_reported;          /* reported valid */
+	struct nrb_pkt_addr reported_from; /* router that sent frag-needed / too-big */
+	uint32_t reported_mtu;     /* the MTU it reported */
+	int reported_ttl;          /* TTL of that error as received */
+	struct nrb_pmtu_probe probes[NRB_PMTU_MAX_PROBES]; /* what was tried */
+	int nprobes;               /* used */
+	const char *degraded;      /* why degraded */
+};
+
+int nrb_pmtu_add(struct nrb_sess *s, const struct nrb_pmtu_req *req,
+                 struct nrb_pmtu_result *res, char *err, size_t errlen);
+
+#endif

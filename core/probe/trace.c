@@ -1,0 +1,484 @@
+/* trace and mtr: all TTLs in parallel over one constant flow (see netprobe.h). */
+#include "probe/netprobe.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "util/util.h"
+
+/* Classify an answer: its evidence kind, and whether the destination sent it. */
+static const char *reply_kind(int af, const struct nrb_sess_reply *r, int *is_dest,
+                              const struct nrb_pkt_addr *dst)
+{
+	*is_dest = 0;
+	switch (r->kind) {
+	case NRB_PKT_ECHO_REPLY:
+		*is_dest = 1;
+		return "echo_reply";
+	case NRB_PKT_TCP:
+		*is_dest = 1;
+		if ((r->tcp_flags & (NRB_TCP_SYN | NRB_TCP_ACK)) == (NRB_TCP_SYN | NRB_TCP_ACK))
+			return "syn_ack";
+		return (r->tcp_flags & NRB_TCP_RST) ? "rst" : "tcp_other";
+	case NRB_PKT_UDP:
+		*is_dest = 1;
+		return "udp_answer";
+	case NRB_PKT_ICMP_ERROR:
+		if (r->err != NRB_ERR_TTL_EXCEEDED && nrb_pkt_addr_equal(&r->from, dst))
+			*is_dest = 1;
+		return nrb_sess_err_kind(af, r->icmp_type, r->icmp_code, r->err);
+	default:
+		return "other";
+	}
+}
+
+static int check_trace_req(const struct nrb_trace_req *q, char *err, size_t errlen)
+{
+	if (q->dst.af != AF_INET && q->dst.af != AF_INET6)
+		return nrb_err(err, errlen, EINVAL, "trace: no target address");
+	if (q->proto < NRB_PROTO_ICMP || q->proto > NRB_PROTO_TCP)
+		return nrb_err(err, errlen, EINVAL, "trace: protocol must be icmp, udp or tcp");
+	if (q->proto != NRB_PROTO_ICMP && q->port == 0)
+		return nrb_err(err, errlen, EINVAL, "trace: port must be 1..65535");
+	if (q->first_ttl < 1 || q->max_ttl < q->first_ttl || q->max_ttl > NRB_TRACE_MAX_TTL)
+		return nrb_err(err, errlen, EINVAL, "trace: TTLs must satisfy 1 <= first <= max <= %d",
+		               NRB_TRACE_MAX_TTL);
+	if (q->timeout_us < 10000 || q->timeout_us > 60000000 ||
+	    q->min_timeout_us > q->timeout_us)
+		return nrb_err(err, errlen, EINVAL, "trace: timeout must be 10 ms..60 s");
+	return 0;
+}
+
+static int prepare(struct nrb_sess *s, const struct nrb_trace_req *q, char *err, size_t errlen)
+{
+	struct nrb_pkt_addr src;
+	int rc = nrb_sess_source(s, &q->dst, &src, err, errlen);
+
+	if (rc < 0)
+		return rc;
+	rc = nrb_sess_prepare(s, q->dst.af, q->proto, err, errlen);
+	if (rc < 0)
+		return rc;
+	if (q->proto == NRB_PROTO_TCP && !nrb_sess_is_raw(s, q->dst.af, NRB_PROTO_TCP))
+		return nrb_err(err, errlen, EPERM, "%s",
+		               nrb_sess_degraded(s, q->dst.af, NRB_PROTO_TCP));
+	return 0;
+}
+
+/* ---------------------------------------------------------------------- trace */
+
+struct trace_task {
+	struct nrb_task t;              /* must be first */
+	struct nrb_trace_result *res;   /* caller's result */
+	int limit;                      /* highest TTL still of interest */
+	uint64_t max_rtt_us;            /* largest RTT seen (adaptive timeout) */
+	int any_reply;                  /* a reply came */
+	uint64_t check_timer;           /* periodic completion check */
+	int dest_seen;                  /* destination answered at some TTL */
+};
+
+static uint64_t adapt_us(const struct trace_task *k)
+{
+	uint64_t t = k->res->req.timeout_us;
+
+	if (k->any_reply) {
+		t = 3 * k->max_rtt_us;
+		if (t < k->res->req.min_timeout_us)
+			t = k->res->req.min_timeout_us;
+		if (t > k->res->req.timeout_us)
+			t = k->res->req.timeout_us;
+	}
+	return t;
+}
+
+/* Done when nothing is queued at or below the limit and the newest probe there has
+ * waited one adaptive timeout: all TTLs were in flight together, so one window covers
+ * every silent hop. */
+static void trace_check(struct trace_task *k)
+{
+	uint32_t queued = 0;
+	uint64_t newest = 0, now = nrb_loop_now(nrb_sess_loop(k->t.sess));
+	int n = nrb_sess_outstanding(k->t.sess, &k->t, k->limit, &queued, &newest);
+
+	if (n < 0 || queued)
+		return;
+	if (n == 0 || now - newest >= adapt_us(k))
+		k->t.done = 1;
+}
+
+static int64_t trace_tick(struct nrb_loop *loop, void *arg)
+{
+	struct trace_task *k = arg;
+
+	(void)loop;
+	if (k->t.done) {
+		k->t.waiting = 0;
+		return NRB_NOMORE;
+	}
+	trace_check(k);
+	if (k->t.done) {
+		k->t.waiting = 0;
+		return NRB_NOMORE;
+	}
+	return 10000;
+}
+
+static int trace_start(struct nrb_task *t)
+{
+	struct trace_task *k = (struct trace_task *)t;
+	const struct nrb_trace_req *q = &k->res->req;
+	struct nrb_sess_probe pr;
+	int rc;
+
+	memset(&pr, 0, sizeof pr);
+	pr.proto = q->proto;
+	pr.dst = q->dst;
+	pr.dport = q->port;
+	pr.timeout_us = q->timeout_us;
+	/* query-major order: every TTL gets its first probe before any gets a second */
+	for (int i = 0; i < q->queries; i++) {
+		for (int ttl = q->first_ttl; ttl <= q->max_ttl; ttl++) {
+			pr.ttl = (uint8_t)ttl;
+			pr.cookie = (uint32_t)(ttl << 8 | i);
+			rc = nrb_sess_send(t->sess, t, &pr);
+			if (rc < 0)
+				return rc;
+		}
+	}
+	if (nrb_loop_timer_add(nrb_sess_loop(t->sess), 10000, trace_tick, k, &k->check_timer) == 0)
+		t->waiting = 1;
+	return 0;
+}
+
+static void trace_reply(struct nrb_task *t, uint32_t cookie, const struct nrb_sess_reply *r)
+{
+	struct trace_task *k = (struct trace_task *)t;
+	struct nrb_trace_result *res = k->res;
+	int ttl = (int)(cookie >> 8), is_dest;
+	struct nrb_hop *h;
+	struct nrb_hop_reply *hr;
+	const char *kind;
+
+	if (ttl < 1 || ttl > NRB_TRACE_MAX_TTL)
+		return;
+	h = &res->hops[ttl - 1];
+	h->sent++;
+	h->received++;
+	kind = reply_kind(res->req.dst.af, r, &is_dest, &res->req.dst);
+	if (h->nreplies < NRB_TRACE_MAX_QUERIES) {
+		hr = &h->replies[h->nreplies++];
+		hr->from = r->from;
+		hr->rtt_ms = (double)r->rtt_us / 1000.0;
+		hr->kind = kind;
+		hr->type = r->icmp_type;
+		hr->code = r->icmp_code;
+		hr->reply_ttl = r->ttl;
+		hr->mtu = r->mtu;
+	}
+	k->any_reply = 1;
+	if (r->rtt_us > k->max_rtt_us)
+		k->max_rtt_us = r->rtt_us;
+	if (is_dest) {
+		if (!res->reached || ttl < res->reached_ttl) {
+			res->reached = 1;
+			res->reached_ttl = ttl;
+			res->dest_answer = kind;
+			res->dest_reply_ttl = r->ttl;
+		}
+	} else if (r->kind == NRB_PKT_ICMP_ERROR && r->err != NRB_ERR_TTL_EXCEEDED &&
+	           r->err != NRB_ERR_FRAG_NEEDED && r->err != NRB_ERR_PACKET_TOO_BIG) {
+		/* a router says the path ends here */
+		if (!res->has_unreach || ttl < res->unreach.ttl) {
+			res->has_unreach = 1;
+			memset(&res->unreach, 0, sizeof res->unreach);
+			res->unreach.from = r->from;
+			res->unreach.type = r->icmp_type;
+			res->unreach.code = r->icmp_code;
+			res->unreach.kind = kind;
+			res->unreach.ttl = ttl;
+			res->unreach.reply_ttl = r->ttl;
+		}
+	} else {
+		return;
+	}
+	if (ttl < k->limit) {
+		k->limit = ttl;
+		nrb_sess_cancel_above(t->sess, t, ttl);
+	}
+}
+
+static void trace_timeout(struct nrb_task *t, uint32_t cookie, uint64_t sent_us, int send_err)
+{
+	struct trace_task *k = (struct trace_task *)t;
+	int ttl = (int)(cookie >> 8);
+
+	(void)sent_us;
+	if (ttl < 1 || ttl > NRB_TRACE_MAX_TTL)
+		return;
+	if (send_err)
+		k->res->send_errno = -send_err;
+	else
+		k->res->hops[ttl - 1].sent++;
+}
+
+static void trace_finish(struct nrb_task *t)
+{
+	struct trace_task *k = (struct trace_task *)t;
+	struct nrb_trace_result *res = k->res;
+	int limit = k->limit, ttl;
+
+	(void)nrb_loop_timer_cancel(nrb_sess_loop(t->sess), k->check_timer);
+	t->waiting = 0;
+	for (ttl = res->req.first_ttl; ttl <= limit; ttl++) {
+		struct nrb_hop *h = &res->hops[ttl - 1];
+
+		if (h->received) {
+			res->last_ttl = ttl;
+			res->last_address = h->replies[h->nreplies - 1].from;
+			for (int i = 0; i < h->nreplies; i++)
+				if (nrb_pkt_addr_equal(&h->replies[i].from, &res->req.dst) ||
+				    !strcmp(h->replies[i].kind, "time_exceeded"))
+					res->last_address = h->replies[i].from;
+		}
+	}
+	res->nhops = limit;
+	if (res->reached)
+		res->stop = "reached";
+	else if (res->has_unreach)
+		res->stop = "unreachable";
+	else if (res->last_ttl == res->req.max_ttl)
+		res->stop = "max_ttl";
+	else
+		res->stop = "silence";
+	res->elapsed_us = nrb_loop_now(nrb_sess_loop(t->sess)) - t->started_us;
+	res->timeout_used_us = adapt_us(k);
+}
+
+static const struct nrb_task_ops trace_ops = {
+	"trace", trace_start, trace_reply, trace_timeout, trace_finish, NULL
+};
+
+int nrb_trace_add(struct nrb_sess *s, const struct nrb_trace_req *req,
+                  struct nrb_trace_result *res, char *err, size_t errlen)
+{
+	struct nrb_trace_req q;
+	struct trace_task *k;
+	int rc;
+
+	if (!s || !req || !res)
+		return nrb_err(err, errlen, EINVAL, "trace: missing argument");
+	q = *req;
+	if (!q.first_ttl)
+		q.first_ttl = 1;
+	if (!q.max_ttl)
+		q.max_ttl = 30;
+	if (!q.queries)
+		q.queries = 3;
+	if (!q.timeout_us)
+		q.timeout_us = 2000000;
+	if (!q.min_timeout_us)
+		q.min_timeout_us = q.timeout_us < 300000 ? q.timeout_us : 300000;
+	if (q.queries < 1 || q.queries > NRB_TRACE_MAX_QUERIES)
+		return nrb_err(err, errlen, EINVAL, "trace: queries must be 1..%d",
+		               NRB_TRACE_MAX_QUERIES);
+	rc = check_trace_req(&q, err, errlen);
+	if (rc < 0)
+		return rc;
+	memset(res, 0, sizeof *res);
+	res->req = q;
+	for (int i = 0; i < NRB_TRACE_MAX_TTL; i++)
+		res->hops[i].ttl = i + 1;
+	rc = prepare(s, &q, err, errlen);
+	res->degraded = nrb_sess_degraded(s, q.dst.af, q.proto);
+	if (rc < 0)
+		return rc;
+	k = calloc(1, sizeof *k);
+	if (!k)
+		return nrb_err(err, errlen, ENOMEM, "trace: out of memory");
+	k->t.ops = &trace_ops;
+	k->t.max_probes = (uint32_t)(q.queries * (q.max_ttl - q.first_ttl + 1));
+	k->t.max_time_us = 3 * q.timeout_us + 10000000;
+	k->res = res;
+	k->limit = q.max_ttl;
+	rc = nrb_sess_add(s, &k->t);
+	if (rc < 0) {
+		free(k);
+		return nrb_err(err, errlen, -rc, "trace: too many probes in one run");
+	}
+	return 0;
+}
+
+/* ------------------------------------------------------------------------ mtr */
+
+struct mtr_task {
+	struct nrb_task t;              /* must be first */
+	struct nrb_mtr_result *res;     /* caller's result */
+	int limit;                      /* highest TTL probed */
+	int round;                      /* rounds sent */
+	uint64_t round_timer;           /* next round */
+};
+
+static int mtr_send_round(struct mtr_task *k)
+{
+	const struct nrb_trace_req *q = &k->res->req.trace;
+	struct nrb_sess_probe pr;
+	int rc;
+
+	memset(&pr, 0, sizeof pr);
+	pr.proto = q->proto;
+	pr.dst = q->dst;
+	pr.dport = q->port;
+	pr.timeout_us = q->timeout_us;
+	for (int ttl = q->first_ttl; ttl <= k->limit; ttl++) {
+		pr.ttl = (uint8_t)ttl;
+		pr.cookie = (uint32_t)ttl;
+		rc = nrb_sess_send(k->t.sess, &k->t, &pr);
+		if (rc < 0)
+			return rc;
+	}
+	k->round++;
+	k->res->rounds_done = k->round;
+	return 0;
+}
+
+static int64_t mtr_tick(struct nrb_loop *loop, void *arg)
+{
+	struct mtr_task *k = arg;
+
+	(void)loop;
+	if (k->t.done || k->round >= k->res->req.rounds || mtr_send_round(k) < 0 ||
+	    k->round >= k->res->req.rounds) {
+		k->t.waiting = 0;
+		return NRB_NOMORE;
+	}
+	return (int64_t)k->res->req.interval_us;
+}
+
+static int mtr_start(struct nrb_task *t)
+{
+	struct mtr_task *k = (struct mtr_task *)t;
+	int rc = mtr_send_round(k);
+
+	if (rc < 0)
+		return rc;
+	if (k->round < k->res->req.rounds &&
+	    nrb_loop_timer_add(nrb_sess_loop(t->sess), k->res->req.interval_us, mtr_tick, k,
+	                       &k->round_timer) == 0)
+		t->waiting = 1;
+	return 0;
+}
+
+static void mtr_reply(struct nrb_task *t, uint32_t cookie, const struct nrb_sess_reply *r)
+{
+	struct mtr_task *k = (struct mtr_task *)t;
+	struct nrb_mtr_result *res = k->res;
+	int ttl = (int)cookie, is_dest, i;
+	struct nrb_mtr_hop *h;
+
+	if (ttl < 1 || ttl > NRB_TRACE_MAX_TTL)
+		return;
+	h = &res->hops[ttl - 1];
+	h->sent++;
+	h->received++;
+	nrb_rtt_add(&h->rtt, (double)r->rtt_us / 1000.0);
+	for (i = 0; i < h->naddrs; i++)
+		if (nrb_pkt_addr_equal(&h->addrs[i], &r->from))
+			break;
+	if (i == h->naddrs && i < NRB_HOP_MAX_ADDRS) {
+		h->addrs[i] = r->from;
+		h->naddrs++;
+	}
+	if (i < NRB_HOP_MAX_ADDRS)
+		h->addr_count[i]++;
+	(void)reply_kind(res->req.trace.dst.af, r, &is_dest, &res->req.trace.dst);
+	if (is_dest || (r->kind == NRB_PKT_ICMP_ERROR && r->err != NRB_ERR_TTL_EXCEEDED)) {
+		if (is_dest)
+			h->dest = 1;
+		if (!res->dest_ttl || ttl < res->dest_ttl)
+			res->dest_ttl = ttl;
+		if (ttl < k->limit) {
+			k->limit = ttl;
+			nrb_sess_cancel_above(t->sess, t, ttl);
+		}
+	}
+}
+
+static void mtr_timeout(struct nrb_task *t, uint32_t cookie, uint64_t sent_us, int send_err)
+{
+	struct mtr_task *k = (struct mtr_task *)t;
+	int ttl = (int)cookie;
+
+	(void)sent_us;
+	if (ttl >= 1 && ttl <= NRB_TRACE_MAX_TTL && !send_err)
+		k->res->hops[ttl - 1].sent++;
+}
+
+static void mtr_finish(struct nrb_task *t)
+{
+	struct mtr_task *k = (struct mtr_task *)t;
+	struct nrb_mtr_result *res = k->res;
+	int last = 0;
+
+	(void)nrb_loop_timer_cancel(nrb_sess_loop(t->sess), k->round_timer);
+	t->waiting = 0;
+	for (int ttl = 1; ttl <= k->limit; ttl++)
+		if (res->hops[ttl - 1].received)
+			last = ttl;
+	/* like mtr: hops up to the destination, or up to the last one that answered */
+	res->nhops = res->dest_ttl ? res->dest_ttl : last;
+}
+
+static const struct nrb_task_ops mtr_ops = {
+	"mtr", mtr_start, mtr_reply, mtr_timeout, mtr_finish, NULL
+};
+
+int nrb_mtr_add(struct nrb_sess *s, const struct nrb_mtr_req *req, struct nrb_mtr_result *res,
+                char *err, size_t errlen)
+{
+	struct nrb_mtr_req q;
+	struct mtr_task *k;
+	int rc;
+
+	if (!s || !req || !res)
+		return nrb_err(err, errlen, EINVAL, "mtr: missing argument");
+	q = *req;
+	if (!q.trace.first_ttl)
+		q.trace.first_ttl = 1;
+	if (!q.trace.max_ttl)
+		q.trace.max_ttl = 30;
+	if (!q.trace.timeout_us)
+		q.trace.timeout_us = 2000000;
+	q.trace.queries = 1;
+	if (!q.interval_us)
+		q.interval_us = 1000000;
+	if (q.rounds < 1 || q.rounds > NRB_MTR_MAX_ROUNDS)
+		return nrb_err(err, errlen, EINVAL, "mtr: rounds must be 1..%d", NRB_MTR_MAX_ROUNDS);
+	if (q.interval_us < 100000 || q.interval_us > 60000000)
+		return nrb_err(err, errlen, EINVAL, "mtr: interval must be 100 ms..60 s");
+	rc = check_trace_req(&q.trace, err, errlen);
+	if (rc < 0)
+		return rc;
+	memset(res, 0, sizeof *res);
+	res->req = q;
+	for (int i = 0; i < NRB_TRACE_MAX_TTL; i++)
+		res->hops[i].ttl = i + 1;
+	rc = prepare(s, &q.trace, err, errlen);
+	res->degraded = nrb_sess_degraded(s, q.trace.dst.af, q.trace.proto);
+	if (rc < 0)
+		return rc;
+	k = calloc(1, sizeof *k);
+	if (!k)
+		return nrb_err(err, errlen, ENOMEM, "mtr: out of memory");
+	k->t.ops = &mtr_ops;
+	k->t.max_probes = (uint32_t)(q.rounds * (q.trace.max_ttl - q.trace.first_ttl + 1));
+	k->t.max_time_us = (uint64_t)q.rounds * q.interval_us + 2 * q.trace.timeout_us + 5000000;
+	k->res = res;
+	k->limit = q.trace.max_ttl;
+	rc = nrb_sess_add(s, &k->t);
+	if (rc < 0) {
+		free(k);
+		return nrb_err(err, errlen, -rc, "mtr: too many probes in one run");
+	}
+	return 0;
+}

@@ -1,0 +1,485 @@
+/* Unit tests for core/probe/task (session) and the trace/ping/tcp_syn tasks, through the
+ * fake socket seam on a fake clock: a fake 4-hop IPv4 network (client 192.0.2.2, routers
+ * 192.0.2.1, 198.51.100.2, 198.51.100.6, server 203.0.113.10) answers probes sent on the
+ * header-included raw socket with time-exceeded errors, echo replies, SYN-ACKs and port
+ * unreachables; a filter mode makes everything after hop 2 silent.  Also: reply matching
+ * ignores stray packets, bad input sends nothing, RTT statistics and the adaptive timeout
+ * against hand-computed values. */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <math.h>
+#include <netinet/in.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <cmocka.h>
+
+#include "probe/netprobe.h"
+
+static const char *const HOPS[] = {"192.0.2.1", "198.51.100.2", "198.51.100.6"};
+#define SERVER "203.0.113.10"
+
+struct world {
+	uint64_t now;                 /* fake clock */
+	struct nrb_clock clock;       /* over now */
+	struct nrb_sock_fake *fake;   /* sockets */
+	struct nrb_sock_ops ops;      /* bound to fake */
+	struct nrb_sess_opener opener;/* "privileged" opens: fake fds */
+	struct nrb_sess *sess;        /* session under test */
+	int filter_after;             /* 0: none; n: hops > n are silent */
+	int raw_denied;               /* open_raw fails with EPERM */
+	int garbage;                  /* inject a stray packet before each answer */
+};
+
+static uint64_t w_now(void *c) { return ((struct world *)c)->now; }
+static void w_sleep(void *c, uint64_t us) { ((struct world *)c)->now += us; }
+
+static int w_open_raw(void *ctx, int af, int proto, char *err, size_t errlen)
+{
+	struct world *w = ctx;
+
+	(void)proto;
+	(void)err;
+	(void)errlen;
+	if (w->raw_denied)
+		return -EPERM;
+	return w->ops.open(w->ops.ctx, af, SOCK_DGRAM, 0);
+}
+
+static int w_open_icmp(void *ctx, int af, enum nrb_priv_kind *kind, char *err, size_t errlen)
+{
+	struct world *w = ctx;
+
+	(void)err;
+	(void)errlen;
+	*kind = w->raw_denied ? NRB_PRIV_DGRAM : NRB_PRIV_RAW;
+	return w->ops.open(w->ops.ctx, af, SOCK_DGRAM, 0);
+}
+
+static int64_t pump(struct nrb_loop *l, void *arg)
+{
+	(void)l;
+	nrb_sock_fake_pump(((struct world *)arg)->fake);
+	return NRB_NOMORE;
+}
+
+static void inject(struct world *w, int fd, uint64_t delay, const uint8_t *buf, size_t len)
+{
+	struct nrb_sock_msg m;
+
+	memset(&m, 0, sizeof m);
+	m.buf = (uint8_t *)buf;
+	m.len = len;
+	m.ttl = -1;
+	assert_int_equal(nrb_sock_fake_inject(w->fake, fd, w->now + delay, &m), 0);
+	assert_int_equal(nrb_loop_timer_add(nrb_sess_loop(w->sess), delay, pump, w, NULL), 0);
+}
+
+/* IPv4 header from src to us (192.0.2.2) with TTL ttl, then body. */
+static size_t wrap(uint8_t *out, const char *src, uint8_t proto, uint8_t ttl, const uint8_t *body,
+                   size_t blen)
+{
+	struct nrb_pkt_ip ip;
+
+	memset(&ip, 0, sizeof ip);
+	assert_int_equal(nrb_pkt_addr_from_string(&ip.src, src), 0);
+	assert_int_equal(nrb_pkt_addr_from_string(&ip.dst, "192.0.2.2"), 0);
+	ip.ttl = ttl;
+	ip.ip_id = 0x1234;
+	assert_int_equal(nrb_pkt_build_ipv4(out, 1600, &ip, proto, blen), 20);
+	memcpy(out + 20, body, blen);
+	return 20 + blen;
+}
+
+/* The fake network: every probe leaves on the IP_HDRINCL socket as a whole packet. */
+static int network(struct nrb_sock_fake *fake, void *rctx, const struct nrb_sock_fake_sent *s)
+{
+	struct world *w = rctx;
+	struct nrb_pkt_info p;
+	uint8_t body[1600], pkt[1700];
+	size_t n, q;
+	int icmp_fd = nrb_sess_fd(w->sess, AF_INET, NRB_PROTO_ICMP);
+	int ttl;
+
+	(void)fake;
+	assert_int_equal(nrb_pkt_parse_ip(s->data, s->len, &p), 0);
+	ttl = p.ttl;
+	if (w->garbage) {
+		/* a stray echo reply nobody asked for, and a truncated packet */
+		uint8_t junk[8] = {0, 0, 0, 0, 0x77, 0x77, 0, 1};
+
+		n = wrap(pkt, "198.51.100.99", IPPROTO_ICMP, 50, junk, sizeof junk);
+		inject(w, icmp_fd, 100, pkt, n);
+		inject(w, icmp_fd, 100, pkt, 9);
+	}
+	if (w->filter_after && ttl > w->filter_after)
+		return 0;
+	if (ttl < 4) {
+		/* time exceeded from hop ttl, quoting the probe (IP header + 8 bytes) */
+		q = s->len < 28 ? s->len : 28;
+		memset(body, 0, 8);
+		body[0] = 11;
+		memcpy(body + 8, s->data, q);
+		n = wrap(pkt, HOPS[ttl - 1], IPPROTO_ICMP, (uint8_t)(65 - ttl), body, 8 + q);
+		inject(w, icmp_fd, 1000u * (unsigned)ttl, pkt, n);
+		return 0;
+	}
+	if (p.proto == IPPROTO_ICMP) {
+		memcpy(body, s->data + 20, s->len - 20);
+		body[0] = 0; /* echo reply */
+		n = wrap(pkt, SERVER, IPPROTO_ICMP, 61, body, s->len - 20);
+		inject(w, icmp_fd, 4000, pkt, n);
+	} else if (p.proto == IPPROTO_TCP) {
+		struct nrb_pkt_ip ip;
+		struct nrb_pkt_tcp t;
+
+		memset(&ip, 0, sizeof ip);
+		nrb_pkt_addr_from_string(&ip.src, SERVER);
+		nrb_pkt_addr_from_string(&ip.dst, "192.0.2.2");
+		ip.ttl = 61;
+		ip.ip_id = 0x4321;
+		memset(&t, 0, sizeof t);
+		t.sport = p.dport;
+		t.dport = p.sport;
+		t.seq = 777;
+		t.ack = p.tcp_seq + 1;
+		t.flags = NRB_TCP_SYN | NRB_TCP_ACK;
+		t.window = 1000;
+		assert_int_equal(nrb_pkt_build_ipv4(pkt, sizeof pkt, &ip, IPPROTO_TCP, 20), 20);
+		assert_int_equal(nrb_pkt_build_tcp(pkt + 20, sizeof pkt - 20, &ip, &t), 20);
+		inject(w, nrb_sess_fd(w->sess, AF_INET, NRB_PROTO_TCP), 4000, pkt, 40);
+	} else {
+		q = s->len < 28 ? s->len : 28;
+		memset(body, 0, 8);
+		body[0] = 3;
+		body[1] = 3; /* port unreachable */
+		memcpy(body + 8, s->data, q);
+		n = wrap(pkt, SERVER, IPPROTO_ICMP, 61, body, 8 + q);
+		inject(w, icmp_fd, 4000, pkt, n);
+	}
+	return 0;
+}
+
+static struct world *setup_world(void)
+{
+	struct world *w = calloc(1, sizeof *w);
+	struct nrb_sess_opts o;
+
+	assert_non_null(w);
+	w->now = 1000000;
+	w->clock.now_us = w_now;
+	w->clock.sleep_us = w_sleep;
+	w->clock.ctx = w;
+	assert_int_equal(nrb_sock_fake_new(w_now, w, &w->fake), 0);
+	w->ops = nrb_sock_fake_ops(w->fake);
+	w->opener.open_raw = w_open_raw;
+	w->opener.open_icmp = w_open_icmp;
+	w->opener.ctx = w;
+	memset(&o, 0, sizeof o);
+	o.ops = &w->ops;
+	o.open = &w->opener;
+	o.clock = &w->clock;
+	o.sport = 40000;
+	o.icmp_id = 0x4e52;
+	assert_int_equal(nrb_pkt_addr_from_string(&o.src4, "192.0.2.2"), 0);
+	assert_int_equal(nrb_sess_new(&o, &w->sess, NULL, 0), 0);
+	nrb_sock_fake_set_responder(w->fake, network, w);
+	return w;
+}
+
+static void free_world(struct world *w)
+{
+	nrb_sess_free(w->sess);
+	nrb_sock_fake_free(w->fake);
+	free(w);
+}
+
+static void req_for(struct nrb_trace_req *q, enum nrb_proto p, uint16_t port)
+{
+	memset(q, 0, sizeof *q);
+	assert_int_equal(nrb_pkt_addr_from_string(&q->dst, SERVER), 0);
+	q->proto = p;
+	q->port = port;
+	q->max_ttl = 30;
+	q->queries = 2;
+	q->timeout_us = 2000000;
+}
+
+static void assert_addr(const struct nrb_pkt_addr *a, const char *want)
+{
+	char buf[64];
+
+	assert_string_equal(nrb_pkt_addr_to_string(a, buf, sizeof buf), want);
+}
+
+static void test_trace_icmp_four_hops(void **state)
+{
+	struct world *w = setup_world();
+	struct nrb_trace_result r;
+	struct nrb_trace_req q;
+	struct nrb_sess_stats st;
+
+	(void)state;
+	w->garbage = 1;
+	req_for(&q, NRB_PROTO_ICMP, 0);
+	assert_int_equal(nrb_trace_add(w->sess, &q, &r, NULL, 0), 0);
+	assert_int_equal(nrb_sess_run(w->sess, 60000000), 0);
+	assert_true(r.reached);
+	assert_int_equal(r.reached_ttl, 4);
+	assert_string_equal(r.dest_answer, "echo_reply");
+	assert_int_equal(r.dest_reply_ttl, 61);
+	assert_string_equal(r.stop, "reached");
+	assert_int_equal(r.nhops, 4);
+	assert_int_equal(r.last_ttl, 4);
+	assert_addr(&r.last_address, SERVER);
+	for (int t = 1; t <= 3; t++) {
+		assert_int_equal(r.hops[t - 1].received, 2);
+		assert_int_equal(r.hops[t - 1].sent, 2);
+		assert_addr(&r.hops[t - 1].replies[0].from, HOPS[t - 1]);
+		assert_string_equal(r.hops[t - 1].replies[0].kind, "time_exceeded");
+		assert_int_equal(r.hops[t - 1].replies[0].reply_ttl, 65 - t);
+		assert_true(fabs(r.hops[t - 1].replies[0].rtt_ms - t) < 0.001);
+	}
+	assert_null(r.degraded);
+	nrb_sess_stats(w->sess, &st);
+	assert_true(st.unmatched > 0);  /* the stray echo replies */
+	assert_true(st.malformed > 0);  /* the truncated packets */
+	assert_int_equal(st.matched, 8);
+	/* flow constant (Paris): every ICMP probe carries the same checksum */
+	for (size_t i = 0; i < nrb_sock_fake_nsent(w->fake); i++) {
+		const struct nrb_sock_fake_sent *s = nrb_sock_fake_sent_at(w->fake, i);
+
+		assert_int_equal(s->data[22], 0x4e);
+		assert_int_equal(s->data[23], 0x52);
+	}
+	free_world(w);
+}
+
+static void test_trace_tcp_filter_after_hop2(void **state)
+{
+	struct world *w = setup_world();
+	struct nrb_trace_result r;
+	struct nrb_trace_req q;
+	uint16_t sport0 = 0;
+
+	(void)state;
+	w->filter_after = 2;
+	req_for(&q, NRB_PROTO_TCP, 443);
+	assert_int_equal(nrb_trace_add(w->sess, &q, &r, NULL, 0), 0);
+	assert_int_equal(nrb_sess_run(w->sess, 60000000), 0);
+	assert_false(r.reached);
+	assert_string_equal(r.stop, "silence");
+	assert_int_equal(r.last_ttl, 2);
+	assert_addr(&r.last_address, HOPS[1]);
+	assert_int_equal(r.hops[2].received, 0);
+	assert_int_equal(r.hops[29].received, 0);
+	/* 60 probes at 100 pps (burst 10) take 0.5 s to send; then one adaptive window of
+	 * 3 x the largest RTT (2 ms), floored at 300 ms: well under the 2 s ceiling */
+	assert_int_equal(r.timeout_used_us, 300000);
+	assert_true(r.elapsed_us <= 500000 + 300000 + 20000);
+	/* constant flow: every SYN has the same ports */
+	for (size_t i = 0; i < nrb_sock_fake_nsent(w->fake); i++) {
+		const struct nrb_sock_fake_sent *s = nrb_sock_fake_sent_at(w->fake, i);
+		uint16_t sp = (uint16_t)(s->data[20] << 8 | s->data[21]);
+
+		if (!sport0)
+			sport0 = sp;
+		assert_int_equal(sp, sport0);
+		assert_int_equal(s->data[22] << 8 | s->data[23], 443);
+	}
+	free_world(w);
+}
+
+static void test_trace_tcp_reaches_with_synack(void **state)
+{
+	struct world *w = setup_world();
+	struct nrb_trace_result r;
+	struct nrb_trace_req q;
+
+	(void)state;
+	req_for(&q, NRB_PROTO_TCP, 443);
+	assert_int_equal(nrb_trace_add(w->sess, &q, &r, NULL, 0), 0);
+	assert_int_equal(nrb_sess_run(w->sess, 60000000), 0);
+	assert_true(r.reached);
+	assert_int_equal(r.reached_ttl, 4);
+	assert_string_equal(r.dest_answer, "syn_ack");
+	assert_int_equal(r.nhops, 4);
+	free_world(w);
+}
+
+static void test_three_protocols_at_once(void **state)
+{
+	struct world *w = setup_world();
+	struct nrb_trace_result r[3];
+	struct nrb_trace_req q;
+	static const char *const answers[] = {"echo_reply", "port_unreachable", "syn_ack"};
+
+	(void)state;
+	for (int i = 0; i < 3; i++) {
+		req_for(&q, (enum nrb_proto)(i + 1), i == 1 ? 33434 : 443);
+		assert_int_equal(nrb_trace_add(w->sess, &q, &r[i], NULL, 0), 0);
+	}
+	assert_int_equal(nrb_sess_run(w->sess, 60000000), 0);
+	for (int i = 0; i < 3; i++) {
+		assert_true(r[i].reached);
+		assert_int_equal(r[i].reached_ttl, 4);
+		assert_string_equal(r[i].dest_answer, answers[i]);
+		for (int t = 1; t <= 3; t++)
+			assert_addr(&r[i].hops[t - 1].replies[0].from, HOPS[t - 1]);
+	}
+	free_world(w);
+}
+
+static void test_tcp_syn_probe(void **state)
+{
+	struct world *w = setup_world();
+	struct nrb_port_result r;
+	struct nrb_port_req q;
+
+	(void)state;
+	memset(&q, 0, sizeof q);
+	nrb_pkt_addr_from_string(&q.dst, SERVER);
+	q.proto = NRB_PROTO_TCP;
+	q.port = 443;
+	q.timeout_us = 1000000;
+	assert_int_equal(nrb_port_add(w->sess, &q, &r, NULL, 0), 0);
+	assert_int_equal(nrb_sess_run(w->sess, 10000000), 0);
+	assert_string_equal(r.status, "syn_ack");
+	assert_int_equal(r.reply_ttl, 61);
+	assert_int_equal(r.reply_ipid, 0x4321);
+	assert_true(fabs(r.rtt_ms - 4.0) < 0.001);
+	free_world(w);
+}
+
+static void test_bad_input_sends_nothing(void **state)
+{
+	struct world *w = setup_world();
+	struct nrb_trace_result r;
+	struct nrb_trace_req q;
+	struct nrb_ping_result pr;
+	struct nrb_ping_req pq;
+	char err[256];
+
+	(void)state;
+	req_for(&q, NRB_PROTO_TCP, 0);
+	assert_int_equal(nrb_trace_add(w->sess, &q, &r, err, sizeof err), -EINVAL);
+	assert_non_null(strstr(err, "port"));
+	req_for(&q, NRB_PROTO_ICMP, 0);
+	q.max_ttl = 65;
+	assert_int_equal(nrb_trace_add(w->sess, &q, &r, err, sizeof err), -EINVAL);
+	memset(&pq, 0, sizeof pq);
+	nrb_pkt_addr_from_string(&pq.dst, SERVER);
+	pq.count = 1000000;
+	pq.size = 56;
+	pq.interval_us = 1000000;
+	pq.timeout_us = 1000000;
+	assert_int_equal(nrb_ping_add(w->sess, &pq, &pr, err, sizeof err), -EINVAL);
+	pq.count = 3;
+	pq.size = 100000;
+	assert_int_equal(nrb_ping_add(w->sess, &pq, &pr, err, sizeof err), -EINVAL);
+	assert_int_equal(nrb_trace_add(NULL, &q, &r, err, sizeof err), -EINVAL);
+	assert_int_equal(nrb_sess_run(w->sess, 1000000), 0);
+	assert_int_equal(nrb_sock_fake_nsent(w->fake), 0);
+	free_world(w);
+}
+
+static void test_ping_paced(void **state)
+{
+	struct world *w = setup_world();
+	struct nrb_ping_result r;
+	struct nrb_ping_req q;
+
+	(void)state;
+	memset(&q, 0, sizeof q);
+	nrb_pkt_addr_from_string(&q.dst, SERVER);
+	q.count = 4;
+	q.size = 56;
+	q.interval_us = 250000;
+	q.timeout_us = 1000000;
+	assert_int_equal(nrb_ping_add(w->sess, &q, &r, NULL, 0), 0);
+	assert_int_equal(nrb_sess_run(w->sess, 10000000), 0);
+	assert_int_equal(r.sent, 4);
+	assert_int_equal(r.received, 4);
+	assert_int_equal(r.reply_ttl, 61);
+	/* the requests went out 250 ms apart (per-destination pacing) */
+	for (size_t i = 1; i < 4; i++)
+		assert_int_equal(nrb_sock_fake_sent_at(w->fake, i)->at_us -
+		                 nrb_sock_fake_sent_at(w->fake, i - 1)->at_us, 250000);
+	assert_int_equal(nrb_sock_fake_sent_at(w->fake, 0)->len, 20 + 8 + 56);
+	nrb_ping_result_free(&r);
+	free_world(w);
+}
+
+static void test_tcp_degraded_without_raw(void **state)
+{
+	struct world *w = setup_world();
+	struct nrb_trace_result r;
+	struct nrb_trace_req q;
+	char err[256];
+
+	(void)state;
+	w->raw_denied = 1;
+	req_for(&q, NRB_PROTO_TCP, 443);
+	assert_int_equal(nrb_trace_add(w->sess, &q, &r, err, sizeof err), -EPERM);
+	assert_non_null(strstr(err, "CAP_NET_RAW"));
+	assert_non_null(r.degraded);
+	assert_int_equal(nrb_sock_fake_nsent(w->fake), 0);
+	free_world(w);
+}
+
+static void test_rtt_stats_and_rto(void **state)
+{
+	struct nrb_rtt_stats st;
+	struct nrb_rto rto;
+
+	(void)state;
+	memset(&st, 0, sizeof st);
+	/* 1, 2, 4: mean 7/3; sample variance ((4/3)^2+(1/3)^2+(5/3)^2)/2 = 7/3;
+	 * population 14/9; jitter (1 + 2) / 2 = 1.5 */
+	nrb_rtt_add(&st, 1.0);
+	nrb_rtt_add(&st, 2.0);
+	nrb_rtt_add(&st, 4.0);
+	assert_true(fabs(st.mean - 7.0 / 3.0) < 1e-9);
+	assert_true(fabs(nrb_rtt_stddev(&st) - sqrt(7.0 / 3.0)) < 1e-9);
+	assert_true(fabs(nrb_rtt_pstddev(&st) - sqrt(14.0 / 9.0)) < 1e-9);
+	assert_true(fabs(st.jitter - 1.5) < 1e-9);
+	assert_true(st.min == 1.0 && st.max == 4.0 && st.last == 4.0);
+	nrb_rto_init(&rto, 100, 10000);
+	assert_int_equal(nrb_rto_get(&rto), 10000);
+	nrb_rto_sample(&rto, 1000); /* srtt 1000, rttvar 500: 3000 */
+	assert_int_equal(nrb_rto_get(&rto), 3000);
+	nrb_rto_sample(&rto, 10);   /* rttvar (1500+990)/4 = 622, srtt (7000+10)/8 = 876 */
+	assert_int_equal(nrb_rto_get(&rto), 876 + 4 * 622);
+}
+
+static void test_err_kinds(void **state)
+{
+	(void)state;
+	assert_string_equal(nrb_sess_err_kind(AF_INET, 3, 13, NRB_ERR_ADMIN_PROHIB), "admin_prohibited");
+	assert_string_equal(nrb_sess_err_kind(AF_INET6, 1, 6, NRB_ERR_ADMIN_PROHIB), "reject_route");
+	assert_string_equal(nrb_sess_err_kind(AF_INET6, 1, 0, NRB_ERR_NET_UNREACH), "no_route");
+	assert_string_equal(nrb_sess_err_kind(AF_INET6, 1, 3, NRB_ERR_HOST_UNREACH), "address_unreachable");
+	assert_string_equal(nrb_sess_err_kind(AF_INET, 3, 4, NRB_ERR_FRAG_NEEDED), "frag_needed");
+	assert_string_equal(nrb_sess_err_kind(AF_INET, 11, 0, NRB_ERR_TTL_EXCEEDED), "time_exceeded");
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_trace_icmp_four_hops),
+		cmocka_unit_test(test_trace_tcp_filter_after_hop2),
+		cmocka_unit_test(test_trace_tcp_reaches_with_synack),
+		cmocka_unit_test(test_three_protocols_at_once),
+		cmocka_unit_test(test_tcp_syn_probe),
+		cmocka_unit_test(test_bad_input_sends_nothing),
+		cmocka_unit_test(test_ping_paced),
+		cmocka_unit_test(test_tcp_degraded_without_raw),
+		cmocka_unit_test(test_rtt_stats_and_rto),
+		cmocka_unit_test(test_err_kinds),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
