@@ -324,6 +324,10 @@ const char *nrb_fw_manager_name(unsigned mgr_bit);
 /** @return the manager owning a chain, from its and its table's name (0 none). */
 unsigned nrb_fw_chain_manager(const struct nrb_fw_chain *chain);
 
+/** @return the manager owning a rule: its chain's, or fail2ban for a rule matching one of
+ *  fail2ban's ipsets (`--match-set f2b-JAIL`); 0 none. */
+unsigned nrb_fw_rule_manager(const struct nrb_fw_rule *rule);
+
 /** @return bit set of every manager whose chains, tables or sets appear in rs. */
 unsigned nrb_fw_managers(const struct nrb_fw_ruleset *rs);
 

@@ -752,7 +752,8 @@ static unsigned decide_manager(const struct nrb_fw_ruleset *rs, const struct nrb
 	unsigned present = nrb_fw_managers(rs);
 
 	for (size_t i = res->nsteps; i > 0; i--) {
-		unsigned m = nrb_fw_chain_manager(res->path[i - 1].chain);
+		unsigned m = res->path[i - 1].rule ? nrb_fw_rule_manager(res->path[i - 1].rule)
+		                                   : nrb_fw_chain_manager(res->path[i - 1].chain);
 
 		if (m)
 			return m;

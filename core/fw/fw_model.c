@@ -717,6 +717,26 @@ unsigned nrb_fw_chain_manager(const struct nrb_fw_chain *c)
 	return m ? m : name_manager(c->name);
 }
 
+/* A rule that matches an ipset fail2ban made (`-m set --match-set f2b-sshd src`):
+ * fail2ban's ipset actions put their verdict rule straight into INPUT. */
+static unsigned rule_ipset_manager(const struct nrb_fw_rule *r)
+{
+	for (size_t i = 0; r && i < r->nmatches; i++)
+		if (r->matches[i].desc && strstr(r->matches[i].desc, "--match-set f2b-"))
+			return NRB_FW_MGR_FAIL2BAN;
+	return 0;
+}
+
+unsigned nrb_fw_rule_manager(const struct nrb_fw_rule *r)
+{
+	unsigned m;
+
+	if (!r)
+		return 0;
+	m = rule_ipset_manager(r);
+	return m ? m : nrb_fw_chain_manager(r->chain);
+}
+
 unsigned nrb_fw_managers(const struct nrb_fw_ruleset *rs)
 {
 	unsigned m = 0;
@@ -727,8 +747,11 @@ unsigned nrb_fw_managers(const struct nrb_fw_ruleset *rs)
 		const struct nrb_fw_table *t = rs->tables[i];
 
 		m |= table_manager(t);
-		for (size_t c = 0; c < t->nchains; c++)
+		for (size_t c = 0; c < t->nchains; c++) {
 			m |= nrb_fw_chain_manager(t->chains[c]);
+			for (size_t r = 0; r < t->chains[c]->nrules; r++)
+				m |= rule_ipset_manager(t->chains[c]->rules[r]);
+		}
 		for (size_t s = 0; s < t->nsets; s++)
 			m |= name_manager(t->sets[s]->name) & NRB_FW_MGR_FAIL2BAN;
 	}

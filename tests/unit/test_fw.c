@@ -452,16 +452,18 @@ static void test_unknown_extensions(void **state)
 		"*filter\n"
 		":INPUT ACCEPT [0:0]\n"
 		":OUTPUT ACCEPT [0:0]\n"
+		"-A INPUT -p tcp -m tcp --dport 30 -m limit --limit 1/sec -j ACCEPT\n"
 		"-A INPUT -p tcp -m tcp --dport 25 -m foo --bar 1 --baz -j DROP\n"
 		"-A INPUT -p tcp -m tcp --dport 26 -j TARPIT\n"
 		"-A INPUT -p udp -m foo --bar 1 -j DROP\n"
 		"-A INPUT -p tcp -m tcp --dport 27 -m owner --uid-owner 0 -j LOG\n"
 		"-A INPUT -p tcp -m set --match-set blocklist src -j DROP\n"
+		"-A INPUT -p udp -m set --match-set f2b-sshd src -j REJECT --reject-with icmp-port-unreachable\n"
 		"COMMIT\n";
 	static const struct fcase cases[] = {
 		{"unknown match", IN, "tcp", "198.51.100.20", "192.0.2.10", 40000, 25, -1, "eth0", NULL,
 		 NEW, UNC, ACC, "INPUT:policy:accept", NULL, 0,
-		 "line 4 (table filter): -A INPUT -p tcp -m tcp --dport 25 -m foo --bar 1 --baz -j DROP (-m foo --bar 1): nrb does not understand this match"},
+		 "line 5 (table filter): -A INPUT -p tcp -m tcp --dport 25 -m foo --bar 1 --baz -j DROP (-m foo --bar 1): nrb does not understand this match"},
 		{"unknown target", IN, "tcp", "198.51.100.20", "192.0.2.10", 40000, 26, -1, "eth0", NULL,
 		 NEW, UNC, ACC, "INPUT:policy:accept", NULL, 0, "(TARPIT): its target is not understood"},
 		{"ipset", IN, "tcp", "198.51.100.20", "192.0.2.10", 40000, 80, -1, "eth0", NULL, NEW, UNC,
@@ -469,6 +471,13 @@ static void test_unknown_extensions(void **state)
 		/* other rules are settled by their known matches: no note */
 		{"unaffected", IN, "icmp", "198.51.100.20", "192.0.2.10", -1, -1, 8, "eth0", NULL, NEW,
 		 ACC, 0, "INPUT:policy:accept", NULL, 0, NULL},
+		/* a rate limit is assumed not exceeded by one probe: noted, not uncertain */
+		{"limit", IN, "tcp", "198.51.100.20", "192.0.2.10", 40000, 30, -1, "eth0", NULL, NEW,
+		 ACC, 0, "4:accept", NULL, 0,
+		 "rule iptables-save line 4 (table filter): -A INPUT -p tcp -m tcp --dport 30 -m limit --limit 1/sec -j ACCEPT has a rate limit (-m limit --limit 1/sec); nrb assumes one probe stays under it"},
+		/* fail2ban's ipset action: the set's contents are not in iptables-save */
+		{"fail2ban ipset", IN, "udp", "198.51.100.20", "192.0.2.10", 40000, 53, -1, "eth0", NULL,
+		 NEW, UNC, ACC, "INPUT:policy:accept", NULL, 0, "(-m set --match-set f2b-sshd src)"},
 	};
 	struct nrb_fw_ruleset *rs = nrb_fw_ruleset_new();
 	char err[256];
@@ -476,6 +485,7 @@ static void test_unknown_extensions(void **state)
 	(void)state;
 	assert_int_equal(nrb_fw_parse_iptables(rs, text, strlen(text), 4, "iptables-save", err, sizeof err), 0);
 	run_cases(rs, cases, sizeof cases / sizeof cases[0]);
+	assert_int_equal(nrb_fw_managers(rs), NRB_FW_MGR_FAIL2BAN);
 	nrb_fw_ruleset_free(rs);
 }
 
@@ -517,6 +527,54 @@ static void test_nft_bad_input(void **state)
 		                                       "nft", 1, err, sizeof err), 0);
 		nrb_fw_ruleset_free(rs);
 	}
+}
+
+/* fail2ban's nft sets carry timeouts: elements come wrapped as {"elem": {"val": ...}};
+ * a verdict map picks the chain by interface; a concatenated set is not evaluated. */
+static void test_nft_sets_and_vmap(void **state)
+{
+	static const char json[] =
+		"{\"nftables\": [{\"table\": {\"family\": \"inet\", \"name\": \"f2b-table\"}},"
+		"{\"set\": {\"family\": \"inet\", \"name\": \"addr-set-sshd\", \"table\": \"f2b-table\", \"type\": \"ipv4_addr\","
+		" \"flags\": [\"timeout\"], \"elem\": [{\"elem\": {\"val\": \"203.0.113.5\", \"timeout\": 600, \"expires\": 412}},"
+		" {\"elem\": {\"val\": {\"prefix\": {\"addr\": \"198.51.100.0\", \"len\": 28}}, \"timeout\": 600}}]}},"
+		"{\"set\": {\"family\": \"inet\", \"name\": \"pairs\", \"table\": \"f2b-table\", \"type\": [\"ipv4_addr\", \"inet_service\"],"
+		" \"elem\": [{\"concat\": [\"192.0.2.1\", 22]}]}},"
+		"{\"chain\": {\"family\": \"inet\", \"table\": \"f2b-table\", \"name\": \"in\", \"handle\": 1, \"type\": \"filter\", \"hook\": \"input\", \"prio\": -1, \"policy\": \"accept\"}},"
+		"{\"chain\": {\"family\": \"inet\", \"table\": \"f2b-table\", \"name\": \"lan\", \"handle\": 2}},"
+		"{\"rule\": {\"family\": \"inet\", \"table\": \"f2b-table\", \"chain\": \"in\", \"handle\": 3, \"expr\": ["
+		" {\"match\": {\"op\": \"==\", \"left\": {\"payload\": {\"protocol\": \"ip\", \"field\": \"saddr\"}}, \"right\": \"@addr-set-sshd\"}},"
+		" {\"counter\": {\"packets\": 7, \"bytes\": 420}}, {\"drop\": null}]}},"
+		"{\"rule\": {\"family\": \"inet\", \"table\": \"f2b-table\", \"chain\": \"in\", \"handle\": 4, \"expr\": ["
+		" {\"vmap\": {\"key\": {\"meta\": {\"key\": \"iifname\"}}, \"data\": {\"set\": [[\"eth1\", {\"jump\": {\"target\": \"lan\"}}], [\"eth9\", {\"drop\": null}]]}}}]}},"
+		"{\"rule\": {\"family\": \"inet\", \"table\": \"f2b-table\", \"chain\": \"in\", \"handle\": 5, \"expr\": ["
+		" {\"match\": {\"op\": \"==\", \"left\": {\"concat\": [{\"payload\": {\"protocol\": \"ip\", \"field\": \"saddr\"}}, {\"payload\": {\"protocol\": \"tcp\", \"field\": \"dport\"}}]}, \"right\": \"@pairs\"}},"
+		" {\"reject\": null}]}},"
+		"{\"rule\": {\"family\": \"inet\", \"table\": \"f2b-table\", \"chain\": \"lan\", \"handle\": 6, \"expr\": ["
+		" {\"match\": {\"op\": \"!=\", \"left\": {\"payload\": {\"protocol\": \"tcp\", \"field\": \"dport\"}}, \"right\": {\"range\": [1, 1023]}}}, {\"accept\": null}]}}"
+		"]}";
+	static const struct fcase cases[] = {
+		{"banned single", IN, "tcp", "203.0.113.5", "192.0.2.10", 40000, 22, -1, "eth0", NULL, NEW,
+		 DRP, 0, "in:3:drop", NULL, F2B, NULL},
+		{"banned prefix", IN, "tcp", "198.51.100.15", "192.0.2.10", 40000, 22, -1, "eth0", NULL, NEW,
+		 DRP, 0, "in:3:drop", NULL, F2B, NULL},
+		{"outside prefix: concat not evaluated", IN, "tcp", "198.51.100.16", "192.0.2.10", 40000, 22, -1,
+		 "eth0", NULL, NEW, UNC, ACC, "in:policy:accept", NULL, F2B, "handle 5"},
+		{"vmap drop", IN, "udp", "198.51.100.16", "192.0.2.10", 40000, 53, -1, "eth9", NULL, NEW,
+		 DRP, 0, "in:4:drop", NULL, F2B, NULL},
+		{"vmap jump, high port", IN, "tcp", "198.51.100.16", "192.0.2.10", 40000, 8080, -1, "eth1",
+		 NULL, NEW, ACC, 0, "in:4:jump lan:6:accept", NULL, F2B, NULL},
+	};
+	struct nrb_fw_ruleset *rs = nrb_fw_ruleset_new();
+	char err[256];
+
+	(void)state;
+	if (nrb_fw_parse_nft_json(rs, json, strlen(json), "nft", 1, err, sizeof err))
+		fail_msg("%s", err);
+	assert_int_equal(rs->tables[0]->sets[0]->nelems, 2);
+	assert_int_equal(rs->tables[0]->chains[0]->rules[0]->packets, 7);
+	run_cases(rs, cases, sizeof cases / sizeof cases[0]);
+	nrb_fw_ruleset_free(rs);
 }
 
 static void test_flow_and_evaluate_args(void **state)
@@ -626,6 +684,7 @@ int main(void)
 		cmocka_unit_test(test_iptables_bad_input),
 		cmocka_unit_test(test_unknown_extensions),
 		cmocka_unit_test(test_nft_bad_input),
+		cmocka_unit_test(test_nft_sets_and_vmap),
 		cmocka_unit_test(test_flow_and_evaluate_args),
 		cmocka_unit_test(test_diff),
 		cmocka_unit_test(test_names_and_advice),
