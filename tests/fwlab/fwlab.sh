@@ -24,6 +24,9 @@ ip -n "$s" addr add 192.0.2.2/24 dev veth-s
 ip -n "$c" addr add 2001:db8:1::1/64 dev veth-c nodad
 ip -n "$s" addr add 2001:db8:1::2/64 dev veth-s nodad
 for n in "$s" "$c"; do ip -n "$n" link set lo up; done
+# no link-local addresses: less IPv6 chatter (DAD, MLD) that could count during a probe
+ip -n "$c" link set veth-c addrgenmode none
+ip -n "$s" link set veth-s addrgenmode none
 ip -n "$c" link set veth-c up
 ip -n "$s" link set veth-s up
 # static neighbours: no neighbour discovery traffic may count in the middle of a probe
@@ -38,6 +41,7 @@ for _ in $(seq 1 50); do
   ip netns exec "$c" ping -c1 -W1 192.0.2.2 >/dev/null 2>&1 && break
   sleep 0.1
 done
+sleep 1 # let the multicast listener reports of link-up pass
 
 pass=0; failed=0
 check() { # dir proto src dst dport iif oif expect

@@ -205,6 +205,14 @@ int main(int argc, char **argv)
 		const struct nrb_fw_chain *dc = d[i].rule ? d[i].rule->chain : d[i].chain;
 
 		/* the host's answer (RST, ICMP error) travels the other way: not this flow */
+		/* a table of the other IP family cannot have seen this probe: background
+		 * traffic (IPv6 multicast listener reports after the link came up) */
+		if ((dc->table->family == NRB_FW_TF_IP && f.family == 6) ||
+		    (dc->table->family == NRB_FW_TF_IP6 && f.family == 4)) {
+			printf("  counter rose (other family, background): %s (+%llu)\n", d[i].ref,
+			       (unsigned long long)d[i].packets);
+			continue;
+		}
 		/* ... and a reject's ICMP error, made by this host, passes OUTPUT once more */
 		if (dc->hook == (input ? NRB_FW_HOOK_OUTPUT : NRB_FW_HOOK_INPUT) ||
 		    (res.assumed == NRB_FW_REJECT && !d[i].rule && dc->policy == NRB_FW_V_ACCEPT)) {
