@@ -118,6 +118,7 @@ enum nrb_fw_manager {
 struct nrb_fw_match;     /* one match of a rule (opaque; fw_int.h) */
 struct nrb_fw_vmap;      /* an nftables verdict map (opaque; fw_int.h) */
 struct nrb_fw_vals;      /* a list of values/ranges a match compares with (opaque; fw_int.h) */
+struct fw_chash;         /* name index of a table's chains (opaque; fw_model.c) */
 struct nrb_fw_chain;
 struct nrb_fw_table;
 
@@ -178,6 +179,7 @@ struct nrb_fw_table {
 	struct nrb_fw_chain **chains; /* chains in order of appearance */
 	size_t nsets;                 /* number of named sets/maps */
 	struct nrb_fw_set **sets;     /* named sets/maps */
+	struct fw_chash *chash;       /* chain name index (opaque; kept by fw_chain_add) */
 };
 
 /** A whole ruleset: any number of tables from any number of sources. */

@@ -749,8 +749,6 @@ void nrb_fw_result_free(struct nrb_fw_result *res)
 
 static unsigned decide_manager(const struct nrb_fw_ruleset *rs, const struct nrb_fw_result *res)
 {
-	unsigned present = nrb_fw_managers(rs);
-
 	for (size_t i = res->nsteps; i > 0; i--) {
 		unsigned m = res->path[i - 1].rule ? nrb_fw_rule_manager(res->path[i - 1].rule)
 		                                   : nrb_fw_chain_manager(res->path[i - 1].chain);
@@ -760,6 +758,13 @@ static unsigned decide_manager(const struct nrb_fw_ruleset *rs, const struct nrb
 	}
 	/* a built-in chain's policy: ufw and firewalld set those */
 	if (res->nsteps && res->path[res->nsteps - 1].kind == NRB_FW_STEP_POLICY) {
+		/* only here, and only chain and table names: scanning every rule of a big
+		 * ruleset on each evaluation cost more than the evaluation itself */
+		unsigned present = 0;
+
+		for (size_t t = 0; t < rs->ntables; t++)
+			for (size_t c = 0; c < rs->tables[t]->nchains; c++)
+				present |= nrb_fw_chain_manager(rs->tables[t]->chains[c]);
 		if (present & NRB_FW_MGR_UFW)
 			return NRB_FW_MGR_UFW;
 		if (present & NRB_FW_MGR_FIREWALLD)
