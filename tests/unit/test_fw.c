@@ -324,6 +324,39 @@ static void test_firewalld(void **state)
 	nrb_fw_ruleset_free(rs);
 }
 
+static void test_plain_nft(void **state)
+{
+	static const struct fcase cases[] = {
+		{"https", IN, "tcp", "198.51.100.20", "192.0.2.10", 40000, 443, -1, "eth0", NULL, NEW,
+		 ACC, 0, "input:8:accept", NULL, 0, NULL},
+		{"established via vmap", IN, "tcp", "198.51.100.20", "192.0.2.10", 40000, 5555, -1,
+		 "eth0", NULL, EST, ACC, 0, "input:5:accept", NULL, 0, NULL},
+		{"invalid via vmap", IN, "tcp", "198.51.100.20", "192.0.2.10", 40000, 443, -1, "eth0",
+		 NULL, NRB_FW_CT_INVALID, DRP, 0, "input:5:drop", NULL, 0, NULL},
+		{"smtp rejected", IN, "tcp", "198.51.100.20", "192.0.2.10", 40000, 25, -1, "eth0", NULL,
+		 NEW, REJ, 0, "input:12:reject", "icmpx port-unreachable", 0, NULL},
+		{"ping, rate limited", IN, "icmp", "198.51.100.20", "192.0.2.10", -1, -1, 8, "eth0", NULL,
+		 NEW, ACC, 0, "input:9:accept", NULL, 0, "has a rate limit (limit rate 5/second)"},
+		{"v6 bad prefix", IN, "tcp", "2001:db8:bad::1", "2001:db8::10", 40000, 25, -1, "eth0",
+		 NULL, NEW, DRP, 0, "input:11:drop", NULL, 0, NULL},
+		{"v6 https, no iif: lo ruled out", IN, "tcp", "2001:db8:1::1", "2001:db8::10", 40000, 443,
+		 -1, NULL, NULL, NEW, ACC, 0, "input:8:accept", NULL, 0, NULL},
+		{"output: empty chain", OUT, "tcp", "192.0.2.10", "203.0.113.1", 40000, 443, -1, NULL,
+		 NULL, NEW, ACC, 0, "", NULL, 0, NULL},
+		{"forward: policy", FWD, "tcp", "203.0.113.1", "198.51.100.2", 40000, 443, -1, "eth0",
+		 "eth1", NEW, DRP, 0, "forward:policy:drop", NULL, 0, NULL},
+		/* no state known: the vmap cannot be judged */
+		{"state unknown", IN, "tcp", "198.51.100.20", "192.0.2.10", 40000, 443, -1, "eth0", NULL,
+		 NRB_FW_CT_UNKNOWN, UNC, ACC, "input:8:accept", NULL, 0, "the flow gives no conntrack state"},
+	};
+	struct nrb_fw_ruleset *rs = load("nft:plain.json", NULL);
+
+	(void)state;
+	assert_int_equal(nrb_fw_managers(rs), 0);
+	run_cases(rs, cases, sizeof cases / sizeof cases[0]);
+	nrb_fw_ruleset_free(rs);
+}
+
 static void test_ip6tables(void **state)
 {
 	static const struct fcase cases[] = {
@@ -679,6 +712,7 @@ int main(void)
 		cmocka_unit_test(test_docker),
 		cmocka_unit_test(test_fail2ban),
 		cmocka_unit_test(test_firewalld),
+		cmocka_unit_test(test_plain_nft),
 		cmocka_unit_test(test_ip6tables),
 		cmocka_unit_test(test_nft_listing_of_iptables),
 		cmocka_unit_test(test_iptables_bad_input),
