@@ -755,11 +755,11 @@ static int parse_rule(struct nft_ctx *c, struct json_object *ro, size_t idx)
 			fw_appendf(text, sizeof text, "%squeue", text[0] ? " " : "");
 		} else if (!strcmp(key, "dnat") || !strcmp(key, "redirect") || !strcmp(key, "tproxy")) {
 			r->verdict = NRB_FW_V_DNAT;
-			r->target = (char *)key;
+			r->target = fw_strdup(c->rs, key);
 			fw_appendf(text, sizeof text, "%s%s", text[0] ? " " : "", key);
 		} else if (!strcmp(key, "snat") || !strcmp(key, "masquerade")) {
 			r->verdict = NRB_FW_V_SNAT;
-			r->target = (char *)key;
+			r->target = fw_strdup(c->rs, key);
 			fw_appendf(text, sizeof text, "%s%s", text[0] ? " " : "", key);
 		} else if (!strcmp(key, "vmap")) {
 			e = parse_vmap(c, r, v, text, sizeof text);

@@ -610,6 +610,34 @@ static void test_nft_sets_and_vmap(void **state)
 	nrb_fw_ruleset_free(rs);
 }
 
+/* nft nat chains: a dnat makes the answer uncertain (later hooks see another address);
+ * an established flow never sees nat chains; masquerade does not filter. */
+static void test_nft_nat(void **state)
+{
+	static const char json[] =
+		"{\"nftables\": [{\"table\": {\"family\": \"ip\", \"name\": \"nat\", \"handle\": 2}},"
+		"{\"chain\": {\"family\": \"ip\", \"table\": \"nat\", \"name\": \"pre\", \"handle\": 1, \"type\": \"nat\", \"hook\": \"prerouting\", \"prio\": -100, \"policy\": \"accept\"}},"
+		"{\"chain\": {\"family\": \"ip\", \"table\": \"nat\", \"name\": \"post\", \"handle\": 2, \"type\": \"nat\", \"hook\": \"postrouting\", \"prio\": 100, \"policy\": \"accept\"}},"
+		"{\"rule\": {\"family\": \"ip\", \"table\": \"nat\", \"chain\": \"pre\", \"handle\": 3, \"expr\": [{\"match\": {\"op\": \"==\", \"left\": {\"payload\": {\"protocol\": \"ip\", \"field\": \"daddr\"}}, \"right\": \"203.0.113.9\"}}, {\"match\": {\"op\": \"==\", \"left\": {\"payload\": {\"protocol\": \"tcp\", \"field\": \"dport\"}}, \"right\": 80}}, {\"dnat\": {\"addr\": \"192.0.2.9\", \"port\": 8080}}]}},"
+		"{\"rule\": {\"family\": \"ip\", \"table\": \"nat\", \"chain\": \"post\", \"handle\": 4, \"expr\": [{\"match\": {\"op\": \"==\", \"left\": {\"meta\": {\"key\": \"oifname\"}}, \"right\": \"eth0\"}}, {\"masquerade\": null}]}}]}";
+	static const struct fcase cases[] = {
+		{"dnat", IN, "tcp", "198.51.100.20", "203.0.113.9", 40000, 80, -1, "eth0", NULL, NEW, UNC,
+		 ACC, "pre:3:dnat", NULL, 0, "table ip nat chain pre handle 3 rewrites the destination (dnat)"},
+		{"established: no nat", IN, "tcp", "198.51.100.20", "203.0.113.9", 40000, 80, -1, "eth0",
+		 NULL, EST, ACC, 0, "", NULL, 0, NULL},
+		{"masquerade", OUT, "tcp", "192.0.2.10", "203.0.113.1", 40000, 443, -1, NULL, "eth0", NEW,
+		 ACC, 0, "post:4:snat", NULL, 0, NULL},
+	};
+	struct nrb_fw_ruleset *rs = nrb_fw_ruleset_new();
+	char err[256];
+
+	(void)state;
+	if (nrb_fw_parse_nft_json(rs, json, strlen(json), "nft", 1, err, sizeof err))
+		fail_msg("%s", err);
+	run_cases(rs, cases, sizeof cases / sizeof cases[0]);
+	nrb_fw_ruleset_free(rs);
+}
+
 static void test_flow_and_evaluate_args(void **state)
 {
 	struct nrb_fw_ruleset *rs = nrb_fw_ruleset_new();
@@ -719,6 +747,7 @@ int main(void)
 		cmocka_unit_test(test_unknown_extensions),
 		cmocka_unit_test(test_nft_bad_input),
 		cmocka_unit_test(test_nft_sets_and_vmap),
+		cmocka_unit_test(test_nft_nat),
 		cmocka_unit_test(test_flow_and_evaluate_args),
 		cmocka_unit_test(test_diff),
 		cmocka_unit_test(test_names_and_advice),
