@@ -202,6 +202,9 @@ static void print_md(FILE *out, const struct cli *c, const struct nrb_fw_ruleset
 
 	flow_text(c, ft, sizeof ft);
 	fprintf(out, "## Firewall check: %s\n\n", ft);
+	if (!c->flow.has_src && !c->flow.has_dst)
+		fprintf(out, "No address given: evaluated as IPv%d (give --src/--dst to choose).\n\n",
+		        c->flow.family);
 	fprintf(out, "**Decision: %s**", nrb_fw_decision_name(res->decision));
 	if (res->reject_with)
 		fprintf(out, " (with %s)", res->reject_with);
@@ -249,6 +252,7 @@ static void print_json(FILE *out, const struct cli *c, const struct nrb_fw_rules
 	flow_text(c, ft, sizeof ft);
 	json_object_object_add(o, "schema", json_object_new_string("nrb.fw/1"));
 	json_object_object_add(o, "flow", json_object_new_string(ft));
+	json_object_object_add(o, "family", json_object_new_int(c->flow.family));
 	json_object_object_add(o, "direction",
 	                       json_object_new_string(nrb_fw_direction_name(c->flow.direction)));
 	json_object_object_add(o, "decision", json_object_new_string(nrb_fw_decision_name(res->decision)));

@@ -119,7 +119,27 @@ static void test_markdown(void **state)
 	                     "--ruleset-file", fx("firewalld.json"), "--ruleset-format", "nft", NULL), 0);
 	assert_non_null(strstr(t, "**Decision: uncertain** (if the rules nrb could not evaluate do not match: accept)"));
 	assert_non_null(strstr(t, "the flow names no input interface (--iif)"));
+	assert_null(strstr(t, "No address given"));
 	assert_non_null(strstr(t, "`table inet firewalld chain filter_IN_public_allow handle 72` (`tcp dport == 22 ct state == { new, untracked } accept`) -> accept"));
+	free(t);
+}
+
+static void test_no_address(void **state)
+{
+	char *t = NULL;
+
+	(void)state;
+	assert_int_equal(run(&t, "--proto", "tcp", "--dport", "25", "--iif", "eth0", "--ruleset-file",
+	                     fx("basic6.ip6tables"), "--ruleset-format", "ip6tables", NULL), 0);
+	/* an IPv4 flow meets no ip6tables table: accepted, and the output says why */
+	assert_non_null(strstr(t, "No address given: evaluated as IPv4"));
+	assert_non_null(strstr(t, "**Decision: accept**"));
+	free(t);
+	assert_int_equal(run(&t, "--proto", "icmpv6", "--icmp-type", "128", "--iif", "eth0",
+	                     "--ruleset-file", fx("basic6.ip6tables"), "--ruleset-format", "ip6tables",
+	                     NULL), 0);
+	assert_non_null(strstr(t, "evaluated as IPv6"));
+	assert_non_null(strstr(t, "line 8 (table filter): -A INPUT -p ipv6-icmp -m icmp6 --icmpv6-type 128 -j ACCEPT` -> accept"));
 	free(t);
 }
 
@@ -195,6 +215,7 @@ int main(void)
 		cmocka_unit_test(test_usage_errors),
 		cmocka_unit_test(test_bad_input),
 		cmocka_unit_test(test_markdown),
+		cmocka_unit_test(test_no_address),
 		cmocka_unit_test(test_json),
 		cmocka_unit_test(test_no_permission),
 	};
