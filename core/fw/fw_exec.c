@@ -16,6 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/types.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -32,9 +33,19 @@ static void child(const char *path, char *const argv[], int out, int errfd)
 	if (devnull < 0 || dup2(devnull, 0) < 0 || dup2(out, 1) < 0 || dup2(errfd, 2) < 0)
 		_exit(126);
 	/* close everything else we might have inherited (sockets, capture handles) */
-	for (int fd = 3; fd < 1024; fd++)
-		close(fd);
-	signal(SIGPIPE, SIG_DFL);
+	if (syscall(SYS_close_range, 3u, ~0u, 0u) != 0)
+		for (int fd = 3; fd < 65536; fd++)
+			close(fd);
+	/* a clean signal state: default actions, nothing blocked (execve keeps both) */
+	{
+		sigset_t none;
+
+		sigemptyset(&none);
+		sigprocmask(SIG_SETMASK, &none, NULL);
+		signal(SIGPIPE, SIG_DFL);
+		signal(SIGINT, SIG_DFL);
+		signal(SIGTERM, SIG_DFL);
+	}
 	execve(path, argv, envp);
 	_exit(127);
 }

@@ -30,6 +30,24 @@ static void test_run_output_and_env(void **state)
 	free(out);
 }
 
+/* The child inherits none of our descriptors (sockets, capture handles). */
+static void test_run_closes_fds(void **state)
+{
+	char *argv[] = {"/bin/ls", "/proc/self/fd", NULL};
+	char *out = NULL, err[512];
+	size_t len = 0;
+	int fd;
+
+	(void)state;
+	fd = dup2(2, 100);
+	assert_int_equal(fd, 100);
+	assert_int_equal(nrb_fw_run("/bin/ls", argv, 4096, 5000, &out, &len, err, sizeof err), 0);
+	close(fd);
+	/* 0, 1, 2 and the directory ls itself opened */
+	assert_string_equal(out, "0\n1\n2\n3\n");
+	free(out);
+}
+
 static void test_run_failures(void **state)
 {
 	char *t_false[] = {"/bin/false", NULL};
@@ -141,6 +159,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_run_output_and_env),
+		cmocka_unit_test(test_run_closes_fds),
 		cmocka_unit_test(test_run_failures),
 		cmocka_unit_test(test_run_permission),
 		cmocka_unit_test(test_read_live_in_private_netns),
