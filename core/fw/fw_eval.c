@@ -319,6 +319,13 @@ static enum tri eval_match(const struct ev *ev, const struct nrb_fw_match *m, co
 			return T_UNK;
 		}
 		r = num_in(v, (uint32_t)f->state);
+		if (r == T_NO && (m->types & 1) && ev->dnat)
+			r = T_YES;
+		else if (r == T_NO && m->types && f->state != NRB_FW_CT_NEW) {
+			/* an older connection may have been NATed when it started */
+			*why = "whether this connection was NATed when it started";
+			return T_UNK;
+		}
 		break;
 	case FW_K_CTDNAT:
 		/* a new connection has the dnat status only if a DNAT rule just acted */

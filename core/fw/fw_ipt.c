@@ -354,8 +354,24 @@ static int module_option(struct ipt_ctx *c, struct nrb_fw_rule *r, const char *m
 		if (!arg)
 			return perr(c, "missing state list", NULL);
 		bits = list_bits(arg, ct_bit, &bad);
+		/* the virtual states DNAT/SNAT (firewalld: RELATED,ESTABLISHED,DNAT) */
+		if (bad && opt[4] == 's' && strcasestr(arg, "NAT")) {
+			char buf[256];
+			char *save = NULL, *p;
+
+			snprintf(buf, sizeof buf, "%s", arg);
+			bad = 0;
+			for (p = strtok_r(buf, ",", &save); p; p = strtok_r(NULL, ",", &save)) {
+				if (!strcasecmp(p, "DNAT"))
+					m->types |= 1;
+				else if (!strcasecmp(p, "SNAT"))
+					m->types |= 2;
+				else if (!ct_bit(p))
+					bad = 1;
+			}
+		}
 		if (bad) {
-			m->key = FW_K_UNKNOWN; /* SNAT/DNAT virtual states */
+			m->key = FW_K_UNKNOWN;
 		} else {
 			m->key = FW_K_CTSTATE;
 			for (unsigned b = 1; b <= 64; b <<= 1) {

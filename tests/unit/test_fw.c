@@ -522,6 +522,35 @@ static void test_unknown_extensions(void **state)
 	nrb_fw_ruleset_free(rs);
 }
 
+/* firewalld's iptables backend accepts RELATED,ESTABLISHED,DNAT: the virtual DNAT state
+ * holds only for connections a DNAT rule rewrote. */
+static void test_ctstate_dnat(void **state)
+{
+	static const char text[] =
+		"*filter\n"
+		":INPUT DROP [0:0]\n"
+		"-A INPUT -m conntrack --ctstate RELATED,ESTABLISHED,DNAT -j ACCEPT\n"
+		"-A INPUT -p tcp -m tcp --dport 22 -j ACCEPT\n"
+		"COMMIT\n";
+	static const struct fcase cases[] = {
+		{"new ssh", IN, "tcp", "198.51.100.20", "192.0.2.10", 40000, 22, -1, "eth0", NULL, NEW,
+		 ACC, 0, "4:accept", NULL, 0, NULL},
+		{"new other", IN, "tcp", "198.51.100.20", "192.0.2.10", 40000, 80, -1, "eth0", NULL, NEW,
+		 DRP, 0, "INPUT:policy:drop", NULL, 0, NULL},
+		{"established", IN, "tcp", "198.51.100.20", "192.0.2.10", 40000, 80, -1, "eth0", NULL, EST,
+		 ACC, 0, "3:accept", NULL, 0, NULL},
+		{"invalid", IN, "tcp", "198.51.100.20", "192.0.2.10", 40000, 80, -1, "eth0", NULL,
+		 NRB_FW_CT_INVALID, UNC, DRP, "INPUT:policy:drop", NULL, 0, "NATed when it started"},
+	};
+	struct nrb_fw_ruleset *rs = nrb_fw_ruleset_new();
+	char err[256];
+
+	(void)state;
+	assert_int_equal(nrb_fw_parse_iptables(rs, text, strlen(text), 4, "iptables-save", err, sizeof err), 0);
+	run_cases(rs, cases, sizeof cases / sizeof cases[0]);
+	nrb_fw_ruleset_free(rs);
+}
+
 static void test_nft_bad_input(void **state)
 {
 	static const struct bad cases[] = {
@@ -745,6 +774,7 @@ int main(void)
 		cmocka_unit_test(test_nft_listing_of_iptables),
 		cmocka_unit_test(test_iptables_bad_input),
 		cmocka_unit_test(test_unknown_extensions),
+		cmocka_unit_test(test_ctstate_dnat),
 		cmocka_unit_test(test_nft_bad_input),
 		cmocka_unit_test(test_nft_sets_and_vmap),
 		cmocka_unit_test(test_nft_nat),
