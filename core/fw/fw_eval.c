@@ -466,7 +466,10 @@ static void note_rule(struct ev *ev, const struct nrb_fw_rule *r, const char *wh
 
 static enum chain_out eval_chain(struct ev *ev, const struct nrb_fw_chain *c, int depth);
 
-/* Apply a verdict that matched.  @return C_CONT to go on with the next rule, C_ABORT... */
+/* Apply the verdict of a rule that matched (for a vmap: of the entry that matched).
+ * @return C_ACCEPT/C_DROP/C_REJECT to end the base chain, C_ABORT to stop the walk,
+ *         C_CONT to go on; *returned says C_CONT means "leave this chain" (return, or a
+ *         goto whose target returned). */
 static enum chain_out act(struct ev *ev, const struct nrb_fw_chain *c, const struct nrb_fw_rule *r,
                           enum nrb_fw_vkind v, const struct nrb_fw_chain *target, int depth,
                           int *returned)

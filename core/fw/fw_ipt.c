@@ -207,8 +207,8 @@ static int l4_of_module(const char *mod)
 	return 0;
 }
 
-/* Does the module/option pair take an argument?  Used to keep the text of unknown
- * modules together: any token not starting with "--" belongs to the option before. */
+/* The tokens [from, to) joined by spaces (quoted again where they hold a space): the
+ * text of one match as written, for "cannot evaluate" notes. */
 static char *join_desc(struct ipt_ctx *c, char **tok, int from, int to)
 {
 	char buf[1024] = "";
