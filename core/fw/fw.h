@@ -388,6 +388,16 @@ int nrb_fw_read_live(unsigned flags, struct nrb_fw_ruleset **out, char **problem
                      char *err, size_t errlen);
 
 /**
+ * Read the live ruleset of another network namespace: the programs run there (setns in
+ * the child), this process stays where it is.
+ * @param netns "host" (the namespace of PID 1), an absolute path (/proc/PID/ns/net), or a
+ *        name under /run/netns (as `ip netns` makes them)
+ * @return as nrb_fw_read_live; -ENOENT no such namespace, -EPERM not allowed to enter it
+ */
+int nrb_fw_read_live_netns(const char *netns, unsigned flags, struct nrb_fw_ruleset **out,
+                           char **problems, char *err, size_t errlen);
+
+/**
  * The `nrb probe fw` command.
  * @param argc/argv arguments after "fw" (argv[0] is "fw")
  * @param out where the report goes

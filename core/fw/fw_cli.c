@@ -22,6 +22,7 @@ static const char usage_text[] =
 	"                    [--direction input|output|forward] [--iif IF] [--oif IF]\n"
 	"                    [--state new|established|related|invalid] [--format md|json]\n"
 	"                    [--ruleset-file FILE --ruleset-format iptables|ip6tables|nft]\n"
+	"                    [--netns host|NAME|PATH]\n"
 	"Says which firewall rule decides the flow (default direction: input, state: new).\n";
 
 struct cli {
@@ -29,6 +30,7 @@ struct cli {
 	int json;                  /* --format json */
 	const char *file;          /* --ruleset-file */
 	const char *file_format;   /* --ruleset-format */
+	const char *netns;         /* --netns: read the live rules of that namespace */
 	int dir_given;             /* --direction was given */
 };
 
@@ -141,6 +143,8 @@ static int parse_args(struct cli *c, int argc, char **argv, FILE *out)
 				c->json = 1;
 			else if (strcmp(v, "md"))
 				return usage(out, "format must be md or json, not", v);
+		} else if (!strcmp(o, "--netns")) {
+			c->netns = v;
 		} else if (!strcmp(o, "--ruleset-file")) {
 			c->file = v;
 		} else if (!strcmp(o, "--ruleset-format")) {
@@ -151,6 +155,8 @@ static int parse_args(struct cli *c, int argc, char **argv, FILE *out)
 			return usage(out, "unknown option", o);
 		}
 	}
+	if (c->file && c->netns)
+		return usage(out, "--netns reads live rules; it does not go with --ruleset-file", NULL);
 	if (!!c->file != !!c->file_format)
 		return usage(out, "--ruleset-file and --ruleset-format go together", NULL);
 	if (fam6 && c->flow.family != 6)
@@ -339,11 +345,13 @@ int nrb_fw_cli(int argc, char **argv, FILE *out)
 			return e == -ENOMEM ? EXIT_ENV : EXIT_BADINPUT;
 		}
 	} else {
-		int e = nrb_fw_read_live(NRB_FW_READ_ALL, &rs, &problems, err, sizeof err);
+		int e = c.netns ? nrb_fw_read_live_netns(c.netns, NRB_FW_READ_ALL, &rs, &problems, err,
+		                                         sizeof err)
+		                : nrb_fw_read_live(NRB_FW_READ_ALL, &rs, &problems, err, sizeof err);
 
 		if (e) {
 			fprintf(out, "nrb probe fw: %s\n", err);
-			return EXIT_ENV;
+			return e == -EINVAL ? EXIT_USAGE : EXIT_ENV;
 		}
 	}
 	if (nrb_fw_evaluate(rs, &c.flow, &res, err, sizeof err)) {

@@ -70,6 +70,15 @@ static void test_usage_errors(void **state)
 	assert_int_equal(run(&t, "--ruleset-file", "x", NULL), 2);
 	assert_non_null(strstr(t, "go together"));
 	free(t);
+	assert_int_equal(run(&t, "--netns", "x", "--ruleset-file", "f", "--ruleset-format", "nft", NULL), 2);
+	assert_non_null(strstr(t, "does not go with --ruleset-file"));
+	free(t);
+	assert_int_equal(run(&t, "--netns", "../x", NULL), 2);
+	assert_non_null(strstr(t, "bad network namespace name"));
+	free(t);
+	assert_int_equal(run(&t, "--netns", "nrb-no-such-ns", NULL), 3);
+	assert_non_null(strstr(t, "network namespace /run/netns/nrb-no-such-ns"));
+	free(t);
 	assert_int_equal(run(&t, "stray", NULL), 2);
 	free(t);
 	assert_int_equal(run(&t, "--help", NULL), 0);
