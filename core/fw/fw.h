@@ -167,6 +167,7 @@ struct nrb_fw_set {
 	int is_map;                   /* a map rather than a set */
 	size_t nelems;                /* number of elements */
 	struct nrb_fw_vals *vals;     /* elements (opaque) */
+	struct nrb_fw_vmap *vmap;     /* entries of a verdict map (opaque), or NULL */
 };
 
 /** One table. */

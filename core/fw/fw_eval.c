@@ -540,8 +540,21 @@ static enum chain_out eval_vmap(struct ev *ev, const struct nrb_fw_chain *c,
 	const struct nrb_fw_vmap *vm = r->vmap;
 
 	*returned = 0;
+	if (vm) {
+		/* a key that cannot apply to this packet (udp dport for a tcp flow) ends it here */
+		struct nrb_fw_match pre = vm->keym;
+		const char *why;
+
+		pre.key = FW_K_TRUE;
+		pre.neg = 0;
+		pre.setname = NULL;
+		if (eval_match(ev, &pre, &why) == T_NO)
+			return C_CONT;
+	}
 	if (!vm || vm->unknown) {
-		note_rule(ev, r, "vmap", "the verdict map has keys or verdicts nrb does not understand");
+		note_rule(ev, r, "vmap", vm && vm->setname
+		          ? "the named verdict map is missing or has entries nrb does not understand"
+		          : "the verdict map has keys or verdicts nrb does not understand");
 		return C_CONT;
 	}
 	for (size_t i = 0; i < vm->n; i++) {

@@ -386,6 +386,18 @@ int fw_resolve(struct nrb_fw_ruleset *rs, size_t from, char *err, size_t errlen)
 				if (r->vmap) {
 					struct nrb_fw_vmap *vm = r->vmap;
 
+					if (vm->setname && !vm->e) {
+						struct nrb_fw_set *set = fw_set_find(t, vm->setname);
+
+						if (set && set->vmap) {
+							vm->e = set->vmap->e;
+							vm->n = set->vmap->n;
+							vm->unknown |= set->vmap->unknown;
+						} else {
+							vm->unknown = 1;
+						}
+					}
+
 					for (size_t k = 0; k < vm->n; k++) {
 						struct fw_vmap_ent *e = &vm->e[k];
 

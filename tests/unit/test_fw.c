@@ -639,6 +639,41 @@ static void test_nft_sets_and_vmap(void **state)
 	nrb_fw_ruleset_free(rs);
 }
 
+/* A named verdict map, as nft 1.0.6 lists `tcp dport vmap @portv`. */
+static void test_nft_named_vmap(void **state)
+{
+	static const char json[] =
+		"{\"nftables\": [{\"table\": {\"family\": \"inet\", \"name\": \"t\", \"handle\": 1}},"
+		"{\"map\": {\"family\": \"inet\", \"name\": \"portv\", \"table\": \"t\", \"type\": \"inet_service\", \"handle\": 3, \"map\": \"verdict\","
+		" \"elem\": [[22, {\"accept\": null}], [23, {\"drop\": null}], [8080, {\"jump\": {\"target\": \"c\"}}]]}},"
+		"{\"chain\": {\"family\": \"inet\", \"table\": \"t\", \"name\": \"c\", \"handle\": 1}},"
+		"{\"chain\": {\"family\": \"inet\", \"table\": \"t\", \"name\": \"input\", \"handle\": 2, \"type\": \"filter\", \"hook\": \"input\", \"prio\": 0, \"policy\": \"drop\"}},"
+		"{\"rule\": {\"family\": \"inet\", \"table\": \"t\", \"chain\": \"c\", \"handle\": 4, \"expr\": [{\"counter\": {\"packets\": 0, \"bytes\": 0}}, {\"accept\": null}]}},"
+		"{\"rule\": {\"family\": \"inet\", \"table\": \"t\", \"chain\": \"input\", \"handle\": 5, \"expr\": [{\"vmap\": {\"key\": {\"payload\": {\"protocol\": \"tcp\", \"field\": \"dport\"}}, \"data\": \"@portv\"}}]}},"
+		"{\"rule\": {\"family\": \"inet\", \"table\": \"t\", \"chain\": \"input\", \"handle\": 6, \"expr\": [{\"vmap\": {\"key\": {\"payload\": {\"protocol\": \"udp\", \"field\": \"dport\"}}, \"data\": \"@nomap\"}}]}}"
+		"]}";
+	static const struct fcase cases[] = {
+		{"22 accept", IN, "tcp", "198.51.100.20", "192.0.2.10", 40000, 22, -1, "eth0", NULL, NEW,
+		 ACC, 0, "input:5:accept", NULL, 0, NULL},
+		{"23 drop", IN, "tcp", "198.51.100.20", "192.0.2.10", 40000, 23, -1, "eth0", NULL, NEW,
+		 DRP, 0, "input:5:drop", NULL, 0, NULL},
+		{"8080 jump", IN, "tcp", "198.51.100.20", "192.0.2.10", 40000, 8080, -1, "eth0", NULL, NEW,
+		 ACC, 0, "input:5:jump c:4:accept", NULL, 0, NULL},
+		{"not in map", IN, "tcp", "198.51.100.20", "192.0.2.10", 40000, 25, -1, "eth0", NULL, NEW,
+		 DRP, 0, "input:policy:drop", NULL, 0, NULL},
+		{"missing map", IN, "udp", "198.51.100.20", "192.0.2.10", 40000, 53, -1, "eth0", NULL, NEW,
+		 UNC, DRP, "input:policy:drop", NULL, 0, "chain input handle 6 (vmap)"},
+	};
+	struct nrb_fw_ruleset *rs = nrb_fw_ruleset_new();
+	char err[256];
+
+	(void)state;
+	if (nrb_fw_parse_nft_json(rs, json, strlen(json), "nft", 1, err, sizeof err))
+		fail_msg("%s", err);
+	run_cases(rs, cases, sizeof cases / sizeof cases[0]);
+	nrb_fw_ruleset_free(rs);
+}
+
 /* nft nat chains: a dnat makes the answer uncertain (later hooks see another address);
  * an established flow never sees nat chains; masquerade does not filter. */
 static void test_nft_nat(void **state)
@@ -777,6 +812,7 @@ int main(void)
 		cmocka_unit_test(test_ctstate_dnat),
 		cmocka_unit_test(test_nft_bad_input),
 		cmocka_unit_test(test_nft_sets_and_vmap),
+		cmocka_unit_test(test_nft_named_vmap),
 		cmocka_unit_test(test_nft_nat),
 		cmocka_unit_test(test_flow_and_evaluate_args),
 		cmocka_unit_test(test_diff),
