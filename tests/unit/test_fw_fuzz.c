@@ -97,6 +97,7 @@ static void test_fuzz_iptables(void **state)
 	fuzz_file("ufw.iptables", 4);
 	fuzz_file("docker.iptables", 4);
 	fuzz_file("basic6.ip6tables", 6);
+	fuzz_file("fail2ban.iptables", 4);
 }
 
 static void test_fuzz_nft(void **state)
@@ -105,6 +106,7 @@ static void test_fuzz_nft(void **state)
 	fuzz_file("firewalld.json", 0);
 	fuzz_file("fail2ban.json", 0);
 	fuzz_file("ufw-as-nft.json", 0);
+	fuzz_file("plain.json", 0);
 }
 
 int main(void)
