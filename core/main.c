@@ -1,4 +1,421 @@
-/* nrb: command-line entry point (placeholder until the CLI lands). */
-#include <stdio.h>
+/*
+ * nrb: command-line entry point.
+ *
+ * main.c owns the command line and the process: it parses arguments (getopt_long, one
+ * option set per subcommand), decides where the data roots are, installs the signal
+ * handlers, creates the Lua host and hands a table of options to lua/nrb/cli.lua.  Exit
+ * status (DESIGN.md): 0 ran to a verdict, 1 bad runbook or input, 2 usage error,
+ * 3 environment problem, 130 interrupted (partial report written).
+ */
+#include "lua/host.h"
 #include "nrb_config.h"
-int main(void) { printf("nrb %s\n", NRB_VERSION); return 0; }
+#include "util/util.h"
+
+#include <getopt.h>
+#include <limits.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <lauxlib.h>
+
+#define EXIT_USAGE 2
+#define EXIT_ENV 3
+#define MAX_DIRS 32
+
+static const char *const usage_main =
+	"usage: nrb COMMAND [OPTIONS]\n"
+	"\n"
+	"Find out why clients cannot reach a server's port — a routing problem or a firewall\n"
+	"problem, at which hop — by running a diagnostic runbook, and print a Markdown ticket.\n"
+	"\n"
+	"commands:\n"
+	"  run RUNBOOK      run a runbook and print its report (nrb run --help)\n"
+	"  list             list the runbooks on the search path, with one-line summaries\n"
+	"  check RUNBOOK    validate a runbook; errors as FILE:LINE:COL: message\n"
+	"  help [COMMAND]   show help\n"
+	"\n"
+	"options:\n"
+	"  -h, --help       show this help\n"
+	"  -V, --version    show the version\n"
+	"\n"
+	"RUNBOOK is a name found on the runbook search path (see `nrb list`) or a path to a\n"
+	"YAML or Lua file.  Search path: --runbook-path DIR (repeatable), then $NRB_PATH\n"
+	"(colon-separated), then the runbooks/ folder of the data root ($NRB_DATADIR, or the\n"
+	"source tree for a build-tree binary, or " NRB_INSTALL_DATADIR ").\n"
+	"\n"
+	"exit status: 0 ran to a verdict (whatever it is), 1 the runbook or its input is bad,\n"
+	"2 usage error, 3 environment problem, 130 interrupted (a partial report is written).\n";
+
+static const char *const usage_run =
+	"usage: nrb run RUNBOOK [--target HOST] [--port N] [--proto tcp|udp]\n"
+	"               [--param KEY=VALUE]... [--format md|json] [--output FILE]\n"
+	"               [--json FILE] [--lang en|zh] [--label TEXT] [--runbook-path DIR]\n"
+	"               [--quiet]\n"
+	"\n"
+	"Run RUNBOOK and print its report on stdout (Markdown by default).  Progress goes to\n"
+	"stderr when it is a terminal.  Ctrl-C stops the run and still writes the report of\n"
+	"what was gathered, marked interrupted (a second Ctrl-C kills nrb).\n"
+	"\n"
+	"  --target HOST        the runbook's 'target' parameter (name or address)\n"
+	"  --port N             the runbook's 'port' parameter (1-65535)\n"
+	"  --proto tcp|udp      the runbook's 'proto' parameter\n"
+	"  --param KEY=VALUE    any runbook parameter (repeatable)\n"
+	"  --format md|json     report format on stdout/--output (default md)\n"
+	"  --output FILE        write the report to FILE (atomically) instead of stdout\n"
+	"  --json FILE          also write the JSON report (schema nrb.report/1) to FILE\n"
+	"  --lang en|zh         language of the Markdown ticket (default en)\n"
+	"  --label TEXT         name of this vantage point in the report (e.g. \"Shanghai CT\")\n"
+	"  --runbook-path DIR   also look for runbooks in DIR (repeatable)\n"
+	"  -q, --quiet          no progress on stderr\n"
+	"\n"
+	"example: nrb run standard --target 203.0.113.10 --port 443 --label \"Shanghai CT\"\n";
+
+static const char *const usage_list =
+	"usage: nrb list [--runbook-path DIR] [--verbose]\n"
+	"\n"
+	"List the runbooks on the search path: name and one-line summary (with --verbose,\n"
+	"also the file).  When two folders hold the same name, the first on the path wins.\n";
+
+static const char *const usage_check =
+	"usage: nrb check RUNBOOK [--runbook-path DIR]\n"
+	"\n"
+	"Validate RUNBOOK without running it: YAML or Lua syntax, unknown keys, unknown\n"
+	"probes and arguments, parameter types and defaults, expressions, verdict rules.\n"
+	"Each problem is printed as FILE:LINE:COL: message; exit status 1 if there is any.\n";
+
+/* Command-line state shared by the subcommands. */
+struct cli {
+	const char *roots[2];          /* data roots (lua/, runbooks/, reports/) */
+	size_t nroots;                 /* entries in roots */
+	const char *dirs[MAX_DIRS];    /* runbook folders from --runbook-path and NRB_PATH */
+	size_t ndirs;                  /* entries in dirs */
+	char *path_copy;               /* strdup of NRB_PATH the dirs point into */
+	char *rbpath_copies[MAX_DIRS]; /* strdups of --runbook-path values */
+	size_t ncopies;                /* entries in rbpath_copies */
+	char exe_root[PATH_MAX];       /* storage for a computed root */
+};
+
+__attribute__((format(printf, 2, 3)))
+static int usage_error(const char *cmd, const char *fmt, ...)
+{
+	va_list ap;
+
+	fprintf(stderr, "nrb: ");
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fprintf(stderr, "\nTry 'nrb %s%s--help' for more information.\n", cmd ? cmd : "",
+	        cmd ? " " : "");
+	return EXIT_USAGE;
+}
+
+/* Add colon-separated folders from s (modified in place). */
+static int add_dirs(struct cli *c, char *s)
+{
+	for (char *save = NULL, *tok = strtok_r(s, ":", &save); tok; tok = strtok_r(NULL, ":", &save)) {
+		if (*tok == '\0')
+			continue;
+		if (c->ndirs == MAX_DIRS)
+			return -1;
+		c->dirs[c->ndirs++] = tok;
+	}
+	return 0;
+}
+
+static int add_runbook_path(struct cli *c, const char *arg)
+{
+	char *copy;
+
+	if (c->ncopies == MAX_DIRS || !(copy = strdup(arg)))
+		return -1;
+	c->rbpath_copies[c->ncopies++] = copy;
+	return add_dirs(c, copy);
+}
+
+/*
+ * Data root: $NRB_DATADIR if set; the source tree when this binary lives in the build
+ * tree (so a fresh build runs without installing); PREFIX/share/nrb next to an installed
+ * PREFIX/bin/nrb (so an installed tree can be moved); the configured install path last.
+ */
+static void find_roots(struct cli *c)
+{
+	const char *env = getenv("NRB_DATADIR");
+	char exe[PATH_MAX];
+	ssize_t n;
+
+	if (env && *env) {
+		c->roots[c->nroots++] = env;
+		return;
+	}
+	n = readlink("/proc/self/exe", exe, sizeof exe - 1);
+	if (n > 0) {
+		size_t bl = strlen(NRB_BUILD_DIR);
+		exe[n] = '\0';
+		if (strncmp(exe, NRB_BUILD_DIR, bl) == 0 && exe[bl] == '/') {
+			c->roots[c->nroots++] = NRB_SOURCE_DATADIR;
+			return;
+		}
+		char *slash = strrchr(exe, '/');
+		if (slash) {
+			*slash = '\0';
+			if ((size_t)snprintf(c->exe_root, sizeof c->exe_root, "%s/../share/nrb", exe) <
+			        sizeof c->exe_root &&
+			    access(c->exe_root, R_OK | X_OK) == 0) {
+				c->roots[c->nroots++] = c->exe_root;
+				return;
+			}
+		}
+	}
+	c->roots[c->nroots++] = NRB_INSTALL_DATADIR;
+}
+
+static void cli_free(struct cli *c)
+{
+	for (size_t i = 0; i < c->ncopies; i++)
+		free(c->rbpath_copies[i]);
+	free(c->path_copy);
+}
+
+/* Create the host, push opts (built by fill()) and call cli.<func>. */
+static int enter_lua(struct cli *c, const char *func,
+                     void (*fill)(lua_State *L, void *arg), void *arg)
+{
+	struct nrb_host_opts ho;
+	struct nrb_host *h;
+	char err[512];
+	const char *env = getenv("NRB_PATH");
+	int rc;
+
+	if (env && *env) {
+		c->path_copy = strdup(env);
+		if (!c->path_copy || add_dirs(c, c->path_copy) < 0) {
+			fprintf(stderr, "nrb: NRB_PATH has too many folders (at most %d)\n", MAX_DIRS);
+			return EXIT_USAGE;
+		}
+	}
+	memset(&ho, 0, sizeof ho);
+	ho.roots = c->roots;
+	ho.nroots = c->nroots;
+	ho.runbook_dirs = c->dirs;
+	ho.nrunbook_dirs = c->ndirs;
+	if (nrb_host_new(&ho, &h, err, sizeof err) < 0) {
+		fprintf(stderr, "nrb: %s\n", err);
+		return EXIT_ENV;
+	}
+	lua_State *L = nrb_host_state(h);
+	lua_newtable(L);
+	fill(L, arg);
+	rc = nrb_host_call_main(h, "nrb.cli", func);
+	nrb_host_free(h);
+	return rc;
+}
+
+static void set_str(lua_State *L, const char *k, const char *v)
+{
+	if (v) {
+		lua_pushstring(L, v);
+		lua_setfield(L, -2, k);
+	}
+}
+
+/* Options of `nrb run`. */
+struct run_opts {
+	const char *runbook, *target, *port, *proto, *format, *output, *json, *lang, *label;
+	const char *params[64]; /* KEY=VALUE strings */
+	int nparams;            /* entries in params */
+	int quiet;              /* no progress output */
+};
+
+static void fill_run(lua_State *L, void *arg)
+{
+	struct run_opts *o = arg;
+
+	set_str(L, "runbook", o->runbook);
+	set_str(L, "target", o->target);
+	set_str(L, "port", o->port);
+	set_str(L, "proto", o->proto);
+	set_str(L, "format", o->format);
+	set_str(L, "output", o->output);
+	set_str(L, "json", o->json);
+	set_str(L, "lang", o->lang);
+	set_str(L, "label", o->label);
+	lua_pushboolean(L, o->quiet);
+	lua_setfield(L, -2, "quiet");
+	lua_newtable(L);
+	for (int i = 0; i < o->nparams; i++) {
+		const char *eq = strchr(o->params[i], '=');
+		lua_pushlstring(L, o->params[i], (size_t)(eq - o->params[i]));
+		lua_pushstring(L, eq + 1);
+		lua_settable(L, -3);
+	}
+	lua_setfield(L, -2, "params");
+}
+
+static int cmd_run(struct cli *c, int argc, char **argv)
+{
+	enum { O_TARGET = 256, O_PORT, O_PROTO, O_PARAM, O_FORMAT, O_OUTPUT, O_JSON, O_LANG,
+	       O_LABEL, O_RBPATH };
+	static const struct option longopts[] = {
+		{"target", required_argument, NULL, O_TARGET},
+		{"port", required_argument, NULL, O_PORT},
+		{"proto", required_argument, NULL, O_PROTO},
+		{"param", required_argument, NULL, O_PARAM},
+		{"format", required_argument, NULL, O_FORMAT},
+		{"output", required_argument, NULL, O_OUTPUT},
+		{"json", required_argument, NULL, O_JSON},
+		{"lang", required_argument, NULL, O_LANG},
+		{"label", required_argument, NULL, O_LABEL},
+		{"runbook-path", required_argument, NULL, O_RBPATH},
+		{"quiet", no_argument, NULL, 'q'},
+		{"help", no_argument, NULL, 'h'},
+		{NULL, 0, NULL, 0},
+	};
+	struct run_opts o;
+	int ch;
+
+	memset(&o, 0, sizeof o);
+	o.format = "md";
+	o.lang = "en";
+	while ((ch = getopt_long(argc, argv, "hq", longopts, NULL)) != -1) {
+		switch (ch) {
+		case O_TARGET: o.target = optarg; break;
+		case O_PORT: o.port = optarg; break;
+		case O_PROTO: o.proto = optarg; break;
+		case O_PARAM:
+			if (!strchr(optarg, '=') || optarg[0] == '=')
+				return usage_error("run", "--param needs KEY=VALUE, got '%s'", optarg);
+			if (o.nparams == 64)
+				return usage_error("run", "too many --param options");
+			o.params[o.nparams++] = optarg;
+			break;
+		case O_FORMAT: o.format = optarg; break;
+		case O_OUTPUT: o.output = optarg; break;
+		case O_JSON: o.json = optarg; break;
+		case O_LANG: o.lang = optarg; break;
+		case O_LABEL: o.label = optarg; break;
+		case O_RBPATH:
+			if (add_runbook_path(c, optarg) < 0)
+				return usage_error("run", "too many runbook folders");
+			break;
+		case 'q': o.quiet = 1; break;
+		case 'h': fputs(usage_run, stdout); return 0;
+		default: return usage_error("run", "invalid option");
+		}
+	}
+	if (strcmp(o.format, "md") && strcmp(o.format, "json"))
+		return usage_error("run", "--format must be md or json, not '%s'", o.format);
+	if (strcmp(o.lang, "en") && strcmp(o.lang, "zh"))
+		return usage_error("run", "--lang must be en or zh, not '%s'", o.lang);
+	if (optind >= argc)
+		return usage_error("run", "which runbook? (%s)", "see `nrb list`");
+	o.runbook = argv[optind++];
+	if (optind < argc)
+		return usage_error("run", "unexpected argument '%s'", argv[optind]);
+	if (o.output && o.json && strcmp(o.output, o.json) == 0)
+		return usage_error("run", "--output and --json name the same file '%s'", o.output);
+	return enter_lua(c, "run", fill_run, &o);
+}
+
+/* Options of `nrb check` / `nrb list`. */
+struct simple_opts {
+	const char *runbook; /* RUNBOOK argument (check) */
+	int verbose;         /* list: show paths */
+};
+
+static void fill_simple(lua_State *L, void *arg)
+{
+	struct simple_opts *o = arg;
+
+	set_str(L, "runbook", o->runbook);
+	lua_pushboolean(L, o->verbose);
+	lua_setfield(L, -2, "verbose");
+}
+
+static int cmd_simple(struct cli *c, int argc, char **argv, const char *name,
+                      const char *usage, int wants_runbook)
+{
+	static const struct option longopts[] = {
+		{"runbook-path", required_argument, NULL, 'p'},
+		{"verbose", no_argument, NULL, 'v'},
+		{"help", no_argument, NULL, 'h'},
+		{NULL, 0, NULL, 0},
+	};
+	struct simple_opts o;
+	int ch;
+
+	memset(&o, 0, sizeof o);
+	while ((ch = getopt_long(argc, argv, "hv", longopts, NULL)) != -1) {
+		switch (ch) {
+		case 'p':
+			if (add_runbook_path(c, optarg) < 0)
+				return usage_error(name, "too many runbook folders");
+			break;
+		case 'v': o.verbose = 1; break;
+		case 'h': fputs(usage, stdout); return 0;
+		default: return usage_error(name, "invalid option");
+		}
+	}
+	if (wants_runbook) {
+		if (optind >= argc)
+			return usage_error(name, "which runbook? (%s)", "see `nrb list`");
+		o.runbook = argv[optind++];
+	}
+	if (optind < argc)
+		return usage_error(name, "unexpected argument '%s'", argv[optind]);
+	return enter_lua(c, name, fill_simple, &o);
+}
+
+static int help(const char *cmd)
+{
+	if (!cmd)
+		fputs(usage_main, stdout);
+	else if (!strcmp(cmd, "run"))
+		fputs(usage_run, stdout);
+	else if (!strcmp(cmd, "list"))
+		fputs(usage_list, stdout);
+	else if (!strcmp(cmd, "check"))
+		fputs(usage_check, stdout);
+	else
+		return usage_error(NULL, "no such command '%s'", cmd);
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	struct cli c;
+	const char *cmd;
+	int rc;
+
+	memset(&c, 0, sizeof c);
+	if (argc < 2) {
+		fputs(usage_main, stderr);
+		return EXIT_USAGE;
+	}
+	cmd = argv[1];
+	if (!strcmp(cmd, "-h") || !strcmp(cmd, "--help"))
+		return help(NULL);
+	if (!strcmp(cmd, "help"))
+		return help(argc > 2 ? argv[2] : NULL);
+	if (!strcmp(cmd, "-V") || !strcmp(cmd, "--version")) {
+		printf("nrb %s\n", NRB_VERSION);
+		return 0;
+	}
+	find_roots(&c);
+	nrb_install_interrupt_handlers();
+	/* subcommand options start after the command name */
+	argc--;
+	argv++;
+	optind = 1;
+	if (!strcmp(cmd, "run"))
+		rc = cmd_run(&c, argc, argv);
+	else if (!strcmp(cmd, "list"))
+		rc = cmd_simple(&c, argc, argv, "list", usage_list, 0);
+	else if (!strcmp(cmd, "check"))
+		rc = cmd_simple(&c, argc, argv, "check", usage_check, 1);
+	else
+		rc = usage_error(NULL, "unknown command '%s'", cmd);
+	cli_free(&c);
+	return rc;
+}

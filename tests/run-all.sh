@@ -9,9 +9,9 @@ jobs=$(nproc 2>/dev/null || echo 2)
 
 tests/install-deps.sh
 
-cmake -S . -B build -DNRB_WERROR=ON >/dev/null
+cmake -S . -B build -DNRB_TESTS=ON -DNRB_WERROR=ON >/dev/null
 cmake --build build -j "$jobs"
-cmake -S . -B build-asan -DNRB_WERROR=ON -DNRB_SANITIZE=ON -DCMAKE_BUILD_TYPE=Debug >/dev/null
+cmake -S . -B build-asan -DNRB_TESTS=ON -DNRB_WERROR=ON -DNRB_SANITIZE=ON -DCMAKE_BUILD_TYPE=Debug >/dev/null
 cmake --build build-asan -j "$jobs"
 
 status=0

@@ -1,3 +1,352 @@
-/* host: the Lua state nrb runs runbooks in (being written). */
-#include "lua/host.h"
-int nrb_host_placeholder(void) { return 0; }
+/* host: Lua state setup, sandboxed library set, module searcher, hooks (see host.h). */
+#include "lua/host_int.h"
+#include "util/util.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <lauxlib.h>
+#include <lualib.h>
+
+/* Lua files (runbooks, modules) larger than this are refused. */
+#define NRB_MAX_SOURCE_BYTES (4u << 20)
+/* The count hook runs every this many VM instructions. */
+#define NRB_HOOK_INSTRUCTIONS 10000
+
+struct nrb_host *nrb_host_from(lua_State *L)
+{
+	return *(struct nrb_host **)lua_getextraspace(L);
+}
+
+void nrb_lua_check_keys(lua_State *L, int arg, const char *const *allowed)
+{
+	luaL_checktype(L, arg, LUA_TTABLE);
+	lua_pushnil(L);
+	while (lua_next(L, arg)) {
+		const char *const *a;
+
+		lua_pop(L, 1);
+		if (lua_type(L, -1) != LUA_TSTRING)
+			luaL_argerror(L, arg, "option keys must be strings");
+		for (a = allowed; *a; a++)
+			if (strcmp(*a, lua_tostring(L, -1)) == 0)
+				break;
+		if (!*a)
+			luaL_argerror(L, arg, lua_pushfstring(L, "unknown option '%s'", lua_tostring(L, -1)));
+	}
+}
+
+static int msghandler(lua_State *L)
+{
+	const char *msg = lua_tostring(L, 1);
+
+	if (msg == NULL) {
+		/* error object is not a string: keep tables (structured errors) as they are */
+		if (lua_type(L, 1) == LUA_TTABLE)
+			return 1;
+		if (luaL_callmeta(L, 1, "__tostring") && lua_type(L, -1) == LUA_TSTRING)
+			return 1;
+		msg = lua_pushfstring(L, "(error object is a %s value)", luaL_typename(L, 1));
+	}
+	luaL_traceback(L, L, msg, 1);
+	return 1;
+}
+
+int nrb_lua_pcall(lua_State *L, int nargs, int nresults)
+{
+	int base = lua_gettop(L) - nargs; /* function index */
+	int status;
+
+	lua_pushcfunction(L, msghandler);
+	lua_insert(L, base);
+	status = lua_pcall(L, nargs, nresults, base);
+	lua_remove(L, base);
+	return status;
+}
+
+static int on_panic(lua_State *L)
+{
+	const char *msg = lua_tostring(L, -1);
+
+	fprintf(stderr, "nrb: internal error (unprotected Lua error): %s\n", msg ? msg : "?");
+	return 0; /* Lua aborts after this */
+}
+
+/*
+ * The count hook: the only place a long-running Lua loop can be stopped.  It raises only
+ * while a step runs (the runner arms it with set_deadline and runs the step under
+ * pcall); outside steps the runner polls host.interrupted() itself, so the error never
+ * hits code that would lose the partial report.  Ctrl-C raises "interrupted" once; a
+ * step that overruns its deadline raises once per deadline.
+ */
+static void count_hook(lua_State *L, lua_Debug *ar)
+{
+	struct nrb_host *h = nrb_host_from(L);
+
+	if (!h->in_step)
+		return;
+	if (nrb_interrupted() && !h->interrupt_raised) {
+		h->interrupt_raised = 1;
+		luaL_error(L, "interrupted");
+	}
+	if (!h->deadline_raised && nrb_now_us() > h->deadline_us) {
+		h->deadline_raised = 1;
+		/* say where the step was spinning: the hook itself has no source position */
+		if (lua_getstack(L, 0, ar) && lua_getinfo(L, "Sl", ar) && ar->currentline > 0)
+			luaL_error(L, "%s:%d: step time limit of %d ms exceeded", ar->short_src,
+			           ar->currentline, h->deadline_ms);
+		luaL_error(L, "step time limit of %d ms exceeded", h->deadline_ms);
+	}
+}
+
+int nrb_host_load_lua(lua_State *L, const char *path, int env_idx, char *err, size_t errlen)
+{
+	char *buf = NULL;
+	size_t len = 0;
+	int rc;
+
+	if (env_idx)
+		env_idx = lua_absindex(L, env_idx);
+	rc = nrb_read_file(path, NRB_MAX_SOURCE_BYTES, &buf, &len, err, errlen);
+	if (rc < 0) {
+		lua_pushnil(L);
+		return rc;
+	}
+	lua_pushfstring(L, "@%s", path);
+	rc = luaL_loadbufferx(L, buf, len, lua_tostring(L, -1), "t");
+	free(buf);
+	lua_remove(L, -2); /* chunk name */
+	if (rc != LUA_OK) {
+		snprintf(err, errlen, "%s", lua_tostring(L, -1));
+		lua_pop(L, 1);
+		lua_pushnil(L);
+		return -EINVAL;
+	}
+	if (env_idx) {
+		lua_pushvalue(L, env_idx);
+		if (!lua_setupvalue(L, -2, 1))
+			lua_pop(L, 1);
+	}
+	return 0;
+}
+
+/*
+ * package.searchers[2] replacement: look the module up in package.path (which the host
+ * sets to the data roots' lua/ folders) and load it as text only.  The stock searcher
+ * would accept precompiled chunks.
+ */
+static int searcher_text(lua_State *L)
+{
+	const char *name = luaL_checkstring(L, 1);
+	const char *path;
+	char err[512];
+
+	lua_getglobal(L, "package");
+	lua_getfield(L, -1, "path");
+	path = lua_tostring(L, -1);
+	if (!path)
+		return luaL_error(L, "package.path must be a string");
+	lua_getglobal(L, "package");
+	lua_getfield(L, -1, "searchpath");
+	lua_pushstring(L, name);
+	lua_pushstring(L, path);
+	lua_call(L, 2, 2);
+	if (lua_isnil(L, -2))
+		return 1; /* the "no file ..." message */
+	path = lua_tostring(L, -2);
+	if (nrb_host_load_lua(L, path, 0, err, sizeof err) < 0)
+		return luaL_error(L, "error loading module '%s': %s", name, err);
+	lua_pushstring(L, path);
+	return 2;
+}
+
+/* `load` for everyone: text chunks only, whatever mode the caller asks for. */
+static int l_load_text(lua_State *L)
+{
+	int env = !lua_isnone(L, 4);
+	int status;
+	size_t len;
+	const char *s = lua_tolstring(L, 1, &len);
+	const char *chunkname = luaL_optstring(L, 2, s ? s : "=(load)");
+
+	if (s == NULL)
+		return luaL_argerror(L, 1, "load accepts only a string in nrb");
+	status = luaL_loadbufferx(L, s, len, chunkname, "t");
+	if (status != LUA_OK) {
+		luaL_pushfail(L);
+		lua_insert(L, -2);
+		return 2;
+	}
+	if (env) {
+		lua_pushvalue(L, 4);
+		if (!lua_setupvalue(L, -2, 1))
+			lua_pop(L, 1);
+	}
+	return 1;
+}
+
+static void set_nil(lua_State *L, int t, const char *const *names)
+{
+	t = lua_absindex(L, t);
+	for (; *names; names++) {
+		lua_pushnil(L);
+		lua_setfield(L, t, *names);
+	}
+}
+
+/* Build package.path from the data roots: ROOT/lua/?.lua;ROOT/lua/?/init.lua;... */
+static void set_package_path(lua_State *L, const struct nrb_host_opts *o)
+{
+	luaL_Buffer b;
+
+	luaL_buffinit(L, &b);
+	for (size_t i = 0; i < o->nroots; i++) {
+		if (i)
+			luaL_addchar(&b, ';');
+		lua_pushfstring(L, "%s/lua/?.lua;%s/lua/?/init.lua", o->roots[i], o->roots[i]);
+		luaL_addvalue(&b);
+	}
+	luaL_pushresult(&b);
+}
+
+static int setup(lua_State *L)
+{
+	struct nrb_host *h = lua_touserdata(L, 1);
+	static const luaL_Reg libs[] = {
+		{LUA_GNAME, luaopen_base},     {LUA_LOADLIBNAME, luaopen_package},
+		{LUA_COLIBNAME, luaopen_coroutine}, {LUA_TABLIBNAME, luaopen_table},
+		{LUA_OSLIBNAME, luaopen_os},   {LUA_STRLIBNAME, luaopen_string},
+		{LUA_MATHLIBNAME, luaopen_math}, {LUA_UTF8LIBNAME, luaopen_utf8},
+		{LUA_DBLIBNAME, luaopen_debug}, {NULL, NULL},
+	};
+	static const luaL_Reg preload[] = {
+		{"nrb.core.host", luaopen_nrb_core_host},
+		{"nrb.core.json", luaopen_nrb_core_json},
+		{"nrb.core.probe", luaopen_nrb_core_probe},
+		{"nrb.core.yaml", luaopen_nrb_core_yaml},
+		{NULL, NULL},
+	};
+	static const char *const no_base[] = {"dofile", "loadfile", NULL};
+	static const char *const no_os[] = {"execute", "exit", "remove", "rename", "tmpname",
+	                                    "setlocale", "getenv", NULL};
+	static const char *const no_pkg[] = {"loadlib", NULL};
+
+	*(struct nrb_host **)lua_getextraspace(L) = h;
+	for (const luaL_Reg *lib = libs; lib->func; lib++) {
+		luaL_requiref(L, lib->name, lib->func, 1);
+		lua_pop(L, 1);
+	}
+	/* io is never opened; the rest is trimmed to what a diagnosis needs. */
+	lua_pushglobaltable(L);
+	set_nil(L, -1, no_base);
+	lua_pushcfunction(L, l_load_text);
+	lua_setfield(L, -2, "load");
+	lua_pop(L, 1);
+	lua_getglobal(L, "os");
+	set_nil(L, -1, no_os);
+	lua_pop(L, 1);
+	lua_getglobal(L, "string");
+	set_nil(L, -1, (const char *const[]){"dump", NULL});
+	lua_pop(L, 1);
+	/* Lock the string metatable so a runbook cannot reach or change it. */
+	lua_pushliteral(L, "");
+	lua_getmetatable(L, -1);
+	lua_pushliteral(L, "locked");
+	lua_setfield(L, -2, "__metatable");
+	lua_pop(L, 2);
+
+	lua_getglobal(L, "package");
+	set_nil(L, -1, no_pkg);
+	lua_pushliteral(L, "");
+	lua_setfield(L, -2, "cpath");
+	set_package_path(L, &h->opts);
+	lua_setfield(L, -2, "path");
+	/* searchers: preload (the C bindings), then text-only Lua files; no C loaders */
+	lua_getfield(L, -1, "searchers");
+	lua_rawgeti(L, -1, 1);
+	lua_newtable(L);
+	lua_insert(L, -2);
+	lua_rawseti(L, -2, 1);
+	lua_pushcfunction(L, searcher_text);
+	lua_rawseti(L, -2, 2);
+	lua_setfield(L, -3, "searchers");
+	lua_pop(L, 1); /* old searchers */
+	lua_getfield(L, -1, "preload");
+	luaL_setfuncs(L, preload, 0);
+	lua_pop(L, 2); /* preload, package */
+	return 0;
+}
+
+int nrb_host_new(const struct nrb_host_opts *opts, struct nrb_host **out,
+                 char *err, size_t errlen)
+{
+	struct nrb_host *h;
+	int rc;
+
+	if (!opts || !out || (opts->nroots && !opts->roots) ||
+	    (opts->nrunbook_dirs && !opts->runbook_dirs))
+		return nrb_err(err, errlen, EINVAL, "host: bad options");
+	*out = NULL;
+	h = calloc(1, sizeof *h);
+	if (!h)
+		return nrb_err(err, errlen, ENOMEM, "host: out of memory");
+	h->opts = *opts;
+	h->L = luaL_newstate();
+	if (!h->L) {
+		free(h);
+		return nrb_err(err, errlen, ENOMEM, "host: cannot create Lua state");
+	}
+	lua_atpanic(h->L, on_panic);
+	lua_pushcfunction(h->L, setup);
+	lua_pushlightuserdata(h->L, h);
+	rc = nrb_lua_pcall(h->L, 1, 0);
+	if (rc != LUA_OK) {
+		nrb_err(err, errlen, EINVAL, "host setup: %s", lua_tostring(h->L, -1));
+		nrb_host_free(h);
+		return -EINVAL;
+	}
+	lua_sethook(h->L, count_hook, LUA_MASKCOUNT, NRB_HOOK_INSTRUCTIONS);
+	*out = h;
+	return 0;
+}
+
+lua_State *nrb_host_state(struct nrb_host *h)
+{
+	return h ? h->L : NULL;
+}
+
+void nrb_host_free(struct nrb_host *h)
+{
+	if (!h)
+		return;
+	if (h->L)
+		lua_close(h->L);
+	free(h);
+}
+
+int nrb_host_call_main(struct nrb_host *h, const char *module, const char *func)
+{
+	lua_State *L = h->L;
+	int rc;
+
+	/* stack: opts */
+	lua_getglobal(L, "require");
+	lua_pushstring(L, module);
+	if (nrb_lua_pcall(L, 1, 1) != LUA_OK) {
+		fprintf(stderr, "nrb: cannot load %s: %s\n", module, lua_tostring(L, -1));
+		lua_pop(L, 2);
+		return 1;
+	}
+	lua_getfield(L, -1, func);
+	lua_remove(L, -2);
+	lua_insert(L, -2); /* func, opts */
+	if (nrb_lua_pcall(L, 1, 1) != LUA_OK) {
+		fprintf(stderr, "nrb: internal error: %s\n", lua_tostring(L, -1));
+		lua_pop(L, 1);
+		return 1;
+	}
+	rc = lua_isinteger(L, -1) ? (int)lua_tointeger(L, -1) : 1;
+	lua_pop(L, 1);
+	return rc;
+}

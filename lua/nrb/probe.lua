@@ -1,0 +1,67 @@
+-- nrb.probe: the probes, for runbooks.  Each takes an option table and returns an
+-- evidence table (never prints).  Caller mistakes (unknown option, port 0) raise;
+-- a probe that ran and saw nothing returns evidence saying so.
+--
+--   probe.resolve{host = "server.example", family = "any"}
+--   probe.tcp_connect{address = "203.0.113.10", port = 443, timeout_ms = 2000}
+--   probe.tcping{host = "203.0.113.10", port = 443, count = 3, timeout_ms = 2000}
+local core = require "nrb.core.probe"
+local json = require "nrb.core.json"
+
+local M = {}
+
+M.resolve = core.resolve
+M.tcp_connect = core.tcp_connect
+
+-- tcping: `count` connection attempts (1..20) to a host (name or address) and port,
+-- with a summary like tcping's: how many connected, rtt min/avg/max, and the status
+-- most attempts ended with.
+function M.tcping(o)
+  if type(o) ~= "table" then error("tcping: expected an option table", 2) end
+  for k in pairs(o) do
+    if k ~= "host" and k ~= "port" and k ~= "count" and k ~= "timeout_ms" then
+      error(string.format("tcping: unknown option '%s'", tostring(k)), 2)
+    end
+  end
+  local count = o.count or 3
+  if math.type(count) ~= "integer" or count < 1 or count > 20 then
+    error("tcping: count must be an integer 1..20", 2)
+  end
+  local ev = { host = o.host, port = o.port, attempts = json.array() }
+  local address = o.host
+  local r = core.resolve{ host = o.host }
+  if r.status ~= "ok" then
+    ev.status = "unresolved"
+    ev.error = r.error
+    return ev
+  end
+  address = r.addresses[1]
+  ev.address = address
+  local counts, rtts = {}, {}
+  for i = 1, count do
+    local a = core.tcp_connect{ address = address, port = o.port, timeout_ms = o.timeout_ms }
+    ev.attempts[i] = { status = a.status, rtt_ms = a.rtt_ms, error = a.error }
+    counts[a.status] = (counts[a.status] or 0) + 1
+    if a.status == "connected" then rtts[#rtts + 1] = a.rtt_ms end
+    if a.status == "interrupted" then break end
+  end
+  local best, n = nil, -1
+  for st, c in pairs(counts) do
+    if c > n or (c == n and st < best) then best, n = st, c end
+  end
+  ev.status = best
+  ev.sent = #ev.attempts
+  ev.connected = counts.connected or 0
+  if #rtts > 0 then
+    local sum, mn, mx = 0, math.huge, 0
+    for _, v in ipairs(rtts) do
+      sum = sum + v
+      mn = math.min(mn, v)
+      mx = math.max(mx, v)
+    end
+    ev.rtt_min_ms, ev.rtt_avg_ms, ev.rtt_max_ms = mn, sum / #rtts, mx
+  end
+  return ev
+end
+
+return M

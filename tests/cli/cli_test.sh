@@ -1,0 +1,157 @@
+#!/usr/bin/env bash
+# CLI tests for nrb: every case checks the exit status and a piece of the message.
+# usage: cli_test.sh NRB SOURCE_DIR BUILD_DIR
+# Traffic: loopback only (a listener this script starts on 127.0.0.1).
+set -u
+NRB=$1
+SRC=$2
+BUILD=$3
+FIX=$SRC/tests/fixtures/runbooks
+EX=$SRC/examples
+tmp=$(mktemp -d /tmp/nrb-cli-XXXXXX)
+pids=()
+cleanup() {
+  for p in "${pids[@]}"; do kill "$p" 2>/dev/null; wait "$p" 2>/dev/null; done
+  rm -rf "$tmp"
+}
+trap cleanup EXIT
+
+pass=0 fail=0
+ok()  { pass=$((pass + 1)); echo "ok - $1"; }
+bad() { fail=$((fail + 1)); echo "not ok - $1"; shift; for l in "$@"; do echo "#   $l"; done; }
+
+# expect NAME STATUS PATTERN -- CMD...: run CMD, check its status and that stdout+stderr
+# match the (grep -E) PATTERN.
+expect() {
+  local name=$1 want=$2 pat=$3
+  shift 4
+  local out rc
+  out=$("$@" 2>&1)
+  rc=$?
+  if [ "$rc" -ne "$want" ]; then
+    bad "$name" "exit $rc, expected $want" "$(echo "$out" | head -5)"
+  elif [ -n "$pat" ] && ! grep -qE -- "$pat" <<<"$out"; then
+    bad "$name" "output does not match /$pat/" "$(echo "$out" | head -5)"
+  else
+    ok "$name"
+  fi
+}
+
+# A loopback listener of our own (python3 is installed by install-deps.sh).
+port_file=$tmp/port
+python3 - "$port_file" <<'PY' &
+import socket, sys, time
+s = socket.socket()
+s.bind(("127.0.0.1", 0))
+s.listen(64)
+open(sys.argv[1], "w").write(str(s.getsockname()[1]))
+s.settimeout(1.0)
+deadline = time.time() + 170          # bounded: never outlives the test
+while time.time() < deadline:
+    try:
+        c, _ = s.accept()
+        c.close()
+    except socket.timeout:
+        pass
+PY
+pids+=($!)
+for _ in $(seq 50); do [ -s "$port_file" ] && break; sleep 0.1; done
+PORT=$(cat "$port_file")
+# a port nothing listens on: bind, read the number, close
+CLOSED=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+
+# --- help and usage (exit 0 / 2) -------------------------------------------------
+expect "nrb --help"            0 "^usage: nrb COMMAND" -- "$NRB" --help
+expect "nrb help run"          0 "^usage: nrb run RUNBOOK" -- "$NRB" help run
+expect "nrb run --help"        0 "--param KEY=VALUE" -- "$NRB" run --help
+expect "nrb list --help"       0 "^usage: nrb list" -- "$NRB" list --help
+expect "nrb check --help"      0 "FILE:LINE:COL" -- "$NRB" check --help
+expect "nrb --version"         0 "^nrb [0-9]+\.[0-9]+" -- "$NRB" --version
+expect "no command"            2 "usage: nrb COMMAND" -- "$NRB"
+expect "unknown command"       2 "unknown command 'frobnicate'" -- "$NRB" frobnicate
+expect "help for unknown"      2 "no such command 'x'" -- "$NRB" help x
+expect "run without runbook"   2 "which runbook" -- "$NRB" run
+expect "unknown option"        2 "Try 'nrb run --help'" -- "$NRB" run x --bogus
+expect "bad --format"          2 "--format must be md or json, not 'xml'" -- "$NRB" run x --format xml
+expect "bad --lang"            2 "--lang must be en or zh" -- "$NRB" run x --lang fr
+expect "--param without ="     2 "--param needs KEY=VALUE, got 'port'" -- "$NRB" run x --param port
+expect "extra argument"        2 "unexpected argument 'y'" -- "$NRB" check x y
+
+# --- bad runbooks and bad input (exit 1) -------------------------------------------
+expect "missing runbook name"  1 "runbook 'no-such-runbook' not found" -- "$NRB" run no-such-runbook
+expect "missing runbook file"  1 "nope.yaml: no such runbook file" -- "$NRB" run "$tmp/nope.yaml"
+expect "YAML syntax error"     1 "bad-syntax.yaml:5:8: YAML syntax error" -- "$NRB" run "$FIX/bad-syntax.yaml"
+expect "check: unknown probe"  1 "bad-keys.yaml:15:11: step 'two': unknown probe 'teleport'" -- "$NRB" check "$FIX/bad-keys.yaml"
+expect "check: unknown key"    1 "bad-keys.yaml:9:12: unknown key 'whenn'" -- "$NRB" check "$FIX/bad-keys.yaml"
+expect "check: Lua syntax"     1 "lua-syntax.lua:3:23: '}' expected" -- "$NRB" check "$FIX/lua-syntax.lua"
+expect "check: good YAML"      0 "ok \(yaml runbook 'tcp-check'" -- "$NRB" check "$EX/tcp-check.yaml"
+expect "check: good Lua"       0 "ok \(lua runbook 'tcp-check-lua'" -- "$NRB" check "$EX/tcp-check-lua.lua"
+expect "--port 70000"          1 "parameter 'port': '70000' is out of range 1-65535" -- "$NRB" run "$EX/tcp-check.yaml" --target 127.0.0.1 --port 70000
+expect "--port abc"            1 "parameter 'port': 'abc' is not a number" -- "$NRB" run "$EX/tcp-check.yaml" --target 127.0.0.1 --port abc
+expect "--target ''"           1 "parameter 'target': must not be empty" -- "$NRB" run "$EX/tcp-check.yaml" --target ''
+expect "missing --target"      1 "parameter 'target' is required" -- "$NRB" run "$EX/tcp-check.yaml"
+expect "unknown --param"       1 "unknown parameter 'colour'" -- "$NRB" run "$EX/tcp-check.yaml" --target 127.0.0.1 --param colour=red
+expect "--proto not declared"  1 "has no parameter 'proto'" -- "$NRB" run "$EX/tcp-check.yaml" --target 127.0.0.1 --proto udp
+
+# --- runs (exit 0) -----------------------------------------------------------------
+expect "run YAML, md"          0 "^\*\*Verdict:\*\* \`OK\`" -- "$NRB" run "$EX/tcp-check.yaml" -q --target 127.0.0.1 --port "$PORT" --param compare_port="$CLOSED"
+expect "run Lua, closed port"  0 "\"class\": \"SERVICE_DOWN\"" -- "$NRB" run "$EX/tcp-check-lua.lua" --format json --target 127.0.0.1 --port "$CLOSED" --param compare_port="$PORT"
+expect "run zh ticket"         0 "^\*\*结论：\*\* \`OK\`" -- "$NRB" run "$EX/tcp-check.yaml" --lang zh --target 127.0.0.1 --port "$PORT"
+expect "runbook by name"       0 "tcp-check" -- "$NRB" run tcp-check --runbook-path "$EX" --target 127.0.0.1 --port "$PORT"
+expect "list with path"        0 "^tcp-check +Resolve the target" -- "$NRB" list --runbook-path "$EX"
+expect "list via NRB_PATH"     0 "^tcp-check-lua +Resolve" -- env NRB_PATH="$EX" "$NRB" list
+expect "list flags invalid"    0 "^bad-keys +\(invalid: run" -- "$NRB" list --runbook-path "$FIX"
+
+# A Lua runtime error in a step: the run goes on, the report names file:line, exit 0.
+"$NRB" run "$FIX/lua-runtime.lua" --format json -q >"$tmp/rt.json" 2>"$tmp/rt.err"
+rc=$?
+if [ $rc -eq 0 ] && python3 - "$tmp/rt.json" <<'PY'
+import json, sys
+r = json.load(open(sys.argv[1]))
+s = r["steps"]
+assert [x["status"] for x in s] == ["ok", "error", "ok"], s
+assert s[1]["error"].endswith("lua-runtime.lua:12: attempt to index a nil value (local 't')"), s[1]["error"]
+PY
+then grep -q "stack traceback" "$tmp/rt.err" && ok "Lua runtime error reported against its step" || bad "traceback on stderr" "$(head -3 "$tmp/rt.err")"
+else bad "Lua runtime error reported against its step" "exit $rc" "$(head -5 "$tmp/rt.err")"; fi
+
+# --- interrupted runs: SIGINT and SIGTERM still write the report (exit 130) ---------
+for sig in INT TERM; do
+  rm -f "$tmp/i.json" "$tmp/i.md"
+  "$NRB" run "$FIX/slow.lua" -q --json "$tmp/i.json" --output "$tmp/i.md" 2>"$tmp/i.err" &
+  p=$!
+  sleep 0.7
+  kill -s $sig $p
+  wait $p
+  rc=$?
+  if [ $rc -eq 130 ] && python3 - "$tmp/i.json" <<'PY'
+import json, sys
+r = json.load(open(sys.argv[1]))
+assert r["interrupted"] is True
+st = [x["status"] for x in r["steps"]]
+assert st == ["ok", "error", "skipped"], st
+assert r["steps"][1]["error"].startswith("interrupted by SIG"), r["steps"][1]
+assert r["verdict"]["confidence"] == "low"
+assert any("interrupted" in x for x in r["verdict"]["reasons"])
+PY
+  then grep -q "Interrupted run" "$tmp/i.md" && ok "SIG$sig: partial report, exit 130" || bad "SIG$sig: Markdown says interrupted"
+  else bad "SIG$sig: partial report, exit 130" "exit $rc" "$(head -3 "$tmp/i.err")"; fi
+  ls "$tmp"/i.json.tmp.* >/dev/null 2>&1 && bad "SIG$sig: temporary file left behind"
+done
+
+# --- output files: atomic, never half-written (exit 3 on a write error) ------------
+expect "unwritable --json"     3 "cannot write the JSON report: .*/missing/r.json" -- "$NRB" run "$EX/tcp-check.yaml" -q --target 127.0.0.1 --port "$PORT" --json "$tmp/missing/r.json" --output "$tmp/r.md"
+[ -e "$tmp/r.md" ] && bad "no report after a failed write" || ok "no report after a failed write"
+expect "same file twice"       2 "name the same file" -- "$NRB" run x --output "$tmp/a" --json "$tmp/a"
+
+# --- installed layout: lua/, reports/ found next to PREFIX/bin ----------------------
+if cmake --install "$BUILD" --prefix "$tmp/prefix" >/dev/null 2>&1; then
+  cp "$EX/tcp-check.yaml" "$tmp/prefix/share/nrb/runbooks/"
+  expect "installed nrb runs"  0 "^\*\*Verdict:\*\* \`OK\`" -- "$tmp/prefix/bin/nrb" run tcp-check -q --target 127.0.0.1 --port "$PORT"
+  expect "installed nrb lists" 0 "^tcp-check " -- "$tmp/prefix/bin/nrb" list
+else
+  bad "cmake --install"
+fi
+
+echo "$pass passed, $fail failed"
+[ $fail -eq 0 ]
