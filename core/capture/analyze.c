@@ -18,6 +18,8 @@
 #define ECHO_RING 64        /* outstanding echo requests remembered for RTTs */
 #define CUT_COPY 512        /* bytes of a snaplen-cut packet copied for header parsing */
 #define NO_INDEX UINT32_MAX /* empty hash slot */
+#define DUP_RING 64         /* recent packets compared for -i any duplicates */
+#define DUP_WINDOW_US 10000 /* a copy on another interface arrives within this */
 
 /* Flow key in canonical order: (a, pa) is the smaller endpoint. */
 struct fkey {
@@ -75,6 +77,15 @@ struct echo_req {
 	uint64_t ts_us;          /* when (0: slot free) */
 };
 
+/* A recent packet of a multi-interface capture, to recognise its copies. */
+struct dup_entry {
+	uint64_t hash;           /* hash of the fields that survive forwarding */
+	uint64_t ts_us;          /* when (0: free) */
+	uint32_t ifindex;        /* interface (SLL2) */
+	uint8_t pkttype;         /* direction (SLL/SLL2) */
+	uint8_t ttl;             /* TTL, one less on the way out of a router */
+};
+
 struct nrb_cap_analyzer {
 	struct nrb_cap_opts opts;   /* options, max_flows resolved */
 	int linktype;               /* DLT_* */
@@ -93,6 +104,8 @@ struct nrb_cap_analyzer {
 	size_t n_hosts;             /* used */
 	struct echo_req echo[ECHO_RING]; /* recent echo requests */
 	size_t echo_next;           /* next ring slot */
+	struct dup_entry dup[DUP_RING]; /* recent packets (multi-interface captures) */
+	size_t dup_next;            /* next ring slot */
 };
 
 /* ------------------------------------------------------------------ helpers */
@@ -822,6 +835,66 @@ static int relevant(const struct nrb_cap_analyzer *a, const struct nrb_pkt_info 
 	return 1;
 }
 
+/* Is this a copy of a packet just seen on another interface?  tcpdump -i any on a router
+ * or a host with bridges sees a forwarded packet twice (in, then out with the TTL one
+ * lower); counting both would double packets and fake retransmissions.  The fields
+ * compared are those forwarding keeps (checksums may differ with offload); otherwise the
+ * packet is remembered. */
+static int duplicate(struct nrb_cap_analyzer *a, uint64_t ts, const struct nrb_cap_link *l,
+                     const struct nrb_pkt_info *pi)
+{
+	struct {
+		uint8_t af, proto, flags, icmp_type, icmp_code;
+		uint8_t src[16], dst[16];
+		uint16_t ip_id, sport, dport, window, icmp_id, icmp_seq;
+		uint32_t seq, ack;
+		uint64_t total, payload;
+	} k;
+	struct dup_entry *e;
+	uint64_t h;
+	size_t i;
+
+	memset(&k, 0, sizeof k);
+	k.af = pi->af;
+	k.proto = pi->proto;
+	memcpy(k.src, pi->src.bytes, 16);
+	memcpy(k.dst, pi->dst.bytes, 16);
+	k.ip_id = pi->ip_id;
+	k.total = pi->ip_total_len;
+	k.payload = pi->payload_len;
+	k.sport = pi->sport;
+	k.dport = pi->dport;
+	k.seq = pi->tcp_seq;
+	k.ack = pi->tcp_ack;
+	k.flags = pi->tcp_flags;
+	k.window = pi->tcp_window;
+	k.icmp_type = pi->icmp_type;
+	k.icmp_code = pi->icmp_code;
+	k.icmp_id = pi->icmp_id;
+	k.icmp_seq = pi->icmp_seq;
+	h = hash_bytes(&k, sizeof k, 14695981039346656037ull);
+	for (i = 0; i < DUP_RING; i++) {
+		e = &a->dup[i];
+		if (e->ts_us && e->hash == h && ts >= e->ts_us && ts - e->ts_us <= DUP_WINDOW_US &&
+		    (e->ifindex != l->ifindex || e->pkttype != l->pkttype) &&
+		    (e->ttl == pi->ttl || e->ttl == pi->ttl + 1)) {
+			/* a third copy (bridge, then uplink) is compared with this one */
+			e->ts_us = ts ? ts : 1;
+			e->ifindex = l->ifindex;
+			e->pkttype = l->pkttype;
+			e->ttl = pi->ttl;
+			return 1;
+		}
+	}
+	e = &a->dup[a->dup_next++ % DUP_RING];
+	e->hash = h;
+	e->ts_us = ts ? ts : 1;
+	e->ifindex = l->ifindex;
+	e->pkttype = l->pkttype;
+	e->ttl = pi->ttl;
+	return 0;
+}
+
 void nrb_cap_analyzer_feed(struct nrb_cap_analyzer *a, uint64_t ts_us, const uint8_t *data,
                            size_t caplen, size_t wirelen)
 {
@@ -880,6 +953,10 @@ void nrb_cap_analyzer_feed(struct nrb_cap_analyzer *a, uint64_t ts_us, const uin
 	}
 	if (nrb_pkt_parse_ip(l3, l3len, &pi)) {
 		a->st.malformed++;
+		return;
+	}
+	if (link.multi_if && duplicate(a, ts_us, &link, &pi)) {
+		a->st.duplicates++;
 		return;
 	}
 	a->st.ip_packets++;

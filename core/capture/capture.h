@@ -238,6 +238,8 @@ struct nrb_cap_stats {
 	uint64_t snaplen_cut;     /* records shorter than the packet (payload partly missing) */
 	uint64_t filtered;        /* decoded but outside target/port */
 	uint64_t fragments;       /* IP fragments (transport of later ones not analysed) */
+	uint64_t duplicates;      /* copies of a packet already seen on another interface
+	                           * (tcpdump -i any on a router or bridge), skipped */
 	uint64_t vlan_tagged;     /* frames with an 802.1Q/802.1ad tag */
 	int first_vlan;           /* VLAN ID of the first tagged frame, -1 none */
 	uint64_t flows_dropped;   /* packets of new flows not tracked: max_flows reached */

@@ -9,6 +9,10 @@ struct nrb_cap_link {
 	size_t l3_off;  /* offset of the IP header in the record */
 	int is_ip;      /* 1 when an IPv4/IPv6 packet follows, 0 otherwise (ARP, ...) */
 	int vlan;       /* first VLAN ID, -1 when untagged */
+	int multi_if;   /* the link type records the interface or direction (Linux cooked,
+	                 * tcpdump -i any): one packet may be captured more than once */
+	uint32_t ifindex; /* SLL2: interface index; 0 unknown */
+	uint8_t pkttype;  /* SLL/SLL2 packet type (0 to us ... 4 outgoing) */
 };
 
 /** TCP options pkt.h does not keep. */

@@ -60,10 +60,15 @@ int nrb_cap_link_decode(int linktype, const uint8_t *buf, size_t len,
 	case DLT_LINUX_SLL:
 		if (len < SLL_HDR)
 			return -EBADMSG;
+		out->multi_if = 1;
+		out->pkttype = buf[1];
 		return ethertype_walk(buf, len, SLL_HDR, get16(buf + 14), out);
 	case DLT_LINUX_SLL2:
 		if (len < SLL2_HDR)
 			return -EBADMSG;
+		out->multi_if = 1;
+		out->ifindex = (uint32_t)get16(buf + 4) << 16 | get16(buf + 6);
+		out->pkttype = buf[10];
 		return ethertype_walk(buf, len, SLL2_HDR, get16(buf), out);
 	case DLT_NULL:
 	case DLT_LOOP:

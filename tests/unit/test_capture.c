@@ -180,6 +180,34 @@ static void test_containers(void **state)
 	nrb_cap_result_free(r);
 }
 
+/* tcpdump -i any on router R1: every packet twice (in, then out with TTL - 1) */
+static void test_router_any(void **state)
+{
+	struct nrb_cap_result *r = load(FIX "router_any.pcap", NULL, 0);
+	const struct nrb_cap_conn *c = &r->conns[0];
+
+	(void)state;
+	assert_int_equal(r->linktype, DLT_LINUX_SLL2);
+	assert_int_equal(r->stats.packets, 20);
+	assert_int_equal(r->stats.duplicates, 10);
+	assert_int_equal(r->stats.ip_packets, 10);
+	assert_int_equal(r->n_conns, 1);
+	assert_int_equal(c->state, NRB_CONN_SF);
+	assert_string_equal(c->history, "ShADaFf");
+	assert_int_equal(c->orig.port, 42340);
+	assert_int_equal(c->orig.packets, 5);
+	assert_int_equal(c->resp.packets, 3);
+	assert_int_equal(c->orig.retrans, 0);
+	assert_int_equal(c->resp.retrans, 0);
+	/* the first copy is kept: as received by R1 */
+	assert_int_equal(c->orig.ttl_min, 64);
+	assert_int_equal(c->orig.ttl_max, 64);
+	assert_int_equal(c->resp.ttl_min, 63);
+	assert_int_equal(c->resp.ttl_max, 63);
+	assert_int_equal(c->handshake_rtt_us, 718483 - 718438);
+	nrb_cap_result_free(r);
+}
+
 static void check_refused(const struct nrb_cap_result *r)
 {
 	const struct nrb_cap_conn *c;
@@ -884,6 +912,173 @@ static void test_many_flows(void **state)
 	nrb_cap_result_free(r);
 }
 
+/* One TCP segment 192.0.2.2:40000 <-> 198.51.100.2:80 (dir 0: from the client) with
+ * flags, seq/ack and payload bytes, as raw IPv4; checksums are not verified. */
+static void seg(struct nrb_cap_analyzer *a, uint64_t t, int dir, uint8_t flags, uint32_t seq,
+                uint32_t ack, size_t payload, uint8_t ttl)
+{
+	struct nrb_pkt_probe p;
+	uint8_t buf[1600];
+	int n;
+
+	memset(&p, 0, sizeof p);
+	memset(buf, 0x5a, sizeof buf);
+	assert_int_equal(nrb_pkt_addr_from_string(&p.ip.src, dir ? "198.51.100.2" : "192.0.2.2"), 0);
+	assert_int_equal(nrb_pkt_addr_from_string(&p.ip.dst, dir ? "192.0.2.2" : "198.51.100.2"), 0);
+	p.ip.ttl = ttl;
+	p.proto = IPPROTO_TCP;
+	p.tcp.sport = dir ? 80 : 40000;
+	p.tcp.dport = dir ? 40000 : 80;
+	p.tcp.seq = seq;
+	p.tcp.ack = ack;
+	p.tcp.flags = flags;
+	p.tcp.window = 1000;
+	n = nrb_pkt_build_probe(buf, sizeof buf, &p);
+	assert_int_equal(n, 40);
+	/* append the payload (already 0x5a) and fix the IPv4 total length */
+	buf[2] = (uint8_t)((40 + payload) >> 8);
+	buf[3] = (uint8_t)(40 + payload);
+	nrb_cap_analyzer_feed(a, t, buf, 40 + payload, 40 + payload);
+}
+
+static struct nrb_cap_analyzer *raw_analyzer(void)
+{
+	struct nrb_cap_analyzer *a;
+	char err[256];
+
+	assert_int_equal(nrb_cap_analyzer_new(NULL, DLT_RAW, &a, err, sizeof err), 0);
+	return a;
+}
+
+static struct nrb_cap_result *done(struct nrb_cap_analyzer *a)
+{
+	struct nrb_cap_result *r;
+
+	assert_int_equal(nrb_cap_analyzer_finish(a, &r), 0);
+	assert_int_equal(r->n_conns, 1);
+	return r;
+}
+
+enum { SYN = NRB_TCP_SYN, ACK = NRB_TCP_ACK, FIN = NRB_TCP_FIN, RST = NRB_TCP_RST };
+
+static void test_states(void **state)
+{
+	struct nrb_cap_analyzer *a;
+	struct nrb_cap_result *r;
+
+	(void)state;
+	/* SYN-ACK seen first, then a RST from the same side: roles inferred, RSTRH */
+	a = raw_analyzer();
+	seg(a, 1000, 1, SYN | ACK, 500, 101, 0, 60);
+	seg(a, 2000, 1, RST, 501, 0, 0, 60);
+	r = done(a);
+	assert_int_equal(r->conns[0].state, NRB_CONN_RSTRH);
+	assert_string_equal(r->conns[0].history, "^hr");
+	assert_int_equal(r->conns[0].orig.port, 40000);
+	assert_int_equal(r->conns[0].reset_by, NRB_CAP_RESP);
+	nrb_cap_result_free(r);
+
+	/* SYN then FIN from the originator, nothing back: SH */
+	a = raw_analyzer();
+	seg(a, 1000, 0, SYN, 100, 0, 0, 64);
+	seg(a, 2000, 0, FIN | ACK, 101, 0, 0, 64);
+	r = done(a);
+	assert_int_equal(r->conns[0].state, NRB_CONN_SH);
+	assert_string_equal(r->conns[0].history, "SF");
+	nrb_cap_result_free(r);
+
+	/* SYN then RST from the originator, no SYN-ACK: RSTOS0 */
+	a = raw_analyzer();
+	seg(a, 1000, 0, SYN, 100, 0, 0, 64);
+	seg(a, 2000, 0, RST, 101, 0, 0, 64);
+	r = done(a);
+	assert_int_equal(r->conns[0].state, NRB_CONN_RSTOS0);
+	assert_int_equal(r->conns[0].reset_by, NRB_CAP_ORIG);
+	nrb_cap_result_free(r);
+
+	/* handshake, data both ways with one retransmission, client resets: RSTO */
+	a = raw_analyzer();
+	seg(a, 1000, 0, SYN, 100, 0, 0, 64);
+	seg(a, 1500, 1, SYN | ACK, 500, 101, 0, 60);
+	seg(a, 1600, 0, ACK, 101, 501, 0, 64);
+	seg(a, 1700, 0, ACK, 101, 501, 100, 64);
+	seg(a, 2700, 0, ACK, 101, 501, 100, 64); /* retransmitted */
+	seg(a, 3000, 1, ACK, 501, 201, 1200, 60);
+	seg(a, 3100, 0, RST | ACK, 201, 1701, 0, 64);
+	r = done(a);
+	assert_int_equal(r->conns[0].state, NRB_CONN_RSTO);
+	assert_string_equal(r->conns[0].history, "ShADTdR");
+	assert_int_equal(r->conns[0].orig.retrans, 1);
+	assert_int_equal(r->conns[0].orig.payload_bytes, 200);
+	assert_int_equal(r->conns[0].resp.payload_bytes, 1200);
+	assert_int_equal(r->conns[0].resp.large_segments, 1);
+	assert_int_equal(r->conns[0].handshake_rtt_us, 500);
+	assert_int_equal(r->conns[0].ack_rtt_us, 100);
+	assert_int_equal(r->conns[0].rst->origin, NRB_ORIGIN_GENUINE); /* our own, TTL 64 */
+	assert_int_equal(find(r, "reset_by_originator"), 0);
+	nrb_cap_result_free(r);
+
+	/* established, FIN from the originator only: S2; from the responder only: S3 */
+	a = raw_analyzer();
+	seg(a, 1000, 0, SYN, 100, 0, 0, 64);
+	seg(a, 1500, 1, SYN | ACK, 500, 101, 0, 60);
+	seg(a, 1600, 0, FIN | ACK, 101, 501, 0, 64);
+	seg(a, 1700, 0, FIN | ACK, 101, 501, 0, 64); /* FIN retransmitted */
+	r = done(a);
+	assert_int_equal(r->conns[0].state, NRB_CONN_S2);
+	assert_int_equal(r->conns[0].orig.retrans, 1);
+	nrb_cap_result_free(r);
+	a = raw_analyzer();
+	seg(a, 1000, 0, SYN, 100, 0, 0, 64);
+	seg(a, 1500, 1, SYN | ACK, 500, 101, 0, 60);
+	seg(a, 1600, 1, FIN | ACK, 501, 101, 0, 60);
+	r = done(a);
+	assert_int_equal(r->conns[0].state, NRB_CONN_S3);
+	nrb_cap_result_free(r);
+
+	/* midstream data only: OTH; SYN-ACK then FIN: SHR */
+	a = raw_analyzer();
+	seg(a, 1000, 0, ACK, 100, 500, 10, 64);
+	seg(a, 1100, 1, ACK, 500, 110, 0, 60);
+	r = done(a);
+	assert_int_equal(r->conns[0].state, NRB_CONN_OTH);
+	assert_string_equal(r->conns[0].history, "Da");
+	assert_int_equal(find(r, "conn_state"), 0);
+	nrb_cap_result_free(r);
+	a = raw_analyzer();
+	seg(a, 1000, 1, SYN | ACK, 500, 101, 0, 60);
+	seg(a, 1100, 1, FIN | ACK, 501, 101, 0, 60);
+	r = done(a);
+	assert_int_equal(r->conns[0].state, NRB_CONN_SHR);
+	nrb_cap_result_free(r);
+}
+
+/* A reset whose TTL starts from another initial value (a box with TTL 255), and port
+ * reuse: a new SYN after the reset is a new connection. */
+static void test_rst_other_stack_and_reuse(void **state)
+{
+	struct nrb_cap_analyzer *a = raw_analyzer();
+	struct nrb_cap_result *r;
+
+	(void)state;
+	seg(a, 1000, 0, SYN, 100, 0, 0, 64);
+	seg(a, 1500, 1, SYN | ACK, 500, 101, 0, 52);
+	seg(a, 1600, 0, ACK, 101, 501, 0, 64);
+	seg(a, 1700, 1, RST, 501, 0, 0, 250);
+	seg(a, 9000, 0, SYN, 7777, 0, 0, 64);
+	assert_int_equal(nrb_cap_analyzer_finish(a, &r), 0);
+	assert_int_equal(r->n_conns, 2);
+	assert_int_equal(r->conns[0].state, NRB_CONN_RSTR);
+	assert_int_equal(r->conns[0].rst->origin, NRB_ORIGIN_INJECTED);
+	assert_int_equal(r->conns[0].rst->hop, 6);
+	assert_int_equal(r->conns[0].rst->genuine_ttl, 52);
+	assert_int_equal(r->conns[0].rst->genuine_hop, 13);
+	assert_non_null(strstr(r->conns[0].rst->reasons[r->conns[0].rst->n_reasons - 1], "starts from 255"));
+	assert_int_equal(r->conns[1].state, NRB_CONN_S0);
+	assert_int_equal(r->conns[1].first_us, 9000);
+	nrb_cap_result_free(r);
+}
+
 static void test_tcp_options(void **state)
 {
 	/* 40-byte header: MSS 1460, SACK-permitted, timestamps, NOP, window scale 7 */
@@ -916,6 +1111,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_established),
 		cmocka_unit_test(test_containers),
+		cmocka_unit_test(test_router_any),
 		cmocka_unit_test(test_refused),
 		cmocka_unit_test(test_forged_rst),
 		cmocka_unit_test(test_midstream_rst),
@@ -934,6 +1130,8 @@ int main(void)
 		cmocka_unit_test(test_link_types),
 		cmocka_unit_test(test_bad_frames),
 		cmocka_unit_test(test_many_flows),
+		cmocka_unit_test(test_states),
+		cmocka_unit_test(test_rst_other_stack_and_reuse),
 		cmocka_unit_test(test_tcp_options),
 	};
 
