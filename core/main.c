@@ -7,6 +7,7 @@
  * status (DESIGN.md): 0 ran to a verdict, 1 bad runbook or input, 2 usage error,
  * 3 environment problem, 130 interrupted (partial report written).
  */
+#include "fw/fw.h"
 #include "lua/host.h"
 #include "nrb_config.h"
 #include "util/util.h"
@@ -407,6 +408,10 @@ static void fill_argv(lua_State *L, void *arg)
 static int cmd_probe(struct cli *c, int argc, char **argv)
 {
 	struct argv_opts o = {argc - 1, argv + 1};
+
+	/* the firewall check is all C (core/fw): no Lua state needed */
+	if (argc > 1 && !strcmp(argv[1], "fw"))
+		return nrb_fw_cli(argc - 1, argv + 1, stdout);
 
 	return enter_lua(c, "probe", fill_argv, &o);
 }

@@ -45,7 +45,6 @@
 #include <netinet/in.h>
 #include <lauxlib.h>
 
-int luaopen_nrb_core_capture(lua_State *L); /* registered in package.preload by host.c */
 
 static void set_int(lua_State *L, const char *k, lua_Integer v)
 {

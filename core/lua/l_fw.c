@@ -20,39 +20,15 @@
 #include <lua.h>
 
 #include "fw/fw.h"
+#include "lua/host_int.h"
 
 #define SNAP_MT "nrb.fw.snapshot"
-
-/* Exported for host.c's package.preload (declared here until host.h lists it). */
-int luaopen_nrb_core_fw(lua_State *L);
 
 struct l_snap {
 	struct nrb_fw_ruleset *rs; /* owned; NULL once closed */
 };
 
 #define check_snap(L, i) ((struct l_snap *)luaL_checkudata(L, i, SNAP_MT))
-
-/* Reject keys of the option table at idx not in allowed (knot lua_table_checkindices). */
-static void check_keys(lua_State *L, int idx, const char *const allowed[])
-{
-	lua_pushnil(L);
-	while (lua_next(L, idx)) {
-		int ok = 0;
-
-		lua_pop(L, 1);
-		if (lua_type(L, -1) == LUA_TSTRING) {
-			const char *k = lua_tostring(L, -1);
-
-			for (size_t i = 0; allowed[i]; i++)
-				if (!strcmp(k, allowed[i]))
-					ok = 1;
-			if (!ok)
-				luaL_error(L, "unknown option '%s'", k);
-		} else {
-			luaL_error(L, "option keys must be strings");
-		}
-	}
-}
 
 static const char *opt_string(lua_State *L, int idx, const char *key)
 {
@@ -256,7 +232,7 @@ static int l_fw_ruleset(lua_State *L)
 
 	if (!lua_isnoneornil(L, 1)) {
 		luaL_checktype(L, 1, LUA_TTABLE);
-		check_keys(L, 1, source_keys);
+		nrb_lua_check_keys(L, 1, source_keys);
 		idx = 1;
 	}
 	rs = get_ruleset(L, idx);
@@ -274,7 +250,7 @@ static int l_fw_snapshot(lua_State *L)
 
 	if (!lua_isnoneornil(L, 1)) {
 		luaL_checktype(L, 1, LUA_TTABLE);
-		check_keys(L, 1, source_keys);
+		nrb_lua_check_keys(L, 1, source_keys);
 		idx = 1;
 	}
 	/* created closed, then filled: an error in between leaves nothing to leak */
@@ -394,7 +370,7 @@ static int l_fw_evaluate(lua_State *L)
 	int e;
 
 	luaL_checktype(L, 1, LUA_TTABLE);
-	check_keys(L, 1, keys);
+	nrb_lua_check_keys(L, 1, keys);
 	nrb_fw_flow_init(&f);
 	f.family = opt_int(L, 1, "family", 4, 6, 4);
 	if (f.family == 5)

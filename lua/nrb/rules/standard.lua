@@ -462,9 +462,11 @@ function M.decide(ev)
     local v = verdict("LOCAL_FIREWALL", "high", ev)
     local rule = ev.fw.rule or {}
     local rtext = rule.ref or rule.text or "(rule not identified)"
+    if rule.text and rule.ref and not rule.ref:find(rule.text, 1, true) then rtext = rule.ref .. ": " .. rule.text end
     v.summary_of("local_fw", { decision = ev.fw.decision, decision_zh = ev.fw.decision == "drop" and "丢弃" or "拒绝", rule = rtext })
     v.reason("local_fw", { decision = ev.fw.decision, decision_zh = ev.fw.decision == "drop" and "丢弃" or "拒绝", rule = rtext })
     if ev.fw.manager then v.reason("local_fw_manager", { manager = ev.fw.manager }) end
+    v.address = ev.fw.address
     return finish(v, ev)
   end
   local answer, icmp = port_answer(ev)
@@ -504,6 +506,10 @@ function M.gather(ctx)
       elseif kind == "pmtu" then ev.pmtu = ev.pmtu or e
       elseif kind == "capture" then ev.capture = ev.capture or e
       elseif kind == "udp" then ev.udp = ev.udp or e
+      elseif kind == "traces" then
+        for _, proto in ipairs({ "icmp", "udp", "tcp" }) do
+          if type(e[proto]) == "table" then ev.trace[proto] = ev.trace[proto] or e[proto] end
+        end
       elseif kind == "trace" then
         local proto = a.proto or e.proto
         if proto == "tcp" and cmp_port and a.port == cmp_port and a.port ~= p.port then
