@@ -129,16 +129,18 @@ udp_echo() {
 	echo "nrb-lab-probe" | timeout 10 ip netns exec "$(ns client)" nc -u -w 2 "$SRV" "$1" 2>/dev/null | head -c 100 || true
 }
 
-# mtr_loss COUNT: "HOP:ADDR:LOSS" per hop, mtr -n --report with COUNT ICMP cycles 0.1 s apart.
+# mtr_loss COUNT: "HOP ADDR LOSS" per hop, mtr -n --report with COUNT ICMP cycles 0.1 s apart.
 mtr_loss() {
 	timeout 60 ip netns exec "$(ns client)" mtr "$PF" -n -r -c "$1" -i 0.1 -m 6 "$SRV" 2>/dev/null |
-		awk '$1 ~ /^[0-9]+\.\|--$/ { h = $1; sub(/\..*/, "", h); l = $3; sub(/%/, "", l); sub(/\..*/, "", l); printf "%s:%s:%s\n", h, $2, l }'
+		awk '$1 ~ /^[0-9]+\.\|--$/ { h = $1; sub(/\..*/, "", h); l = $3; sub(/%/, "", l); sub(/\..*/, "", l); printf "%s %s %s\n", h, $2, l }'
 }
 
 # capture FILTER SECONDS -- CMD...: tcpdump -v on the client's eth0 while CMD runs; prints
 # one line per packet (tcpdump's continuation lines joined).
 capture() {
 	local filter=$1 secs=$2 i; shift 3
+	rm -f "$tmp/cap.txt" "$tmp/cap.err"
+	: >"$tmp/cap.err"
 	timeout "$secs" ip netns exec "$(ns client)" tcpdump -i eth0 -n -l -v -U "$filter" \
 		>"$tmp/cap.txt" 2>"$tmp/cap.err" &
 	local pid=$!
