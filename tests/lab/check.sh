@@ -29,8 +29,11 @@ ip netns add "$probe_ns" >/dev/null 2>&1 || skip "cannot create a network namesp
 ip netns del "$probe_ns"
 
 # The lab's namespace names are fixed: one lab user at a time (other ctest runs wait).
+# Another prefix (NRB_LAB_PREFIX) is an independent lab with its own lock.
+lock_t0=$(date +%s%N)
 exec 9>"$LAB_LOCK"
 flock -w 100 9 || { echo "FAIL: lab lock $LAB_LOCK held by another user for 100 s"; exit 1; }
+lock_ms=$(( ($(date +%s%N) - lock_t0) / 1000000 ))
 export NRB_LAB_LOCKED=1
 
 scenario_load "$scenario"
@@ -163,8 +166,10 @@ echo "# scenario $SC_NAME: $SC_DESC"
 echo "# truth: $("$here/lab.sh" truth "$SC_NAME")"
 t0=$(date +%s%N)
 "$here/lab.sh" up "$SC_NAME"
-echo "# up in $(( ($(date +%s%N) - t0) / 1000000 )) ms"
+echo "# waited $lock_ms ms for the lab lock; up in $(( ($(date +%s%N) - t0) / 1000000 )) ms"
+t0=$(date +%s%N)
 sc_check
+echo "# checks took $(( ($(date +%s%N) - t0) / 1000000 )) ms"
 if [ "$failures" -gt 0 ]; then
 	echo "# $SC_NAME: $failures check(s) failed"
 	exit 1
