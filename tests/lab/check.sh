@@ -67,7 +67,7 @@ expect_eq() { if [ "$2" = "$3" ]; then ok "$1: $2"; else bad "$1: got '$2', want
 # expect_match WHAT GOT EXTENDED_REGEX
 expect_match() { if [[ $2 =~ $3 ]]; then ok "$1: $2"; else bad "$1: got '$2', want /$3/"; fi; }
 # expect_cmp WHAT NUMBER OP NUMBER  (OP: -lt -le -gt -ge -eq, integers)
-expect_cmp() { if [ "$2" "$3" "$4" ]; then ok "$1: $2 $3 $4"; else bad "$1: $2 not $3 $4"; fi; }
+expect_cmp() { if test "$2" "$3" "$4"; then ok "$1: $2 $3 $4"; else bad "$1: $2 not $3 $4"; fi; }
 
 # --- probes (all inside nrb-client, all bounded) ---------------------------------------------
 # Hop addresses as the client sees them (ICMP errors come from the interface facing the client).
@@ -95,7 +95,7 @@ trace() {
 # ping_stats DEST COUNT [SIZE]: "LOSS_PERCENT AVG_RTT_MS" (avg "-" when nothing came back).
 ping_stats() {
 	local out size=${3:-56}
-	out=$(timeout 60 ip netns exec "$(ns client)" ping "$PF" -n -q -c "$2" -i 0.2 -W 1 -s "$size" -M do "$1" 2>&1 || true)
+	out=$(timeout 60 ip netns exec "$(ns client)" ping "$PF" -n -q -c "$2" -i 0.2 -W 1 -s "$size" -M "do" "$1" 2>&1 || true)
 	local loss avg
 	loss=$(sed -n 's/.* \([0-9.]*\)% packet loss.*/\1/p' <<<"$out")
 	avg=$(sed -n 's|^rtt [^=]*= [0-9.]*/\([0-9.]*\)/.*|\1|p' <<<"$out")
