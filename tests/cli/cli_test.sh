@@ -188,6 +188,17 @@ expect "diff one file"         2 "needs exactly two report files" -- "$NRB" diff
 expect "merge other target"    1 "different targets, not one incident" -- "$NRB" merge "$tmp/before.json" "$SRC/examples/reports/tcp-check-ok.json"
 expect "diff --help"           0 "^usage: nrb diff" -- "$NRB" diff --help
 
+# --- nrb analyze: a capture with a forged reset (tests/fixtures/capture, made in a netns) -
+CAP=$SRC/tests/fixtures/capture
+expect "analyze forged RST"    0 "\| REJ .* \| resp \| injected \(medium\) \|" -- "$NRB" analyze "$CAP/forged_rst.pcap"
+expect "analyze json"          0 "\"schema\": \"nrb.capture/1\"" -- "$NRB" analyze --format json "$CAP/forged_rst.pcap"
+expect "analyze missing file"  1 "nope.pcap: No such file" -- "$NRB" analyze "$tmp/nope.pcap"
+expect "analyze not a capture" 1 "" -- "$NRB" analyze "$SRC/README.md"
+expect "analyze bad target"    1 "--target must be a numeric IPv4 or IPv6 address" -- "$NRB" analyze --target x "$CAP/forged_rst.pcap"
+expect "analyze bad port"      1 "--port: '0' is out of range" -- "$NRB" analyze --port 0 "$CAP/forged_rst.pcap"
+expect "analyze no file"       2 "needs a capture file" -- "$NRB" analyze
+expect "analyze --help"        0 "^usage: nrb analyze" -- "$NRB" analyze --help
+
 # --- installed layout: lua/, reports/ found next to PREFIX/bin ----------------------
 if cmake --install "$BUILD" --prefix "$tmp/prefix" >/dev/null 2>&1; then
   cp "$EX/tcp-check.yaml" "$tmp/prefix/share/nrb/runbooks/"
