@@ -61,7 +61,25 @@ local function verdict(class, conf, ev)
   return v
 end
 
+-- RFC 1918 / RFC 6598 / unique-local addresses: a device there is in the operator's own
+-- network (seed 003: a private hop means the local network, otherwise the carrier).
+function M.is_private(a)
+  if type(a) ~= "string" then return false end
+  local o1, o2 = a:match("^(%d+)%.(%d+)%.%d+%.%d+$")
+  if o1 then
+    o1, o2 = tonumber(o1), tonumber(o2)
+    return o1 == 10 or (o1 == 172 and o2 >= 16 and o2 <= 31) or (o1 == 192 and o2 == 168)
+      or (o1 == 100 and o2 >= 64 and o2 <= 127)
+  end
+  local first = a:lower():match("^(%x+):") -- fc00::/7: the first group is fcXX or fdXX
+  return first ~= nil and #first == 4 and (first:sub(1, 2) == "fc" or first:sub(1, 2) == "fd")
+end
+
 local function finish(v, ev)
+  if (v.class == "PATH_FIREWALL" or v.class == "ROUTING" or v.class == "FORGED_RST") and type(v.address) == "string"
+      and v.address ~= ev.target.address then
+    v.reason(M.is_private(v.address) and "private_hop" or "public_hop", { address = v.address })
+  end
   for _, s in ipairs(i18n.suggestions[v.class] or {}) do
     v.suggestions[#v.suggestions + 1] = s.en
     v.i18n.zh.suggestions[#v.i18n.zh.suggestions + 1] = s.zh
