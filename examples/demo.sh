@@ -35,20 +35,7 @@ tmp=$(mktemp -d /tmp/nrb-demo-XXXXXX)
 pid=
 cleanup() { [ -n "$pid" ] && kill "$pid" 2>/dev/null; rm -rf "$tmp"; }
 trap cleanup EXIT
-python3 - "$tmp/port" <<'PY' &
-import socket, sys, time
-s = socket.socket()
-s.bind(("127.0.0.1", 0))
-s.listen(16)
-open(sys.argv[1], "w").write(str(s.getsockname()[1]))
-s.settimeout(1.0)
-end = time.time() + 120               # bounded: the demo's listener never outlives it
-while time.time() < end:
-    try:
-        c, _ = s.accept(); c.close()
-    except socket.timeout:
-        pass
-PY
+python3 tests/listener.py "$tmp/port" 120 &
 pid=$!
 for _ in $(seq 50); do [ -s "$tmp/port" ] && break; sleep 0.1; done
 up=$(cat "$tmp/port")

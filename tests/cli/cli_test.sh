@@ -39,21 +39,7 @@ expect() {
 
 # A loopback listener of our own (python3 is installed by install-deps.sh).
 port_file=$tmp/port
-python3 - "$port_file" <<'PY' &
-import socket, sys, time
-s = socket.socket()
-s.bind(("127.0.0.1", 0))
-s.listen(64)
-open(sys.argv[1], "w").write(str(s.getsockname()[1]))
-s.settimeout(1.0)
-deadline = time.time() + 170          # bounded: never outlives the test
-while time.time() < deadline:
-    try:
-        c, _ = s.accept()
-        c.close()
-    except socket.timeout:
-        pass
-PY
+python3 "$SRC/tests/listener.py" "$port_file" 170 &
 pids+=($!)
 for _ in $(seq 50); do [ -s "$port_file" ] && break; sleep 0.1; done
 PORT=$(cat "$port_file")
@@ -164,17 +150,7 @@ expect "same file twice"       2 "name the same file" -- "$NRB" run x --output "
 # --- nrb diff / nrb merge: a fix on loopback (the closed port gets a listener) -------
 "$NRB" run "$EX/tcp-check.yaml" -q --target 127.0.0.1 --port "$CLOSED" --param compare_port="$PORT" \
   --label before --format json --output "$tmp/before.json"
-python3 - "$CLOSED" <<'PY' &
-import socket, sys, time
-s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-s.bind(("127.0.0.1", int(sys.argv[1]))); s.listen(16); s.settimeout(1.0)
-end = time.time() + 60
-while time.time() < end:
-    try:
-        c, _ = s.accept(); c.close()
-    except socket.timeout:
-        pass
-PY
+python3 "$SRC/tests/listener.py" "$tmp/closed_port" 60 "$CLOSED" &
 pids+=($!)
 sleep 0.5
 "$NRB" run "$EX/tcp-check.yaml" -q --target 127.0.0.1 --port "$CLOSED" --param compare_port="$PORT" \
