@@ -547,6 +547,53 @@ static void test_pmtu_blackhole(void **state)
 	nrb_cap_result_free(r);
 }
 
+/* IPv6 over the MTU-1280 link with nothing dropping ICMPv6: "packet too big" from R1
+ * comes back, the sender adapts -- PMTU discovery works, no blackhole. */
+static void test_pmtu_v6(void **state)
+{
+	struct nrb_cap_result *r = load(FIX "pmtu_v6.pcap", NULL, 0);
+	const struct nrb_cap_conn *c = &r->conns[0];
+	const struct nrb_cap_icmp *e = &r->icmp[0];
+	long f;
+
+	(void)state;
+	assert_int_equal(r->n_conns, 1);
+	assert_int_equal(c->af, AF_INET6);
+	assert_int_equal(c->state, NRB_CONN_SF);
+	assert_string_equal(c->history, "ShADaTFf");
+	assert_int_equal(c->handshake_rtt_us, 562150 - 562038);
+	assert_int_equal(c->orig.mss, 1440);
+	assert_int_equal(c->large_threshold, 1080);
+	/* 6 + 4096 + 4096 (again, after the ICMP) + 1904 */
+	assert_int_equal(c->orig.payload_bytes, 10102);
+	assert_int_equal(c->orig.large_segments, 3);
+	assert_int_equal(c->orig.large_retrans, 1);
+	assert_int_equal(c->orig.retrans, 1);
+	assert_int_equal(c->frag_needed, 1);
+	assert_int_equal(c->large_loss, NRB_CAP_NOBODY);
+	assert_int_equal(c->icmp_count, 1);
+	assert_int_equal(r->n_icmp, 1);
+	assert_int_equal(e->af, AF_INET6);
+	assert_int_equal(e->type, 2);
+	assert_int_equal(e->code, 0);
+	assert_int_equal(e->err, NRB_ERR_PACKET_TOO_BIG);
+	assert_int_equal(e->mtu, 1280);
+	assert_addr(&e->sender, "2001:db8:1::1");
+	assert_int_equal(e->ttl, 64);
+	assert_int_equal(e->hop, 1);
+	assert_int_equal(e->conn, 0);
+	assert_int_equal(e->from_target, 0);
+	assert_addr(&e->quote.dst, "2001:db8:2::2");
+	assert_int_equal(e->quote.sport, 45016);
+	assert_int_equal(e->quote.dport, 8089);
+	assert_int_equal(find(r, "large_packet_loss"), -1);
+	f = find(r, "icmp_packet_too_big");
+	assert_true(f >= 0);
+	assert_int_equal(r->findings[f].severity, NRB_CAP_INFO);
+	assert_int_equal(r->findings[f].hop, 1);
+	nrb_cap_result_free(r);
+}
+
 static void test_filters(void **state)
 {
 	struct nrb_cap_result *r;
@@ -1120,6 +1167,7 @@ int main(void)
 		cmocka_unit_test(test_udp),
 		cmocka_unit_test(test_icmp_forged),
 		cmocka_unit_test(test_pmtu_blackhole),
+		cmocka_unit_test(test_pmtu_v6),
 		cmocka_unit_test(test_filters),
 		cmocka_unit_test(test_flow_cap),
 		cmocka_unit_test(test_bad_files),
