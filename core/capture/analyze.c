@@ -247,7 +247,10 @@ static struct nrb_cap_host *host_get(struct nrb_cap_analyzer *a, const struct nr
 		struct nrb_cap_host *h = &a->hosts[i];
 
 		if (!h->addr.af) {
-			if (!create || a->n_hosts >= MAX_HOSTS)
+			/* full: only the target still gets a reference (the table has twice
+			 * MAX_HOSTS slots, so one more always fits) */
+			if (!create || (a->n_hosts >= MAX_HOSTS &&
+					(a->n_hosts > MAX_HOSTS || !nrb_pkt_addr_equal(ad, &a->opts.target))))
 				return NULL;
 			h->addr = *ad;
 			h->rtt_us = -1;

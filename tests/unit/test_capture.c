@@ -1126,6 +1126,62 @@ static void test_rst_other_stack_and_reuse(void **state)
 	nrb_cap_result_free(r);
 }
 
+/* Feed one IPv6 packet src -> dst: UDP (flags 0) or TCP with flags. */
+static void v6pkt(struct nrb_cap_analyzer *a, uint64_t t, const char *src, const char *dst,
+                  uint8_t flags, uint8_t ttl)
+{
+	struct nrb_pkt_probe p;
+	uint8_t buf[128];
+	int n;
+
+	memset(&p, 0, sizeof p);
+	assert_int_equal(nrb_pkt_addr_from_string(&p.ip.src, src), 0);
+	assert_int_equal(nrb_pkt_addr_from_string(&p.ip.dst, dst), 0);
+	p.ip.ttl = ttl;
+	p.proto = flags ? IPPROTO_TCP : IPPROTO_UDP;
+	p.sport = 5000;
+	p.dport = 53;
+	p.tcp.sport = flags & NRB_TCP_ACK ? 443 : 40000;
+	p.tcp.dport = flags & NRB_TCP_ACK ? 40000 : 443;
+	p.tcp.flags = flags;
+	p.tcp.seq = 100;
+	p.tcp.ack = 101;
+	n = nrb_pkt_build_probe(buf, sizeof buf, &p);
+	assert_true(n > 40);
+	nrb_cap_analyzer_feed(a, t, buf, (size_t)n, (size_t)n);
+}
+
+/* The genuine-packet references are capped (4096 addresses); the target always gets one,
+ * so its forged resets are still recognised in a capture with many peers. */
+static void test_host_cap_keeps_target(void **state)
+{
+	struct nrb_cap_opts o;
+	struct nrb_cap_analyzer *a;
+	struct nrb_cap_result *r;
+	char err[256], src[64];
+	int i;
+
+	(void)state;
+	memset(&o, 0, sizeof o);
+	assert_int_equal(nrb_pkt_addr_from_string(&o.target, "2001:db8:ffff::1"), 0);
+	assert_int_equal(nrb_cap_analyzer_new(&o, DLT_RAW, &a, err, sizeof err), 0);
+	for (i = 0; i < 4200; i++) {
+		snprintf(src, sizeof src, "2001:db8:1::%x", i + 1);
+		v6pkt(a, 1000 + i, src, "2001:db8:ffff::1", 0, 64);
+	}
+	v6pkt(a, 10000, "2001:db8:2::1", "2001:db8:ffff::1", NRB_TCP_SYN, 64);
+	v6pkt(a, 10100, "2001:db8:ffff::1", "2001:db8:2::1", NRB_TCP_SYN | NRB_TCP_ACK, 58);
+	v6pkt(a, 10200, "2001:db8:ffff::1", "2001:db8:2::1", NRB_TCP_RST | NRB_TCP_ACK, 63);
+	assert_int_equal(nrb_cap_analyzer_finish(a, &r), 0);
+	assert_int_equal(r->n_udp, 4200);
+	assert_int_equal(r->n_conns, 1);
+	assert_int_equal(r->conns[0].state, NRB_CONN_RSTR);
+	assert_int_equal(r->conns[0].rst->genuine_ttl, 58);
+	assert_int_equal(r->conns[0].rst->origin, NRB_ORIGIN_INJECTED);
+	assert_int_equal(r->conns[0].rst->hop, 2);
+	nrb_cap_result_free(r);
+}
+
 static void test_tcp_options(void **state)
 {
 	/* 40-byte header: MSS 1460, SACK-permitted, timestamps, NOP, window scale 7 */
@@ -1179,6 +1235,7 @@ int main(void)
 		cmocka_unit_test(test_bad_frames),
 		cmocka_unit_test(test_many_flows),
 		cmocka_unit_test(test_states),
+		cmocka_unit_test(test_host_cap_keeps_target),
 		cmocka_unit_test(test_rst_other_stack_and_reuse),
 		cmocka_unit_test(test_tcp_options),
 	};
