@@ -217,6 +217,13 @@ struct nrb_cap_finding {
 	long udp;                       /* index in result->udp, -1 */
 	long icmp;                      /* index in result->icmp, -1 */
 	int hop;                        /* hop blamed, -1 if none applies */
+	struct nrb_pkt_addr addr;       /* the endpoint it is about: the responder of a
+	                                 * connection, the UDP server, the ICMP sender; af 0
+	                                 * for findings about the capture itself */
+	uint16_t port;                  /* that endpoint's port (0 for ICMP senders) */
+	uint32_t count;                 /* connections/flows/errors it stands for: findings
+	                                 * of one kind about one endpoint are grouped, the
+	                                 * indexes and text are those of the first */
 };
 
 /** What to analyse. */

@@ -256,6 +256,9 @@ static void check_refused(const struct nrb_cap_result *r)
 	assert_int_equal(r->findings[0].severity, NRB_CAP_PROBLEM);
 	assert_int_equal(r->findings[0].conn, 0);
 	assert_int_equal(r->findings[0].hop, 3);
+	assert_int_equal(r->findings[0].count, 1);
+	assert_addr(&r->findings[0].addr, "198.51.100.2");
+	assert_int_equal(r->findings[0].port, 8082);
 	assert_non_null(strstr(r->findings[0].text, "198.51.100.2:8082"));
 	assert_string_equal(r->findings[1].kind, "rejected");
 	assert_int_equal(r->findings[1].conn, 1);
@@ -951,11 +954,32 @@ static void test_many_flows(void **state)
 	assert_int_equal(r->conns[999].orig.port, 10999);
 	assert_int_equal(r->conns[999].orig.syns, 1);
 	assert_true(find(r, "flow_limit") >= 0);
-	/* findings are capped: the limit first, then problems */
-	assert_int_equal(r->n_findings, NRB_CAP_MAX_FINDINGS);
+	/* the limit first; the 1000 unanswered SYNs to one port are one finding */
+	assert_int_equal(r->n_findings, 2);
 	assert_string_equal(r->findings[0].kind, "flow_limit");
+	assert_int_equal(r->findings[0].count, 1);
+	assert_int_equal(r->findings[0].addr.af, 0);
 	assert_string_equal(r->findings[1].kind, "syn_unanswered");
-	assert_true(r->stats.findings_dropped > 0);
+	assert_int_equal(r->findings[1].count, 1000);
+	assert_int_equal(r->findings[1].conn, 0);
+	assert_addr(&r->findings[1].addr, "198.51.100.2");
+	assert_int_equal(r->findings[1].port, 80);
+	assert_non_null(strstr(r->findings[1].text, "(1000 like this)"));
+	assert_int_equal(r->stats.findings_dropped, 0);
+	nrb_cap_result_free(r);
+
+	/* 300 different ports: 300 findings, capped at NRB_CAP_MAX_FINDINGS */
+	assert_int_equal(nrb_cap_analyzer_new(NULL, DLT_RAW, &a, err, sizeof err), 0);
+	for (i = 0; i < 300; i++) {
+		frame[22] = (uint8_t)((i + 1) >> 8);
+		frame[23] = (uint8_t)(i + 1);
+		nrb_cap_analyzer_feed(a, 1000000 + i, frame, n, n);
+	}
+	assert_int_equal(nrb_cap_analyzer_finish(a, &r), 0);
+	assert_int_equal(r->n_conns, 300);
+	assert_int_equal(r->n_findings, NRB_CAP_MAX_FINDINGS);
+	assert_int_equal(r->stats.findings_dropped, 300 - NRB_CAP_MAX_FINDINGS);
+	assert_int_equal(r->findings[255].port, 256);
 	nrb_cap_result_free(r);
 }
 
