@@ -92,6 +92,7 @@ struct nrb_cap_analyzer {
 	struct nrb_cap_stats st;    /* counters */
 	int truncated;              /* reading stopped early */
 	char read_error[256];       /* why */
+	char stopped_by[32];        /* what ended a session's reading */
 	struct tcp_track *tcp;      /* connections in order */
 	size_t n_tcp, cap_tcp;      /* used / allocated */
 	struct udp_track *udp;      /* UDP flows in order */
@@ -387,6 +388,12 @@ void nrb_cap_analyzer_set_truncated(struct nrb_cap_analyzer *a, const char *why)
 		return;
 	a->truncated = 1;
 	snprintf(a->read_error, sizeof a->read_error, "%s", why ? why : "read error");
+}
+
+void nrb_cap_analyzer_set_stopped(struct nrb_cap_analyzer *a, const char *why)
+{
+	if (a)
+		snprintf(a->stopped_by, sizeof a->stopped_by, "%s", why ? why : "");
 }
 
 /* Grow an array of elem-sized items to hold one more, bounded by max. */
@@ -1160,6 +1167,7 @@ int nrb_cap_analyzer_finish(struct nrb_cap_analyzer *a, struct nrb_cap_result **
 	r->stats = a->st;
 	r->truncated = a->truncated;
 	memcpy(r->read_error, a->read_error, sizeof r->read_error);
+	memcpy(r->stopped_by, a->stopped_by, sizeof r->stopped_by);
 
 	if (a->n_tcp) {
 		r->conns = calloc(a->n_tcp, sizeof *r->conns);

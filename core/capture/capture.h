@@ -264,6 +264,9 @@ struct nrb_cap_result {
 	struct nrb_cap_stats stats;       /* counters */
 	int truncated;                    /* reading stopped on a truncated/corrupt file */
 	char read_error[256];             /* why, when truncated */
+	char stopped_by[32];              /* sessions: "stop", "max_packets", "max_bytes",
+	                                   * "max_ms", "end_of_file" or "error"; "" for
+	                                   * files */
 	struct nrb_cap_conn *conns;       /* TCP connections, in order of first packet */
 	size_t n_conns;                   /* count */
 	struct nrb_cap_udp *udp;          /* UDP flows, in order of first datagram */
@@ -362,5 +365,66 @@ const char *nrb_cap_severity_name(enum nrb_cap_severity s);
 /** @return the hop implied by a received TTL (initial TTL 32/64/128/255 minus ttl plus
  *  one); see the header comment. */
 int nrb_cap_ttl_hop(uint8_t ttl);
+
+/* ------------------------------------------------------------- live sessions */
+
+/*
+ * A capture session reads packets from a pcap handle someone else opened (core/priv opens
+ * live handles; an offline handle works too) in a background thread while the runbook
+ * probes, within bounds on packets, bytes and time, optionally writing them to a .pcap
+ * file, and hands back the analysis when stopped.  This module never opens a live
+ * handle itself.
+ */
+struct pcap;
+
+/** What a session captures and for how long. */
+struct nrb_cap_session_opts {
+	struct nrb_cap_opts analysis; /* target/port/max_flows of the analysis */
+	const char *filter;           /* BPF filter (copied); NULL: nrb_cap_filter_for() of
+	                               * analysis.target/port */
+	const char *pcap_path;        /* write the packets here (copied; written to
+	                               * PATH.tmp, renamed on stop), NULL: no file */
+	uint64_t max_packets;         /* stop reading after this many; 0: 100000 */
+	uint64_t max_bytes;           /* ... or this many captured bytes; 0: 64 MiB */
+	uint32_t max_ms;              /* ... or after this long; 0: 60000 */
+};
+
+/** A running session (opaque). */
+struct nrb_cap_session;
+
+/**
+ * Build the BPF filter for a target: its traffic on the port (TCP and UDP) and every
+ * ICMP/ICMPv6 (errors about the flow come from other addresses).
+ * "host 198.51.100.2 and (port 443 or icmp or icmp6)"; without a port "host X";
+ * without a target "port 443 or icmp or icmp6"; with neither "" (everything).
+ * @return 0, -EINVAL (NULL), -ENOSPC (buffer too small).
+ */
+int nrb_cap_filter_for(const struct nrb_cap_opts *o, char *buf, size_t len);
+
+/**
+ * Start a session on handle p.
+ * @param p consumed: closed by stop/free (and here on error).
+ * @return 0; -EINVAL (NULL args, a filter that does not compile: message from libpcap);
+ *         -EPROTONOSUPPORT (link type); -EIO (cannot create the .pcap file); -ENOMEM;
+ *         -errno from pthread_create.
+ */
+int nrb_cap_session_start(struct pcap *p, const struct nrb_cap_session_opts *o,
+                          struct nrb_cap_session **out, char *err, size_t errlen);
+
+/** @return 1 once the session stopped reading on its own (a bound reached, end of an
+ *  offline file, or a read error), else 0. */
+int nrb_cap_session_done(struct nrb_cap_session *s);
+
+/**
+ * Stop reading, close the handle and the .pcap file, and analyse what was read.
+ * @param s consumed.  @param out receives the result (caller frees); stopped_by says
+ *        what ended the reading.
+ * @return 0, -EINVAL, -ENOMEM, -EIO (the .pcap file could not be completed).
+ */
+int nrb_cap_session_stop(struct nrb_cap_session *s, struct nrb_cap_result **out, char *err,
+                         size_t errlen);
+
+/** Stop and discard a session (the .pcap file is removed).  NULL is ignored. */
+void nrb_cap_session_free(struct nrb_cap_session *s);
 
 #endif

@@ -286,6 +286,10 @@ static void stats_findings(struct fctx *x)
 		add(x, NRB_CAP_WARNING, "capture_truncated", -1, -1, -1, -1,
 		    "the capture file is truncated or corrupt (%s): only the first %llu packets were analysed",
 		    x->r->read_error, (unsigned long long)st->packets);
+	if (!strncmp(x->r->stopped_by, "max_", 4))
+		add(x, NRB_CAP_INFO, "capture_bounded", -1, -1, -1, -1,
+		    "the capture stopped at its %s bound after %llu packets",
+		    x->r->stopped_by + 4, (unsigned long long)st->packets);
 	if (!st->packets)
 		add(x, NRB_CAP_WARNING, "empty_capture", -1, -1, -1, -1, "the capture holds no packets");
 	else if (!st->ip_packets)

@@ -17,6 +17,7 @@
 #include <netinet/in.h>
 #include <cmocka.h>
 #include <pcap/dlt.h>
+#include <pcap/pcap.h>
 
 #include "capture/capture.h"
 #include "capture/capture_int.h"
@@ -1206,6 +1207,149 @@ static void test_host_cap_keeps_target(void **state)
 	nrb_cap_result_free(r);
 }
 
+/* ------------------------------------------------------------------ sessions */
+
+static void test_filter_for(void **state)
+{
+	struct nrb_cap_opts o;
+	char buf[128];
+
+	(void)state;
+	memset(&o, 0, sizeof o);
+	assert_int_equal(nrb_cap_filter_for(&o, buf, sizeof buf), 0);
+	assert_string_equal(buf, "");
+	o.port = 443;
+	assert_int_equal(nrb_cap_filter_for(&o, buf, sizeof buf), 0);
+	assert_string_equal(buf, "port 443 or icmp or icmp6");
+	assert_int_equal(nrb_pkt_addr_from_string(&o.target, "2001:db8::5"), 0);
+	assert_int_equal(nrb_cap_filter_for(&o, buf, sizeof buf), 0);
+	assert_string_equal(buf, "host 2001:db8::5 and (port 443 or icmp or icmp6)");
+	o.port = 0;
+	assert_int_equal(nrb_cap_filter_for(&o, buf, sizeof buf), 0);
+	assert_string_equal(buf, "host 2001:db8::5");
+	assert_int_equal(nrb_cap_filter_for(&o, buf, 10), -ENOSPC);
+	assert_int_equal(nrb_cap_filter_for(NULL, buf, sizeof buf), -EINVAL);
+	assert_int_equal(nrb_cap_filter_for(&o, NULL, 0), -EINVAL);
+}
+
+static pcap_t *offline(const char *name)
+{
+	char perr[PCAP_ERRBUF_SIZE];
+	pcap_t *p = pcap_open_offline(name, perr);
+
+	if (!p)
+		fail_msg("%s: %s", name, perr);
+	return p;
+}
+
+static void wait_done(struct nrb_cap_session *s)
+{
+	int i;
+
+	for (i = 0; i < 500 && !nrb_cap_session_done(s); i++)
+		usleep(10000);
+	assert_int_equal(nrb_cap_session_done(s), 1);
+}
+
+static void test_session_offline(void **state)
+{
+	struct nrb_cap_session_opts o;
+	struct nrb_cap_session *s;
+	struct nrb_cap_result *r;
+	char err[256], path[128];
+	long f;
+
+	(void)state;
+	snprintf(path, sizeof path, "%s/session.pcap", tmpdir);
+	memset(&o, 0, sizeof o);
+	assert_int_equal(nrb_pkt_addr_from_string(&o.analysis.target, "198.51.100.2"), 0);
+	o.analysis.port = 8083;
+	o.pcap_path = path;
+	assert_int_equal(nrb_cap_session_start(offline(FIX "forged_rst.pcap"), &o, &s, err, sizeof err), 0);
+	wait_done(s);
+	assert_int_equal(nrb_cap_session_stop(s, &r, err, sizeof err), 0);
+	assert_string_equal(r->stopped_by, "end_of_file");
+	assert_int_equal(r->stats.packets, 4);
+	assert_int_equal(r->conns[0].state, NRB_CONN_REJ);
+	assert_int_equal(r->conns[0].rst->origin, NRB_ORIGIN_INJECTED);
+	assert_int_equal(find(r, "capture_bounded"), -1);
+	nrb_cap_result_free(r);
+	/* the file written holds the same packets */
+	r = load(path, NULL, 0);
+	assert_int_equal(r->stats.packets, 4);
+	assert_int_equal(r->conns[0].rst->hop, 1);
+	assert_string_equal(r->stopped_by, "");
+	nrb_cap_result_free(r);
+	unlink(path);
+
+	/* the filter keeps only what it names: port 8080 of established.pcap, no ICMP */
+	memset(&o, 0, sizeof o);
+	o.filter = "tcp port 8080";
+	assert_int_equal(nrb_cap_session_start(offline(FIX "established.pcap"), &o, &s, err, sizeof err), 0);
+	wait_done(s);
+	assert_int_equal(nrb_cap_session_stop(s, &r, err, sizeof err), 0);
+	assert_int_equal(r->stats.packets, 8);
+	assert_int_equal(r->conns[0].state, NRB_CONN_SF);
+	nrb_cap_result_free(r);
+
+	/* bounded in packets */
+	memset(&o, 0, sizeof o);
+	o.max_packets = 3;
+	assert_int_equal(nrb_cap_session_start(offline(FIX "established.pcap"), &o, &s, err, sizeof err), 0);
+	wait_done(s);
+	assert_int_equal(nrb_cap_session_stop(s, &r, err, sizeof err), 0);
+	assert_string_equal(r->stopped_by, "max_packets");
+	assert_int_equal(r->stats.packets, 3);
+	f = find(r, "capture_bounded");
+	assert_true(f >= 0);
+	assert_non_null(strstr(r->findings[f].text, "packets bound after 3 packets"));
+	nrb_cap_result_free(r);
+
+	/* bounded in bytes: 98 + 98 >= 150 */
+	memset(&o, 0, sizeof o);
+	o.max_bytes = 150;
+	assert_int_equal(nrb_cap_session_start(offline(FIX "established.pcap"), &o, &s, err, sizeof err), 0);
+	wait_done(s);
+	assert_int_equal(nrb_cap_session_stop(s, &r, err, sizeof err), 0);
+	assert_string_equal(r->stopped_by, "max_bytes");
+	assert_int_equal(r->stats.packets, 2);
+	nrb_cap_result_free(r);
+}
+
+static void test_session_errors(void **state)
+{
+	struct nrb_cap_session_opts o;
+	struct nrb_cap_session *s = (struct nrb_cap_session *)1;
+	struct nrb_cap_result *r;
+	char err[256], path[128];
+
+	(void)state;
+	memset(&o, 0, sizeof o);
+	o.filter = "tcp port";
+	assert_int_equal(nrb_cap_session_start(offline(FIX "established.pcap"), &o, &s, err, sizeof err), -EINVAL);
+	assert_null(s);
+	assert_non_null(strstr(err, "does not compile"));
+	o.filter = NULL;
+	o.pcap_path = "/nonexistent-dir/x.pcap";
+	assert_int_equal(nrb_cap_session_start(offline(FIX "established.pcap"), &o, &s, err, sizeof err), -EIO);
+	assert_non_null(strstr(err, "/nonexistent-dir/x.pcap"));
+	assert_int_equal(nrb_cap_session_start(NULL, &o, &s, err, sizeof err), -EINVAL);
+	assert_int_equal(nrb_cap_session_start(offline(FIX "established.pcap"), NULL, &s, err, sizeof err), -EINVAL);
+	assert_int_equal(nrb_cap_session_stop(NULL, &r, err, sizeof err), -EINVAL);
+	assert_int_equal(nrb_cap_session_done(NULL), 0);
+	nrb_cap_session_free(NULL);
+
+	/* discarding a session removes its file */
+	snprintf(path, sizeof path, "%s/discard.pcap", tmpdir);
+	o.pcap_path = path;
+	assert_int_equal(nrb_cap_session_start(offline(FIX "established.pcap"), &o, &s, err, sizeof err), 0);
+	wait_done(s);
+	nrb_cap_session_free(s);
+	assert_int_equal(access(path, F_OK), -1);
+	snprintf(path, sizeof path, "%s/discard.pcap.tmp", tmpdir);
+	assert_int_equal(access(path, F_OK), -1);
+}
+
 static void test_tcp_options(void **state)
 {
 	/* 40-byte header: MSS 1460, SACK-permitted, timestamps, NOP, window scale 7 */
@@ -1261,6 +1405,9 @@ int main(void)
 		cmocka_unit_test(test_states),
 		cmocka_unit_test(test_host_cap_keeps_target),
 		cmocka_unit_test(test_rst_other_stack_and_reuse),
+		cmocka_unit_test(test_filter_for),
+		cmocka_unit_test(test_session_offline),
+		cmocka_unit_test(test_session_errors),
 		cmocka_unit_test(test_tcp_options),
 	};
 
