@@ -8,6 +8,7 @@
 #include "util/util.h"
 
 #include <errno.h>
+#include <poll.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -19,7 +20,9 @@
 #define DEFAULT_MAX_PACKETS 100000
 #define DEFAULT_MAX_BYTES (64u << 20)
 #define DEFAULT_MAX_MS 60000
-#define BATCH 64 /* packets per pcap_dispatch call, between checks of the flags */
+#define BATCH 64    /* packets per pcap_dispatch call, between checks of the flags */
+#define POLL_MS 100 /* longest wait for packets before the flags and the clock are
+                     * checked again: bounds how late a stop or a deadline is seen */
 
 struct nrb_cap_session {
 	pcap_t *p;                     /* the handle (owned) */
@@ -33,6 +36,8 @@ struct nrb_cap_session {
 	uint64_t packets;              /* read so far (thread only) */
 	uint64_t bytes;                /* captured bytes so far (thread only) */
 	const char *stopped_by;        /* what ended the reading (thread, then stop) */
+	int fd;                        /* live handle in non-blocking mode: its selectable
+	                                * fd, polled with a timeout; -1 for files */
 	pthread_t thread;              /* the reader */
 	int started;                   /* thread was created */
 	atomic_int stop;               /* set by stop(): leave the loop */
@@ -87,6 +92,14 @@ static void *reader(void *arg)
 		if (nrb_now_us() >= s->deadline_us) {
 			s->stopped_by = "max_ms";
 			break;
+		}
+		if (s->fd >= 0) {
+			/* a blocking read may never return on a quiet interface (TPACKET_V3
+			 * waits for a block): wait here, where the clock is checked */
+			struct pollfd pfd = {s->fd, POLLIN, 0};
+
+			if (poll(&pfd, 1, POLL_MS) == 0)
+				continue;
 		}
 		rc = pcap_dispatch(s->p, BATCH, on_packet, (u_char *)s);
 		if (rc == PCAP_ERROR_BREAK)
@@ -157,6 +170,15 @@ int nrb_cap_session_start(struct pcap *p, const struct nrb_cap_session_opts *o,
 		return nrb_err(err, errlen, ENOMEM, "out of memory");
 	}
 	s->p = p;
+	s->fd = -1;
+	if (!pcap_file(p)) {
+		char perr[PCAP_ERRBUF_SIZE] = "no selectable descriptor";
+
+		if (pcap_setnonblock(p, 1, perr) < 0 || (s->fd = pcap_get_selectable_fd(p)) < 0) {
+			rc = nrb_err(err, errlen, EINVAL, "capture handle cannot be polled: %s", perr);
+			goto fail;
+		}
+	}
 	rc = nrb_cap_analyzer_new(&o->analysis, pcap_datalink(p), &s->a, err, errlen);
 	if (rc)
 		goto fail;
