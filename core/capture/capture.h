@@ -1,6 +1,6 @@
 /*
- * capture: analysing packet captures -- a .pcap/.pcapng file someone sent, or (later) a
- * live capture a runbook started -- into the answers an investigation ends with: did the
+ * capture: analysing packet captures -- a .pcap/.pcapng file someone sent, or a live
+ * capture session a runbook started on a handle core/priv opened -- into the answers an investigation ends with: did the
  * three-way handshake complete, did a SYN leave and get no answer, who sent the RST (the
  * server, or a device in the path forging one, told apart by TTL, IP ID and timing), which
  * ICMP errors came back from where and about which flow, and whether full-size segments
@@ -14,7 +14,9 @@
  *   - a bounded flow table: TCP connections with a Zeek-like conn_state and history, UDP
  *     request/response pairs, ICMP errors matched to the flow they quote;
  *   - reset and ICMP provenance, large-packet-loss evidence, and the findings the verdict
- *     rules read.
+ *     rules read;
+ *   - capture sessions: a background reader over a given pcap handle, bounded in packets,
+ *     bytes and time, writing a .pcap and returning the same analysis.
  * IP/TCP/UDP/ICMP decoding is core/net/pkt.h's; this module adds only the link layer and
  * the TCP options pkt.h does not keep (window scale, SACK, timestamps).
  *
