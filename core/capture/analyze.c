@@ -940,12 +940,14 @@ void nrb_cap_analyzer_feed(struct nrb_cap_analyzer *a, uint64_t ts_us, const uin
 	l3len = caplen - link.l3_off;
 	/* A packet cut by the snaplen claims more bytes than were kept, which pkt.h rightly
 	 * refuses for a received packet: parse a copy of its start with the length fields
-	 * set to what is there, and take payload sizes from the original claim. */
+	 * set to what is there, and take payload sizes from the original claim.  A header
+	 * that claims more than a record whose wire length says it is complete is lying:
+	 * that one goes to the parser as it is and counts as malformed. */
 	if (l3len >= 1 && l3[0] >> 4 == 4 && l3len >= 20)
 		claimed = (size_t)(l3[2] << 8 | l3[3]);
 	else if (l3len >= 1 && l3[0] >> 4 == 6 && l3len >= 40)
 		claimed = (size_t)(l3[4] << 8 | l3[5]) + 40;
-	if (claimed > l3len) {
+	if (claimed > l3len && wirelen > caplen) {
 		size_t n = l3len < CUT_COPY ? l3len : CUT_COPY;
 
 		memcpy(copy, l3, n);

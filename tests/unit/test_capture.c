@@ -911,10 +911,14 @@ static void test_bad_frames(void **state)
 	frame[13] = 0x00;
 	n = 14 + syn(frame + 14, sizeof frame - 14);
 	nrb_cap_analyzer_feed(a, 5, frame, 44, n);
+	/* the whole SYN, but its IPv4 header claims 100 bytes: lying, not cut */
+	frame[14 + 2] = 0;
+	frame[14 + 3] = 100;
+	nrb_cap_analyzer_feed(a, 6, frame, n, n);
 	assert_int_equal(nrb_cap_analyzer_finish(a, &r), 0);
-	assert_int_equal(r->stats.packets, 5);
+	assert_int_equal(r->stats.packets, 6);
 	assert_int_equal(r->stats.non_ip, 1);
-	assert_int_equal(r->stats.malformed, 4);
+	assert_int_equal(r->stats.malformed, 5);
 	assert_int_equal(r->stats.snaplen_cut, 1);
 	assert_int_equal(r->n_conns, 0);
 	assert_true(find(r, "malformed_packets") >= 0);
