@@ -990,6 +990,8 @@ static void test_many_flows(void **state)
 
 /* One TCP segment 192.0.2.2:40000 <-> 198.51.100.2:80 (dir 0: from the client) with
  * flags, seq/ack and payload bytes, as raw IPv4; checksums are not verified. */
+static uint16_t seg_ip_id; /* IPv4 ID of the next seg() */
+
 static void seg(struct nrb_cap_analyzer *a, uint64_t t, int dir, uint8_t flags, uint32_t seq,
                 uint32_t ack, size_t payload, uint8_t ttl)
 {
@@ -1002,6 +1004,7 @@ static void seg(struct nrb_cap_analyzer *a, uint64_t t, int dir, uint8_t flags, 
 	assert_int_equal(nrb_pkt_addr_from_string(&p.ip.src, dir ? "198.51.100.2" : "192.0.2.2"), 0);
 	assert_int_equal(nrb_pkt_addr_from_string(&p.ip.dst, dir ? "192.0.2.2" : "198.51.100.2"), 0);
 	p.ip.ttl = ttl;
+	p.ip.ip_id = seg_ip_id;
 	p.proto = IPPROTO_TCP;
 	p.tcp.sport = dir ? 80 : 40000;
 	p.tcp.dport = dir ? 40000 : 80;
@@ -1354,6 +1357,57 @@ static void test_session_errors(void **state)
 	assert_int_equal(access(path, F_OK), -1);
 }
 
+/* The supporting evidence: a reset much faster than the server's round trip, and an IP
+ * ID where the server's packets all carry 0, raise an injected verdict to high
+ * confidence; a genuine-looking TTL with contradicting evidence is only low confidence. */
+static void test_provenance_support(void **state)
+{
+	struct nrb_cap_analyzer *a = raw_analyzer();
+	struct nrb_cap_result *r;
+	const struct nrb_cap_provenance *p;
+
+	(void)state;
+	seg_ip_id = 0;
+	seg(a, 1000000, 0, SYN, 100, 0, 0, 64);
+	seg(a, 1020000, 1, SYN | ACK, 500, 101, 0, 52);      /* 20 ms round trip */
+	seg(a, 1020100, 0, ACK, 101, 501, 0, 64);
+	seg(a, 1030000, 0, ACK, 101, 501, 100, 64);
+	seg(a, 1030200, 1, ACK, 501, 201, 0, 52);
+	seg_ip_id = 4242;
+	seg(a, 1030500, 1, RST | ACK, 501, 201, 0, 60);      /* 0.5 ms after the data */
+	seg_ip_id = 0;
+	r = done(a);
+	p = r->conns[0].rst;
+	assert_int_equal(r->conns[0].state, NRB_CONN_RSTR);
+	assert_int_equal(p->origin, NRB_ORIGIN_INJECTED);
+	assert_int_equal(p->confidence, NRB_CONF_HIGH);
+	assert_int_equal(p->ttl, 60);
+	assert_int_equal(p->hop, 5);
+	assert_int_equal(p->genuine_ttl, 52);
+	assert_int_equal(p->delay_us, 500);
+	assert_int_equal(p->genuine_rtt_us, 20000);
+	assert_int_equal(p->n_reasons, 3);
+	assert_non_null(strstr(p->reasons[0], "IP ID 4242 while all 2 genuine packets"));
+	assert_non_null(strstr(p->reasons[1], "0.5 ms after the packet it answers"));
+	assert_non_null(strstr(p->reasons[2], "TTL 60 vs 52"));
+	nrb_cap_result_free(r);
+
+	/* same TTL as the server, but the same contradicting evidence: genuine, low */
+	a = raw_analyzer();
+	seg(a, 1000000, 0, SYN, 100, 0, 0, 64);
+	seg(a, 1020000, 1, SYN | ACK, 500, 101, 0, 52);
+	seg(a, 1020100, 0, ACK, 101, 501, 0, 64);
+	seg(a, 1030000, 0, ACK, 101, 501, 100, 64);
+	seg(a, 1030200, 1, ACK, 501, 201, 0, 52);
+	seg_ip_id = 4242;
+	seg(a, 1030500, 1, RST | ACK, 501, 201, 0, 52);
+	seg_ip_id = 0;
+	r = done(a);
+	assert_int_equal(r->conns[0].rst->origin, NRB_ORIGIN_GENUINE);
+	assert_int_equal(r->conns[0].rst->confidence, NRB_CONF_LOW);
+	nrb_cap_result_free(r);
+}
+
 static void test_tcp_options(void **state)
 {
 	/* 40-byte header: MSS 1460, SACK-permitted, timestamps, NOP, window scale 7 */
@@ -1409,6 +1463,7 @@ int main(void)
 		cmocka_unit_test(test_states),
 		cmocka_unit_test(test_host_cap_keeps_target),
 		cmocka_unit_test(test_rst_other_stack_and_reuse),
+		cmocka_unit_test(test_provenance_support),
 		cmocka_unit_test(test_filter_for),
 		cmocka_unit_test(test_session_offline),
 		cmocka_unit_test(test_session_errors),
