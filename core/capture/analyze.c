@@ -92,6 +92,7 @@ struct nrb_cap_analyzer {
 	struct nrb_cap_stats st;    /* counters */
 	int truncated;              /* reading stopped early */
 	char read_error[256];       /* why */
+	char stopped_by[32];        /* what ended a session's reading */
 	struct tcp_track *tcp;      /* connections in order */
 	size_t n_tcp, cap_tcp;      /* used / allocated */
 	struct udp_track *udp;      /* UDP flows in order */
@@ -247,7 +248,10 @@ static struct nrb_cap_host *host_get(struct nrb_cap_analyzer *a, const struct nr
 		struct nrb_cap_host *h = &a->hosts[i];
 
 		if (!h->addr.af) {
-			if (!create || a->n_hosts >= MAX_HOSTS)
+			/* full: only the target still gets a reference (the table has twice
+			 * MAX_HOSTS slots, so one more always fits) */
+			if (!create || (a->n_hosts >= MAX_HOSTS &&
+					(a->n_hosts > MAX_HOSTS || !nrb_pkt_addr_equal(ad, &a->opts.target))))
 				return NULL;
 			h->addr = *ad;
 			h->rtt_us = -1;
@@ -384,6 +388,12 @@ void nrb_cap_analyzer_set_truncated(struct nrb_cap_analyzer *a, const char *why)
 		return;
 	a->truncated = 1;
 	snprintf(a->read_error, sizeof a->read_error, "%s", why ? why : "read error");
+}
+
+void nrb_cap_analyzer_set_stopped(struct nrb_cap_analyzer *a, const char *why)
+{
+	if (a)
+		snprintf(a->stopped_by, sizeof a->stopped_by, "%s", why ? why : "");
 }
 
 /* Grow an array of elem-sized items to hold one more, bounded by max. */
@@ -930,12 +940,14 @@ void nrb_cap_analyzer_feed(struct nrb_cap_analyzer *a, uint64_t ts_us, const uin
 	l3len = caplen - link.l3_off;
 	/* A packet cut by the snaplen claims more bytes than were kept, which pkt.h rightly
 	 * refuses for a received packet: parse a copy of its start with the length fields
-	 * set to what is there, and take payload sizes from the original claim. */
+	 * set to what is there, and take payload sizes from the original claim.  A header
+	 * that claims more than a record whose wire length says it is complete is lying:
+	 * that one goes to the parser as it is and counts as malformed. */
 	if (l3len >= 1 && l3[0] >> 4 == 4 && l3len >= 20)
 		claimed = (size_t)(l3[2] << 8 | l3[3]);
 	else if (l3len >= 1 && l3[0] >> 4 == 6 && l3len >= 40)
 		claimed = (size_t)(l3[4] << 8 | l3[5]) + 40;
-	if (claimed > l3len) {
+	if (claimed > l3len && wirelen > caplen) {
 		size_t n = l3len < CUT_COPY ? l3len : CUT_COPY;
 
 		memcpy(copy, l3, n);
@@ -1157,6 +1169,7 @@ int nrb_cap_analyzer_finish(struct nrb_cap_analyzer *a, struct nrb_cap_result **
 	r->stats = a->st;
 	r->truncated = a->truncated;
 	memcpy(r->read_error, a->read_error, sizeof r->read_error);
+	memcpy(r->stopped_by, a->stopped_by, sizeof r->stopped_by);
 
 	if (a->n_tcp) {
 		r->conns = calloc(a->n_tcp, sizeof *r->conns);

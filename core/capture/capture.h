@@ -1,6 +1,6 @@
 /*
- * capture: analysing packet captures -- a .pcap/.pcapng file someone sent, or (later) a
- * live capture a runbook started -- into the answers an investigation ends with: did the
+ * capture: analysing packet captures -- a .pcap/.pcapng file someone sent, or a live
+ * capture session a runbook started on a handle core/priv opened -- into the answers an investigation ends with: did the
  * three-way handshake complete, did a SYN leave and get no answer, who sent the RST (the
  * server, or a device in the path forging one, told apart by TTL, IP ID and timing), which
  * ICMP errors came back from where and about which flow, and whether full-size segments
@@ -14,7 +14,9 @@
  *   - a bounded flow table: TCP connections with a Zeek-like conn_state and history, UDP
  *     request/response pairs, ICMP errors matched to the flow they quote;
  *   - reset and ICMP provenance, large-packet-loss evidence, and the findings the verdict
- *     rules read.
+ *     rules read;
+ *   - capture sessions: a background reader over a given pcap handle, bounded in packets,
+ *     bytes and time, writing a .pcap and returning the same analysis.
  * IP/TCP/UDP/ICMP decoding is core/net/pkt.h's; this module adds only the link layer and
  * the TCP options pkt.h does not keep (window scale, SACK, timestamps).
  *
@@ -217,6 +219,13 @@ struct nrb_cap_finding {
 	long udp;                       /* index in result->udp, -1 */
 	long icmp;                      /* index in result->icmp, -1 */
 	int hop;                        /* hop blamed, -1 if none applies */
+	struct nrb_pkt_addr addr;       /* the endpoint it is about: the responder of a
+	                                 * connection, the UDP server, the ICMP sender; af 0
+	                                 * for findings about the capture itself */
+	uint16_t port;                  /* that endpoint's port (0 for ICMP senders) */
+	uint32_t count;                 /* connections/flows/errors it stands for: findings
+	                                 * of one kind about one endpoint are grouped, the
+	                                 * indexes and text are those of the first */
 };
 
 /** What to analyse. */
@@ -257,6 +266,9 @@ struct nrb_cap_result {
 	struct nrb_cap_stats stats;       /* counters */
 	int truncated;                    /* reading stopped on a truncated/corrupt file */
 	char read_error[256];             /* why, when truncated */
+	char stopped_by[32];              /* sessions: "stop", "max_packets", "max_bytes",
+	                                   * "max_ms", "end_of_file" or "error"; "" for
+	                                   * files */
 	struct nrb_cap_conn *conns;       /* TCP connections, in order of first packet */
 	size_t n_conns;                   /* count */
 	struct nrb_cap_udp *udp;          /* UDP flows, in order of first datagram */
@@ -355,5 +367,66 @@ const char *nrb_cap_severity_name(enum nrb_cap_severity s);
 /** @return the hop implied by a received TTL (initial TTL 32/64/128/255 minus ttl plus
  *  one); see the header comment. */
 int nrb_cap_ttl_hop(uint8_t ttl);
+
+/* ------------------------------------------------------------- live sessions */
+
+/*
+ * A capture session reads packets from a pcap handle someone else opened (core/priv opens
+ * live handles; an offline handle works too) in a background thread while the runbook
+ * probes, within bounds on packets, bytes and time, optionally writing them to a .pcap
+ * file, and hands back the analysis when stopped.  This module never opens a live
+ * handle itself.
+ */
+struct pcap;
+
+/** What a session captures and for how long. */
+struct nrb_cap_session_opts {
+	struct nrb_cap_opts analysis; /* target/port/max_flows of the analysis */
+	const char *filter;           /* BPF filter (copied); NULL: nrb_cap_filter_for() of
+	                               * analysis.target/port */
+	const char *pcap_path;        /* write the packets here (copied; written to
+	                               * PATH.tmp, renamed on stop), NULL: no file */
+	uint64_t max_packets;         /* stop reading after this many; 0: 100000 */
+	uint64_t max_bytes;           /* ... or this many captured bytes; 0: 64 MiB */
+	uint32_t max_ms;              /* ... or after this long; 0: 60000 */
+};
+
+/** A running session (opaque). */
+struct nrb_cap_session;
+
+/**
+ * Build the BPF filter for a target: its traffic on the port (TCP and UDP) and every
+ * ICMP/ICMPv6 (errors about the flow come from other addresses).
+ * "host 198.51.100.2 and (port 443 or icmp or icmp6)"; without a port "host X";
+ * without a target "port 443 or icmp or icmp6"; with neither "" (everything).
+ * @return 0, -EINVAL (NULL), -ENOSPC (buffer too small).
+ */
+int nrb_cap_filter_for(const struct nrb_cap_opts *o, char *buf, size_t len);
+
+/**
+ * Start a session on handle p.
+ * @param p consumed: closed by stop/free (and here on error).
+ * @return 0; -EINVAL (NULL args, a filter that does not compile: message from libpcap);
+ *         -EPROTONOSUPPORT (link type); -EIO (cannot create the .pcap file); -ENOMEM;
+ *         -errno from pthread_create.
+ */
+int nrb_cap_session_start(struct pcap *p, const struct nrb_cap_session_opts *o,
+                          struct nrb_cap_session **out, char *err, size_t errlen);
+
+/** @return 1 once the session stopped reading on its own (a bound reached, end of an
+ *  offline file, or a read error), else 0. */
+int nrb_cap_session_done(struct nrb_cap_session *s);
+
+/**
+ * Stop reading, close the handle and the .pcap file, and analyse what was read.
+ * @param s consumed.  @param out receives the result (caller frees); stopped_by says
+ *        what ended the reading.
+ * @return 0, -EINVAL, -ENOMEM, -EIO (the .pcap file could not be completed).
+ */
+int nrb_cap_session_stop(struct nrb_cap_session *s, struct nrb_cap_result **out, char *err,
+                         size_t errlen);
+
+/** Stop and discard a session (the .pcap file is removed).  NULL is ignored. */
+void nrb_cap_session_free(struct nrb_cap_session *s);
 
 #endif

@@ -39,6 +39,9 @@ int nrb_cap_link_supported(int linktype);
  *  malformed options stop the walk).  out is always initialised. */
 void nrb_cap_tcp_options(const uint8_t *tcp, size_t len, struct nrb_cap_tcpopt *out);
 
+/** Record what ended a session's reading (copied into the result's stopped_by). */
+void nrb_cap_analyzer_set_stopped(struct nrb_cap_analyzer *a, const char *why);
+
 /** Build the findings of a finished result (findings.c).  @return 0 or -ENOMEM. */
 int nrb_cap_build_findings(struct nrb_cap_result *r);
 

@@ -2,7 +2,9 @@
  * capture/findings: turning a finished analysis into the findings the verdict rules read
  * (see capture.h).  Findings about the analysis itself (truncated file, full flow table)
  * come first; then three passes, problems first, so the cap on their number never drops
- * a problem in favour of context.
+ * a problem in favour of context.  Findings of one kind about one endpoint (the same
+ * server port refusing 500 connections, the same router sending 30 time-exceeded) are
+ * one finding with a count, so a large capture does not drown its few problems.
  */
 #include "capture/capture_int.h"
 
@@ -16,6 +18,9 @@
 struct fctx {
 	struct nrb_cap_result *r;     /* the result being completed */
 	enum nrb_cap_severity want;   /* severity made in this pass */
+	const struct nrb_pkt_addr *key; /* endpoint of the findings being made (grouping
+	                               * key with the kind), NULL: never grouped */
+	uint16_t key_port;            /* its port */
 };
 
 static void add(struct fctx *x, enum nrb_cap_severity sev, const char *kind, long conn,
@@ -30,6 +35,18 @@ static void add(struct fctx *x, enum nrb_cap_severity sev, const char *kind, lon
 
 	if (sev != x->want)
 		return;
+	if (x->key) {
+		size_t i;
+
+		for (i = 0; i < x->r->n_findings; i++) {
+			f = &x->r->findings[i];
+			if (f->count && !strcmp(f->kind, kind) && f->port == x->key_port &&
+			    nrb_pkt_addr_equal(&f->addr, x->key)) {
+				f->count++;
+				return;
+			}
+		}
+	}
 	if (x->r->n_findings >= NRB_CAP_MAX_FINDINGS) {
 		x->r->stats.findings_dropped++;
 		return;
@@ -41,6 +58,11 @@ static void add(struct fctx *x, enum nrb_cap_severity sev, const char *kind, lon
 	f->udp = udp;
 	f->icmp = icmp;
 	f->hop = hop;
+	f->count = 1;
+	if (x->key) {
+		f->addr = *x->key;
+		f->port = x->key_port;
+	}
 	va_start(ap, fmt);
 	vsnprintf(f->text, sizeof f->text, fmt, ap);
 	va_end(ap);
@@ -139,6 +161,8 @@ static void conn_findings(struct fctx *x, size_t i)
 	ep(&o->addr, o->port, a, sizeof a);
 	ep(&s->addr, s->port, b, sizeof b);
 	snprintf(flow, sizeof flow, "TCP %s -> %s", a, b);
+	x->key = &s->addr;
+	x->key_port = s->port;
 	switch (c->state) {
 	case NRB_CONN_S0:
 	case NRB_CONN_SH:
@@ -204,28 +228,6 @@ static void conn_findings(struct fctx *x, size_t i)
 	}
 }
 
-/* Is ICMP error i the same (sender, type, code, quoted flow) as an earlier one already
- * reported?  Checked against findings only, so the cost stays bounded. */
-static int icmp_dup(const struct fctx *x, size_t i)
-{
-	const struct nrb_cap_icmp *e = &x->r->icmp[i], *f;
-	size_t k;
-
-	for (k = 0; k < x->r->n_findings; k++) {
-		if (x->r->findings[k].icmp < 0 || !strncmp(x->r->findings[k].kind, "icmp_inj", 8) ||
-		    !strncmp(x->r->findings[k].kind, "icmp_gen", 8) ||
-		    !strncmp(x->r->findings[k].kind, "icmp_unv", 8) ||
-		    !strcmp(x->r->findings[k].kind, "syn_icmp"))
-			continue;
-		f = &x->r->icmp[x->r->findings[k].icmp];
-		if (f->type == e->type && f->code == e->code && nrb_pkt_addr_equal(&f->sender, &e->sender) &&
-		    f->quote.proto == e->quote.proto && nrb_pkt_addr_equal(&f->quote.dst, &e->quote.dst) &&
-		    f->quote.dport == e->quote.dport)
-			return 1;
-	}
-	return 0;
-}
-
 static void icmp_findings(struct fctx *x, size_t i)
 {
 	const struct nrb_cap_icmp *e = &x->r->icmp[i];
@@ -245,7 +247,9 @@ static void icmp_findings(struct fctx *x, size_t i)
 		snprintf(flow, sizeof flow, "an unquoted packet");
 	if (e->mtu)
 		snprintf(mtu, sizeof mtu, ", MTU %u", e->mtu);
-	if (sev == x->want && !icmp_dup(x, i))
+	x->key = &e->sender;
+	x->key_port = q->l4_present ? q->dport : 0;
+	if (sev == x->want)
 		add(x, sev, icmp_kind(e->err), e->conn, e->udp, (long)i, e->hop,
 		    "ICMP %s (type %u code %u%s) from %s%s (TTL %u, about hop %d) about %s",
 		    nrb_pkt_icmp_name(e->af, e->type, e->code), e->type, e->code, mtu, sb,
@@ -261,6 +265,8 @@ static void udp_findings(struct fctx *x, size_t i)
 
 	ep(&u->client, u->client_port, a, sizeof a);
 	ep(&u->server, u->server_port, b, sizeof b);
+	x->key = &u->server;
+	x->key_port = u->server_port;
 	if (u->responses)
 		add(x, NRB_CAP_INFO, "udp_answered", -1, (long)i, -1, -1,
 		    "UDP %s -> %s answered: %llu request(s), %llu response(s), first after %.3f ms (TTL %u)",
@@ -280,6 +286,10 @@ static void stats_findings(struct fctx *x)
 		add(x, NRB_CAP_WARNING, "capture_truncated", -1, -1, -1, -1,
 		    "the capture file is truncated or corrupt (%s): only the first %llu packets were analysed",
 		    x->r->read_error, (unsigned long long)st->packets);
+	if (!strncmp(x->r->stopped_by, "max_", 4))
+		add(x, NRB_CAP_INFO, "capture_bounded", -1, -1, -1, -1,
+		    "the capture stopped at its %s bound after %llu packets",
+		    x->r->stopped_by + 4, (unsigned long long)st->packets);
 	if (!st->packets)
 		add(x, NRB_CAP_WARNING, "empty_capture", -1, -1, -1, -1, "the capture holds no packets");
 	else if (!st->ip_packets)
@@ -308,7 +318,7 @@ static void stats_findings(struct fctx *x)
 
 int nrb_cap_build_findings(struct nrb_cap_result *r)
 {
-	struct fctx x = {r, NRB_CAP_PROBLEM};
+	struct fctx x = {r, NRB_CAP_PROBLEM, NULL, 0};
 	int pass;
 	size_t i;
 
@@ -319,6 +329,7 @@ int nrb_cap_build_findings(struct nrb_cap_result *r)
 	 * the capture was truncated or the flow table full */
 	for (pass = 0; pass < 3; pass++) {
 		x.want = pass == 0 ? NRB_CAP_PROBLEM : pass == 1 ? NRB_CAP_WARNING : NRB_CAP_INFO;
+		x.key = NULL;
 		stats_findings(&x);
 	}
 	for (pass = 0; pass < 3; pass++) {
@@ -329,6 +340,13 @@ int nrb_cap_build_findings(struct nrb_cap_result *r)
 			icmp_findings(&x, i);
 		for (i = 0; i < r->n_udp; i++)
 			udp_findings(&x, i);
+	}
+	for (i = 0; i < r->n_findings; i++) {
+		struct nrb_cap_finding *f = &r->findings[i];
+		size_t n = strlen(f->text);
+
+		if (f->count > 1)
+			snprintf(f->text + n, sizeof f->text - n, " (%u like this)", f->count);
 	}
 	return 0;
 }

@@ -28,7 +28,9 @@
  *              quote = {proto, src, dst, sport, dport}, connection, udp, from_target,
  *              provenance = PROVENANCE (only when from_target)}, ...},
  *     findings = {{severity = "problem"|"warning"|"info", kind, text, hop, connection,
- *                  udp, icmp}, ...} }
+ *                  udp, icmp, count, address, port}, ...} }
+ *   (a finding stands for `count` connections/flows/errors of one kind about one
+ *   endpoint `address`:`port`; connection/udp/icmp index the first of them)
  *   SIDE = {address, port, packets, payload_bytes, ttl_first, ttl_min, ttl_max, hop,
  *           ip_id_first, ip_id_last, mss, wscale, sack_ok, timestamps, syn_window, syns,
  *           retransmissions, large_segments, large_retransmissions, max_payload, fin, rst}
@@ -352,6 +354,12 @@ static void push_findings(lua_State *L, const struct nrb_cap_result *r)
 		set_index(L, "connection", f->conn);
 		set_index(L, "udp", f->udp);
 		set_index(L, "icmp", f->icmp);
+		set_int(L, "count", f->count);
+		if (f->addr.af) {
+			set_addr(L, "address", &f->addr);
+			if (f->port)
+				set_int(L, "port", f->port);
+		}
 		lua_rawseti(L, -2, (lua_Integer)i + 1);
 	}
 	lua_setfield(L, -2, "findings");

@@ -39,7 +39,7 @@ int main(int argc, char **argv)
 	struct nrb_cap_opts o;
 	struct nrb_cap_result *r;
 	const struct nrb_cap_stats *st;
-	char err[512], ab[64], bb[64];
+	char err[512], ab[64], bb[64], cb[64];
 	size_t i;
 	int quiet = getenv("CAPTURE_QUIET") != NULL;
 
@@ -99,7 +99,7 @@ int main(int argc, char **argv)
 		       nrb_pkt_addr_to_string(&e->sender, ab, sizeof ab), e->ttl, e->hop, e->ip_id,
 		       e->mtu, e->conn, e->udp, e->from_target, e->quote.proto,
 		       nrb_pkt_addr_to_string(&e->quote.src, bb, sizeof bb), e->quote.sport,
-		       nrb_pkt_addr_to_string(&e->quote.dst, ab, sizeof ab), e->quote.dport);
+		       nrb_pkt_addr_to_string(&e->quote.dst, cb, sizeof cb), e->quote.dport);
 		if (e->from_target)
 			prov(&e->prov);
 	}

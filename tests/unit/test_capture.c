@@ -17,6 +17,7 @@
 #include <netinet/in.h>
 #include <cmocka.h>
 #include <pcap/dlt.h>
+#include <pcap/pcap.h>
 
 #include "capture/capture.h"
 #include "capture/capture_int.h"
@@ -256,6 +257,9 @@ static void check_refused(const struct nrb_cap_result *r)
 	assert_int_equal(r->findings[0].severity, NRB_CAP_PROBLEM);
 	assert_int_equal(r->findings[0].conn, 0);
 	assert_int_equal(r->findings[0].hop, 3);
+	assert_int_equal(r->findings[0].count, 1);
+	assert_addr(&r->findings[0].addr, "198.51.100.2");
+	assert_int_equal(r->findings[0].port, 8082);
 	assert_non_null(strstr(r->findings[0].text, "198.51.100.2:8082"));
 	assert_string_equal(r->findings[1].kind, "rejected");
 	assert_int_equal(r->findings[1].conn, 1);
@@ -544,6 +548,53 @@ static void test_pmtu_blackhole(void **state)
 	r = load(FIX "pmtu_snap96.pcap", NULL, 0);
 	check_pmtu(r);
 	assert_int_equal(r->stats.snaplen_cut, 8);
+	nrb_cap_result_free(r);
+}
+
+/* IPv6 over the MTU-1280 link with nothing dropping ICMPv6: "packet too big" from R1
+ * comes back, the sender adapts -- PMTU discovery works, no blackhole. */
+static void test_pmtu_v6(void **state)
+{
+	struct nrb_cap_result *r = load(FIX "pmtu_v6.pcap", NULL, 0);
+	const struct nrb_cap_conn *c = &r->conns[0];
+	const struct nrb_cap_icmp *e = &r->icmp[0];
+	long f;
+
+	(void)state;
+	assert_int_equal(r->n_conns, 1);
+	assert_int_equal(c->af, AF_INET6);
+	assert_int_equal(c->state, NRB_CONN_SF);
+	assert_string_equal(c->history, "ShADaTFf");
+	assert_int_equal(c->handshake_rtt_us, 562150 - 562038);
+	assert_int_equal(c->orig.mss, 1440);
+	assert_int_equal(c->large_threshold, 1080);
+	/* 6 + 4096 + 4096 (again, after the ICMP) + 1904 */
+	assert_int_equal(c->orig.payload_bytes, 10102);
+	assert_int_equal(c->orig.large_segments, 3);
+	assert_int_equal(c->orig.large_retrans, 1);
+	assert_int_equal(c->orig.retrans, 1);
+	assert_int_equal(c->frag_needed, 1);
+	assert_int_equal(c->large_loss, NRB_CAP_NOBODY);
+	assert_int_equal(c->icmp_count, 1);
+	assert_int_equal(r->n_icmp, 1);
+	assert_int_equal(e->af, AF_INET6);
+	assert_int_equal(e->type, 2);
+	assert_int_equal(e->code, 0);
+	assert_int_equal(e->err, NRB_ERR_PACKET_TOO_BIG);
+	assert_int_equal(e->mtu, 1280);
+	assert_addr(&e->sender, "2001:db8:1::1");
+	assert_int_equal(e->ttl, 64);
+	assert_int_equal(e->hop, 1);
+	assert_int_equal(e->conn, 0);
+	assert_int_equal(e->from_target, 0);
+	assert_addr(&e->quote.dst, "2001:db8:2::2");
+	assert_int_equal(e->quote.sport, 45016);
+	assert_int_equal(e->quote.dport, 8089);
+	assert_int_equal(find(r, "large_packet_loss"), -1);
+	f = find(r, "icmp_packet_too_big");
+	assert_true(f >= 0);
+	assert_int_equal(r->findings[f].severity, NRB_CAP_INFO);
+	assert_int_equal(r->findings[f].hop, 1);
 	nrb_cap_result_free(r);
 }
 
@@ -860,10 +911,14 @@ static void test_bad_frames(void **state)
 	frame[13] = 0x00;
 	n = 14 + syn(frame + 14, sizeof frame - 14);
 	nrb_cap_analyzer_feed(a, 5, frame, 44, n);
+	/* the whole SYN, but its IPv4 header claims 100 bytes: lying, not cut */
+	frame[14 + 2] = 0;
+	frame[14 + 3] = 100;
+	nrb_cap_analyzer_feed(a, 6, frame, n, n);
 	assert_int_equal(nrb_cap_analyzer_finish(a, &r), 0);
-	assert_int_equal(r->stats.packets, 5);
+	assert_int_equal(r->stats.packets, 6);
 	assert_int_equal(r->stats.non_ip, 1);
-	assert_int_equal(r->stats.malformed, 4);
+	assert_int_equal(r->stats.malformed, 5);
 	assert_int_equal(r->stats.snaplen_cut, 1);
 	assert_int_equal(r->n_conns, 0);
 	assert_true(find(r, "malformed_packets") >= 0);
@@ -904,16 +959,39 @@ static void test_many_flows(void **state)
 	assert_int_equal(r->conns[999].orig.port, 10999);
 	assert_int_equal(r->conns[999].orig.syns, 1);
 	assert_true(find(r, "flow_limit") >= 0);
-	/* findings are capped: the limit first, then problems */
-	assert_int_equal(r->n_findings, NRB_CAP_MAX_FINDINGS);
+	/* the limit first; the 1000 unanswered SYNs to one port are one finding */
+	assert_int_equal(r->n_findings, 2);
 	assert_string_equal(r->findings[0].kind, "flow_limit");
+	assert_int_equal(r->findings[0].count, 1);
+	assert_int_equal(r->findings[0].addr.af, 0);
 	assert_string_equal(r->findings[1].kind, "syn_unanswered");
-	assert_true(r->stats.findings_dropped > 0);
+	assert_int_equal(r->findings[1].count, 1000);
+	assert_int_equal(r->findings[1].conn, 0);
+	assert_addr(&r->findings[1].addr, "198.51.100.2");
+	assert_int_equal(r->findings[1].port, 80);
+	assert_non_null(strstr(r->findings[1].text, "(1000 like this)"));
+	assert_int_equal(r->stats.findings_dropped, 0);
+	nrb_cap_result_free(r);
+
+	/* 300 different ports: 300 findings, capped at NRB_CAP_MAX_FINDINGS */
+	assert_int_equal(nrb_cap_analyzer_new(NULL, DLT_RAW, &a, err, sizeof err), 0);
+	for (i = 0; i < 300; i++) {
+		frame[22] = (uint8_t)((i + 1) >> 8);
+		frame[23] = (uint8_t)(i + 1);
+		nrb_cap_analyzer_feed(a, 1000000 + i, frame, n, n);
+	}
+	assert_int_equal(nrb_cap_analyzer_finish(a, &r), 0);
+	assert_int_equal(r->n_conns, 300);
+	assert_int_equal(r->n_findings, NRB_CAP_MAX_FINDINGS);
+	assert_int_equal(r->stats.findings_dropped, 300 - NRB_CAP_MAX_FINDINGS);
+	assert_int_equal(r->findings[255].port, 256);
 	nrb_cap_result_free(r);
 }
 
 /* One TCP segment 192.0.2.2:40000 <-> 198.51.100.2:80 (dir 0: from the client) with
  * flags, seq/ack and payload bytes, as raw IPv4; checksums are not verified. */
+static uint16_t seg_ip_id; /* IPv4 ID of the next seg() */
+
 static void seg(struct nrb_cap_analyzer *a, uint64_t t, int dir, uint8_t flags, uint32_t seq,
                 uint32_t ack, size_t payload, uint8_t ttl)
 {
@@ -926,6 +1004,7 @@ static void seg(struct nrb_cap_analyzer *a, uint64_t t, int dir, uint8_t flags, 
 	assert_int_equal(nrb_pkt_addr_from_string(&p.ip.src, dir ? "198.51.100.2" : "192.0.2.2"), 0);
 	assert_int_equal(nrb_pkt_addr_from_string(&p.ip.dst, dir ? "192.0.2.2" : "198.51.100.2"), 0);
 	p.ip.ttl = ttl;
+	p.ip.ip_id = seg_ip_id;
 	p.proto = IPPROTO_TCP;
 	p.tcp.sport = dir ? 80 : 40000;
 	p.tcp.dport = dir ? 40000 : 80;
@@ -1079,6 +1158,256 @@ static void test_rst_other_stack_and_reuse(void **state)
 	nrb_cap_result_free(r);
 }
 
+/* Feed one IPv6 packet src -> dst: UDP (flags 0) or TCP with flags. */
+static void v6pkt(struct nrb_cap_analyzer *a, uint64_t t, const char *src, const char *dst,
+                  uint8_t flags, uint8_t ttl)
+{
+	struct nrb_pkt_probe p;
+	uint8_t buf[128];
+	int n;
+
+	memset(&p, 0, sizeof p);
+	assert_int_equal(nrb_pkt_addr_from_string(&p.ip.src, src), 0);
+	assert_int_equal(nrb_pkt_addr_from_string(&p.ip.dst, dst), 0);
+	p.ip.ttl = ttl;
+	p.proto = flags ? IPPROTO_TCP : IPPROTO_UDP;
+	p.sport = 5000;
+	p.dport = 53;
+	p.tcp.sport = flags & NRB_TCP_ACK ? 443 : 40000;
+	p.tcp.dport = flags & NRB_TCP_ACK ? 40000 : 443;
+	p.tcp.flags = flags;
+	p.tcp.seq = 100;
+	p.tcp.ack = 101;
+	n = nrb_pkt_build_probe(buf, sizeof buf, &p);
+	assert_true(n > 40);
+	nrb_cap_analyzer_feed(a, t, buf, (size_t)n, (size_t)n);
+}
+
+/* The genuine-packet references are capped (4096 addresses); the target always gets one,
+ * so its forged resets are still recognised in a capture with many peers. */
+static void test_host_cap_keeps_target(void **state)
+{
+	struct nrb_cap_opts o;
+	struct nrb_cap_analyzer *a;
+	struct nrb_cap_result *r;
+	char err[256], src[64];
+	int i;
+
+	(void)state;
+	memset(&o, 0, sizeof o);
+	assert_int_equal(nrb_pkt_addr_from_string(&o.target, "2001:db8:ffff::1"), 0);
+	assert_int_equal(nrb_cap_analyzer_new(&o, DLT_RAW, &a, err, sizeof err), 0);
+	for (i = 0; i < 4200; i++) {
+		snprintf(src, sizeof src, "2001:db8:1::%x", i + 1);
+		v6pkt(a, 1000 + i, src, "2001:db8:ffff::1", 0, 64);
+	}
+	v6pkt(a, 10000, "2001:db8:2::1", "2001:db8:ffff::1", NRB_TCP_SYN, 64);
+	v6pkt(a, 10100, "2001:db8:ffff::1", "2001:db8:2::1", NRB_TCP_SYN | NRB_TCP_ACK, 58);
+	v6pkt(a, 10200, "2001:db8:ffff::1", "2001:db8:2::1", NRB_TCP_RST | NRB_TCP_ACK, 63);
+	assert_int_equal(nrb_cap_analyzer_finish(a, &r), 0);
+	assert_int_equal(r->n_udp, 4200);
+	assert_int_equal(r->n_conns, 1);
+	assert_int_equal(r->conns[0].state, NRB_CONN_RSTR);
+	assert_int_equal(r->conns[0].rst->genuine_ttl, 58);
+	assert_int_equal(r->conns[0].rst->origin, NRB_ORIGIN_INJECTED);
+	assert_int_equal(r->conns[0].rst->hop, 2);
+	nrb_cap_result_free(r);
+}
+
+/* ------------------------------------------------------------------ sessions */
+
+static void test_filter_for(void **state)
+{
+	struct nrb_cap_opts o;
+	char buf[128];
+
+	(void)state;
+	memset(&o, 0, sizeof o);
+	assert_int_equal(nrb_cap_filter_for(&o, buf, sizeof buf), 0);
+	assert_string_equal(buf, "");
+	o.port = 443;
+	assert_int_equal(nrb_cap_filter_for(&o, buf, sizeof buf), 0);
+	assert_string_equal(buf, "port 443 or icmp or icmp6");
+	assert_int_equal(nrb_pkt_addr_from_string(&o.target, "2001:db8::5"), 0);
+	assert_int_equal(nrb_cap_filter_for(&o, buf, sizeof buf), 0);
+	assert_string_equal(buf, "host 2001:db8::5 and (port 443 or icmp or icmp6)");
+	o.port = 0;
+	assert_int_equal(nrb_cap_filter_for(&o, buf, sizeof buf), 0);
+	assert_string_equal(buf, "host 2001:db8::5");
+	assert_int_equal(nrb_cap_filter_for(&o, buf, 10), -ENOSPC);
+	assert_int_equal(nrb_cap_filter_for(NULL, buf, sizeof buf), -EINVAL);
+	assert_int_equal(nrb_cap_filter_for(&o, NULL, 0), -EINVAL);
+}
+
+static pcap_t *offline(const char *name)
+{
+	char perr[PCAP_ERRBUF_SIZE];
+	pcap_t *p = pcap_open_offline(name, perr);
+
+	if (!p)
+		fail_msg("%s: %s", name, perr);
+	return p;
+}
+
+static void wait_done(struct nrb_cap_session *s)
+{
+	int i;
+
+	for (i = 0; i < 500 && !nrb_cap_session_done(s); i++)
+		usleep(10000);
+	assert_int_equal(nrb_cap_session_done(s), 1);
+}
+
+static void test_session_offline(void **state)
+{
+	struct nrb_cap_session_opts o;
+	struct nrb_cap_session *s;
+	struct nrb_cap_result *r;
+	char err[256], path[128];
+	long f;
+
+	(void)state;
+	snprintf(path, sizeof path, "%s/session.pcap", tmpdir);
+	memset(&o, 0, sizeof o);
+	assert_int_equal(nrb_pkt_addr_from_string(&o.analysis.target, "198.51.100.2"), 0);
+	o.analysis.port = 8083;
+	o.pcap_path = path;
+	assert_int_equal(nrb_cap_session_start(offline(FIX "forged_rst.pcap"), &o, &s, err, sizeof err), 0);
+	wait_done(s);
+	assert_int_equal(nrb_cap_session_stop(s, &r, err, sizeof err), 0);
+	assert_string_equal(r->stopped_by, "end_of_file");
+	assert_int_equal(r->stats.packets, 4);
+	assert_int_equal(r->conns[0].state, NRB_CONN_REJ);
+	assert_int_equal(r->conns[0].rst->origin, NRB_ORIGIN_INJECTED);
+	assert_int_equal(find(r, "capture_bounded"), -1);
+	nrb_cap_result_free(r);
+	/* the file written holds the same packets */
+	r = load(path, NULL, 0);
+	assert_int_equal(r->stats.packets, 4);
+	assert_int_equal(r->conns[0].rst->hop, 1);
+	assert_string_equal(r->stopped_by, "");
+	nrb_cap_result_free(r);
+	unlink(path);
+
+	/* the filter keeps only what it names: port 8080 of established.pcap, no ICMP */
+	memset(&o, 0, sizeof o);
+	o.filter = "tcp port 8080";
+	assert_int_equal(nrb_cap_session_start(offline(FIX "established.pcap"), &o, &s, err, sizeof err), 0);
+	wait_done(s);
+	assert_int_equal(nrb_cap_session_stop(s, &r, err, sizeof err), 0);
+	assert_int_equal(r->stats.packets, 8);
+	assert_int_equal(r->conns[0].state, NRB_CONN_SF);
+	nrb_cap_result_free(r);
+
+	/* bounded in packets */
+	memset(&o, 0, sizeof o);
+	o.max_packets = 3;
+	assert_int_equal(nrb_cap_session_start(offline(FIX "established.pcap"), &o, &s, err, sizeof err), 0);
+	wait_done(s);
+	assert_int_equal(nrb_cap_session_stop(s, &r, err, sizeof err), 0);
+	assert_string_equal(r->stopped_by, "max_packets");
+	assert_int_equal(r->stats.packets, 3);
+	f = find(r, "capture_bounded");
+	assert_true(f >= 0);
+	assert_non_null(strstr(r->findings[f].text, "packets bound after 3 packets"));
+	nrb_cap_result_free(r);
+
+	/* bounded in bytes: 98 + 98 >= 150 */
+	memset(&o, 0, sizeof o);
+	o.max_bytes = 150;
+	assert_int_equal(nrb_cap_session_start(offline(FIX "established.pcap"), &o, &s, err, sizeof err), 0);
+	wait_done(s);
+	assert_int_equal(nrb_cap_session_stop(s, &r, err, sizeof err), 0);
+	assert_string_equal(r->stopped_by, "max_bytes");
+	assert_int_equal(r->stats.packets, 2);
+	nrb_cap_result_free(r);
+}
+
+static void test_session_errors(void **state)
+{
+	struct nrb_cap_session_opts o;
+	struct nrb_cap_session *s = (struct nrb_cap_session *)1;
+	struct nrb_cap_result *r;
+	char err[256], path[128];
+
+	(void)state;
+	memset(&o, 0, sizeof o);
+	o.filter = "tcp port";
+	assert_int_equal(nrb_cap_session_start(offline(FIX "established.pcap"), &o, &s, err, sizeof err), -EINVAL);
+	assert_null(s);
+	assert_non_null(strstr(err, "does not compile"));
+	o.filter = NULL;
+	o.pcap_path = "/nonexistent-dir/x.pcap";
+	assert_int_equal(nrb_cap_session_start(offline(FIX "established.pcap"), &o, &s, err, sizeof err), -EIO);
+	assert_non_null(strstr(err, "/nonexistent-dir/x.pcap"));
+	assert_int_equal(nrb_cap_session_start(NULL, &o, &s, err, sizeof err), -EINVAL);
+	assert_int_equal(nrb_cap_session_start(offline(FIX "established.pcap"), NULL, &s, err, sizeof err), -EINVAL);
+	assert_int_equal(nrb_cap_session_stop(NULL, &r, err, sizeof err), -EINVAL);
+	assert_int_equal(nrb_cap_session_done(NULL), 0);
+	nrb_cap_session_free(NULL);
+
+	/* discarding a session removes its file */
+	snprintf(path, sizeof path, "%s/discard.pcap", tmpdir);
+	o.pcap_path = path;
+	assert_int_equal(nrb_cap_session_start(offline(FIX "established.pcap"), &o, &s, err, sizeof err), 0);
+	wait_done(s);
+	nrb_cap_session_free(s);
+	assert_int_equal(access(path, F_OK), -1);
+	snprintf(path, sizeof path, "%s/discard.pcap.tmp", tmpdir);
+	assert_int_equal(access(path, F_OK), -1);
+}
+
+/* The supporting evidence: a reset much faster than the server's round trip, and an IP
+ * ID where the server's packets all carry 0, raise an injected verdict to high
+ * confidence; a genuine-looking TTL with contradicting evidence is only low confidence. */
+static void test_provenance_support(void **state)
+{
+	struct nrb_cap_analyzer *a = raw_analyzer();
+	struct nrb_cap_result *r;
+	const struct nrb_cap_provenance *p;
+
+	(void)state;
+	seg_ip_id = 0;
+	seg(a, 1000000, 0, SYN, 100, 0, 0, 64);
+	seg(a, 1020000, 1, SYN | ACK, 500, 101, 0, 52);      /* 20 ms round trip */
+	seg(a, 1020100, 0, ACK, 101, 501, 0, 64);
+	seg(a, 1030000, 0, ACK, 101, 501, 100, 64);
+	seg(a, 1030200, 1, ACK, 501, 201, 0, 52);
+	seg_ip_id = 4242;
+	seg(a, 1030500, 1, RST | ACK, 501, 201, 0, 60);      /* 0.5 ms after the data */
+	seg_ip_id = 0;
+	r = done(a);
+	p = r->conns[0].rst;
+	assert_int_equal(r->conns[0].state, NRB_CONN_RSTR);
+	assert_int_equal(p->origin, NRB_ORIGIN_INJECTED);
+	assert_int_equal(p->confidence, NRB_CONF_HIGH);
+	assert_int_equal(p->ttl, 60);
+	assert_int_equal(p->hop, 5);
+	assert_int_equal(p->genuine_ttl, 52);
+	assert_int_equal(p->delay_us, 500);
+	assert_int_equal(p->genuine_rtt_us, 20000);
+	assert_int_equal(p->n_reasons, 3);
+	assert_non_null(strstr(p->reasons[0], "IP ID 4242 while all 2 genuine packets"));
+	assert_non_null(strstr(p->reasons[1], "0.5 ms after the packet it answers"));
+	assert_non_null(strstr(p->reasons[2], "TTL 60 vs 52"));
+	nrb_cap_result_free(r);
+
+	/* same TTL as the server, but the same contradicting evidence: genuine, low */
+	a = raw_analyzer();
+	seg(a, 1000000, 0, SYN, 100, 0, 0, 64);
+	seg(a, 1020000, 1, SYN | ACK, 500, 101, 0, 52);
+	seg(a, 1020100, 0, ACK, 101, 501, 0, 64);
+	seg(a, 1030000, 0, ACK, 101, 501, 100, 64);
+	seg(a, 1030200, 1, ACK, 501, 201, 0, 52);
+	seg_ip_id = 4242;
+	seg(a, 1030500, 1, RST | ACK, 501, 201, 0, 52);
+	seg_ip_id = 0;
+	r = done(a);
+	assert_int_equal(r->conns[0].rst->origin, NRB_ORIGIN_GENUINE);
+	assert_int_equal(r->conns[0].rst->confidence, NRB_CONF_LOW);
+	nrb_cap_result_free(r);
+}
+
 static void test_tcp_options(void **state)
 {
 	/* 40-byte header: MSS 1460, SACK-permitted, timestamps, NOP, window scale 7 */
@@ -1120,6 +1449,7 @@ int main(void)
 		cmocka_unit_test(test_udp),
 		cmocka_unit_test(test_icmp_forged),
 		cmocka_unit_test(test_pmtu_blackhole),
+		cmocka_unit_test(test_pmtu_v6),
 		cmocka_unit_test(test_filters),
 		cmocka_unit_test(test_flow_cap),
 		cmocka_unit_test(test_bad_files),
@@ -1131,7 +1461,12 @@ int main(void)
 		cmocka_unit_test(test_bad_frames),
 		cmocka_unit_test(test_many_flows),
 		cmocka_unit_test(test_states),
+		cmocka_unit_test(test_host_cap_keeps_target),
 		cmocka_unit_test(test_rst_other_stack_and_reuse),
+		cmocka_unit_test(test_provenance_support),
+		cmocka_unit_test(test_filter_for),
+		cmocka_unit_test(test_session_offline),
+		cmocka_unit_test(test_session_errors),
 		cmocka_unit_test(test_tcp_options),
 	};
 

@@ -48,9 +48,10 @@ static void test_forged_rst_table(void **state)
 		"local out = {}\n"
 		"for _, f in ipairs(r.findings) do\n"
 		"  out[#out + 1] = f.severity .. ':' .. f.kind .. ':' .. tostring(f.hop) .. ':' .. tostring(f.connection)\n"
+		"    .. ':' .. f.count .. ':' .. f.address .. ':' .. f.port\n"
 		"end\n"
 		"return table.concat(out, ' ')"),
-		"problem:rejected:1:1 problem:rst_injected:1:1");
+		"problem:rejected:1:1:1:198.51.100.2:8083 problem:rst_injected:1:1:1:198.51.100.2:8083");
 }
 
 static void test_icmp_and_udp_table(void **state)

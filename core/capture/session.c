@@ -1,0 +1,279 @@
+/*
+ * capture/session: reading a pcap handle in a background thread within bounds, writing
+ * the packets to a .pcap file and analysing them (see capture.h).  The thread owns the
+ * handle, the dumper and the analyzer until stop() joins it; the only state shared
+ * while it runs is the stop and done flags (atomics).
+ */
+#include "capture/capture_int.h"
+#include "util/util.h"
+
+#include <errno.h>
+#include <poll.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <pcap/pcap.h>
+
+#define DEFAULT_MAX_PACKETS 100000
+#define DEFAULT_MAX_BYTES (64u << 20)
+#define DEFAULT_MAX_MS 60000
+#define BATCH 64    /* packets per pcap_dispatch call, between checks of the flags */
+#define POLL_MS 100 /* longest wait for packets before the flags and the clock are
+                     * checked again: bounds how late a stop or a deadline is seen */
+
+struct nrb_cap_session {
+	pcap_t *p;                     /* the handle (owned) */
+	pcap_dumper_t *dump;           /* the .pcap being written, NULL if none */
+	char *path;                    /* its final name (owned), NULL if none */
+	char *tmp_path;                /* the name written to until stop (owned) */
+	struct nrb_cap_analyzer *a;    /* the analysis (owned) */
+	uint64_t max_packets;          /* bounds */
+	uint64_t max_bytes;            /* bounds */
+	uint64_t deadline_us;          /* monotonic end of the time bound */
+	uint64_t packets;              /* read so far (thread only) */
+	uint64_t bytes;                /* captured bytes so far (thread only) */
+	const char *stopped_by;        /* what ended the reading (thread, then stop) */
+	int fd;                        /* live handle in non-blocking mode: its selectable
+	                                * fd, polled with a timeout; -1 for files */
+	pthread_t thread;              /* the reader */
+	int started;                   /* thread was created */
+	atomic_int stop;               /* set by stop(): leave the loop */
+	atomic_int done;               /* set by the thread when it leaves the loop */
+};
+
+int nrb_cap_filter_for(const struct nrb_cap_opts *o, char *buf, size_t len)
+{
+	char ab[64], port[48] = "";
+	int n;
+
+	if (!o || !buf || !len)
+		return -EINVAL;
+	if (o->port)
+		snprintf(port, sizeof port, "port %u or icmp or icmp6", o->port);
+	if (o->target.af && o->port)
+		n = snprintf(buf, len, "host %s and (%s)",
+			     nrb_pkt_addr_to_string(&o->target, ab, sizeof ab), port);
+	else if (o->target.af)
+		n = snprintf(buf, len, "host %s", nrb_pkt_addr_to_string(&o->target, ab, sizeof ab));
+	else
+		n = snprintf(buf, len, "%s", port);
+	return n < 0 || (size_t)n >= len ? -ENOSPC : 0;
+}
+
+static void on_packet(u_char *user, const struct pcap_pkthdr *h, const u_char *data)
+{
+	struct nrb_cap_session *s = (struct nrb_cap_session *)user;
+
+	if (s->stopped_by)
+		return; /* a bound was reached earlier in this batch */
+	s->packets++;
+	s->bytes += h->caplen;
+	if (s->dump)
+		pcap_dump((u_char *)s->dump, h, data);
+	nrb_cap_analyzer_feed(s->a, (uint64_t)h->ts.tv_sec * 1000000u + (uint64_t)h->ts.tv_usec,
+			      data, h->caplen, h->len);
+	if (s->packets >= s->max_packets)
+		s->stopped_by = "max_packets";
+	else if (s->bytes >= s->max_bytes)
+		s->stopped_by = "max_bytes";
+	if (s->stopped_by)
+		pcap_breakloop(s->p);
+}
+
+static void *reader(void *arg)
+{
+	struct nrb_cap_session *s = arg;
+	int rc;
+
+	while (!atomic_load(&s->stop) && !s->stopped_by) {
+		if (nrb_now_us() >= s->deadline_us) {
+			s->stopped_by = "max_ms";
+			break;
+		}
+		if (s->fd >= 0) {
+			/* a blocking read may never return on a quiet interface (TPACKET_V3
+			 * waits for a block): wait here, where the clock is checked */
+			struct pollfd pfd = {s->fd, POLLIN, 0};
+
+			if (poll(&pfd, 1, POLL_MS) == 0)
+				continue;
+		}
+		rc = pcap_dispatch(s->p, BATCH, on_packet, (u_char *)s);
+		if (rc == PCAP_ERROR_BREAK)
+			continue; /* breakloop: a bound, or stop() */
+		if (rc < 0) {
+			nrb_cap_analyzer_set_truncated(s->a, pcap_geterr(s->p));
+			s->stopped_by = "error";
+			break;
+		}
+		/* an offline handle returns 0 at its end; a live one on its read timeout */
+		if (rc == 0 && pcap_file(s->p)) {
+			s->stopped_by = "end_of_file";
+			break;
+		}
+	}
+	if (!s->stopped_by)
+		s->stopped_by = "stop";
+	atomic_store(&s->done, 1);
+	return NULL;
+}
+
+static void session_close(struct nrb_cap_session *s, int keep_file)
+{
+	if (s->started) {
+		atomic_store(&s->stop, 1);
+		pcap_breakloop(s->p);
+		pthread_join(s->thread, NULL);
+		s->started = 0;
+	}
+	if (s->dump) {
+		pcap_dump_close(s->dump);
+		s->dump = NULL;
+		if (!keep_file)
+			unlink(s->tmp_path);
+	}
+	if (s->p)
+		pcap_close(s->p);
+	s->p = NULL;
+}
+
+static void session_free(struct nrb_cap_session *s)
+{
+	nrb_cap_analyzer_free(s->a);
+	free(s->path);
+	free(s->tmp_path);
+	free(s);
+}
+
+int nrb_cap_session_start(struct pcap *p, const struct nrb_cap_session_opts *o,
+                          struct nrb_cap_session **out, char *err, size_t errlen)
+{
+	struct nrb_cap_session *s;
+	struct bpf_program prog;
+	char filter[256];
+	const char *f;
+	int rc;
+
+	if (out)
+		*out = NULL;
+	if (!p || !o || !out) {
+		if (p)
+			pcap_close(p);
+		return nrb_err(err, errlen, EINVAL, "no capture handle, options or output");
+	}
+	s = calloc(1, sizeof *s);
+	if (!s) {
+		pcap_close(p);
+		return nrb_err(err, errlen, ENOMEM, "out of memory");
+	}
+	s->p = p;
+	s->fd = -1;
+	if (!pcap_file(p)) {
+		char perr[PCAP_ERRBUF_SIZE] = "no selectable descriptor";
+
+		if (pcap_setnonblock(p, 1, perr) < 0 || (s->fd = pcap_get_selectable_fd(p)) < 0) {
+			rc = nrb_err(err, errlen, EINVAL, "capture handle cannot be polled: %s", perr);
+			goto fail;
+		}
+	}
+	rc = nrb_cap_analyzer_new(&o->analysis, pcap_datalink(p), &s->a, err, errlen);
+	if (rc)
+		goto fail;
+	f = o->filter;
+	if (!f) {
+		if (nrb_cap_filter_for(&o->analysis, filter, sizeof filter)) {
+			rc = nrb_err(err, errlen, EINVAL, "filter too long");
+			goto fail;
+		}
+		f = filter;
+	}
+	if (pcap_compile(p, &prog, f, 1, PCAP_NETMASK_UNKNOWN) < 0) {
+		rc = nrb_err(err, errlen, EINVAL, "capture filter '%s' does not compile: %s", f,
+			     pcap_geterr(p));
+		goto fail;
+	}
+	rc = pcap_setfilter(p, &prog);
+	pcap_freecode(&prog);
+	if (rc < 0) {
+		rc = nrb_err(err, errlen, EINVAL, "capture filter '%s' cannot be set: %s", f,
+			     pcap_geterr(p));
+		goto fail;
+	}
+	if (o->pcap_path) {
+		size_t n = strlen(o->pcap_path) + 5;
+
+		s->path = strdup(o->pcap_path);
+		s->tmp_path = malloc(n);
+		if (!s->path || !s->tmp_path) {
+			rc = nrb_err(err, errlen, ENOMEM, "out of memory");
+			goto fail;
+		}
+		snprintf(s->tmp_path, n, "%s.tmp", o->pcap_path);
+		s->dump = pcap_dump_open(p, s->tmp_path);
+		if (!s->dump) {
+			rc = nrb_err(err, errlen, EIO, "%s: %s", o->pcap_path, pcap_geterr(p));
+			goto fail;
+		}
+	}
+	s->max_packets = o->max_packets ? o->max_packets : DEFAULT_MAX_PACKETS;
+	s->max_bytes = o->max_bytes ? o->max_bytes : DEFAULT_MAX_BYTES;
+	s->deadline_us = nrb_now_us() + (uint64_t)(o->max_ms ? o->max_ms : DEFAULT_MAX_MS) * 1000u;
+	rc = pthread_create(&s->thread, NULL, reader, s);
+	if (rc) {
+		rc = nrb_err(err, errlen, rc, "cannot start the capture thread: %s", strerror(rc));
+		goto fail;
+	}
+	s->started = 1;
+	*out = s;
+	return 0;
+fail:
+	session_close(s, 0);
+	session_free(s);
+	return rc;
+}
+
+int nrb_cap_session_done(struct nrb_cap_session *s)
+{
+	return s ? atomic_load(&s->done) : 0;
+}
+
+int nrb_cap_session_stop(struct nrb_cap_session *s, struct nrb_cap_result **out, char *err,
+                         size_t errlen)
+{
+	struct nrb_cap_analyzer *a;
+	int rc = 0;
+
+	if (out)
+		*out = NULL;
+	if (!s || !out) {
+		nrb_cap_session_free(s);
+		return nrb_err(err, errlen, EINVAL, "no session or no output");
+	}
+	session_close(s, 1);
+	if (s->path && rename(s->tmp_path, s->path) < 0) {
+		rc = nrb_err(err, errlen, EIO, "%s: %s", s->path, strerror(errno));
+		unlink(s->tmp_path);
+	}
+	a = s->a;
+	s->a = NULL;
+	nrb_cap_analyzer_set_stopped(a, s->stopped_by);
+	session_free(s);
+	if (rc) {
+		nrb_cap_analyzer_free(a);
+		return rc;
+	}
+	if (nrb_cap_analyzer_finish(a, out))
+		return nrb_err(err, errlen, ENOMEM, "out of memory");
+	return 0;
+}
+
+void nrb_cap_session_free(struct nrb_cap_session *s)
+{
+	if (!s)
+		return;
+	session_close(s, 0);
+	session_free(s);
+}
