@@ -64,7 +64,7 @@ probe() {
 }
 j() { jq -r "$2" "$tmp/$1"; }
 # hops FILE [PATH]: the first responder of every hop, '*' for silent ones.
-hops() { jq -r "${2:-.}.hops | map(.addresses[0] // \"*\") | join(\" \")" "$tmp/$1"; }
+hops() { jq -r "${2:-}.hops | map(.addresses[0] // \"*\") | join(\" \")" "$tmp/$1"; }
 
 # narrow_link: the healthy lab with a 1280-byte r2-r3 link whose routers do report it
 lab_sc=$scenario
