@@ -995,6 +995,13 @@ static int send_one(struct nrb_sess *s, struct inflight *f)
 	if (rc < 0)
 		return rc;
 	rc = s->ops.send(s->ops.ctx, fd, buf, (size_t)n, (struct sockaddr *)&to, tolen);
+	if (!raw && (rc == -EHOSTUNREACH || rc == -ENETUNREACH || rc == -ECONNREFUSED ||
+	             rc == -EPROTO || rc == -EMSGSIZE || rc == -EACCES)) {
+		/* with IP_RECVERR an ICMP error about an earlier probe also sets the socket's
+		 * pending error, which the next send reports (and clears) instead of sending:
+		 * the error itself waits on the error queue, so send again */
+		rc = s->ops.send(s->ops.ctx, fd, buf, (size_t)n, (struct sockaddr *)&to, tolen);
+	}
 	return rc < 0 ? rc : 0;
 }
 

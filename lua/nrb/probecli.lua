@@ -129,7 +129,8 @@ M.kinds.ping = {
 local function trace_text(ev)
   local out = { string.format("%s trace to %s%s: %s%s", ev.proto, ev.address,
     ev.port and (" port " .. ev.port) or "", ev.stop,
-    ev.reached and string.format(" (%s at ttl %d)", ev.dest_answer, ev.reached_ttl) or "") }
+    ev.reached and string.format(" (%s%s)", ev.dest_answer,
+      ev.reached_ttl and (" at ttl " .. ev.reached_ttl) or ", by connect()") or "") }
   for _, h in ipairs(ev.hops) do
     local parts = {}
     for _, r in ipairs(h.replies) do

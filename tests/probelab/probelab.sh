@@ -113,6 +113,21 @@ healthy)
 		expect "v$fam pmtu status" "$(j pmtu$fam.json .status)" ok
 		expect "v$fam pmtu path_mtu" "$(j pmtu$fam.json .path_mtu)" 1500
 	done
+	# without privileges (user nobody, ping sockets allowed): degraded, still the hops
+	if command -v setpriv >/dev/null 2>&1 && setpriv --reuid=65534 --regid=65534 --clear-groups test -x "$NRB"; then
+		ip netns exec "$(ns client)" sysctl -qw net.ipv4.ping_group_range="0 2147483647"
+		timeout 60 ip netns exec "$(ns client)" setpriv --reuid=65534 --regid=65534 --clear-groups \
+			"$NRB" probe trace "$SERVER4" --proto all --port 443 --queries 1 --format json \
+			>"$tmp/unpriv.json" 2>"$tmp/unpriv.err" || bad "unprivileged trace: $(cat "$tmp/unpriv.err")"
+		H="$R1_C4 $R2_L4 $R3_L4 $SERVER4"
+		expect "unprivileged icmp trace hops" "$(hops unpriv.json .icmp)" "$H"
+		expect "unprivileged udp trace hops" "$(hops unpriv.json .udp)" "$H"
+		expect "unprivileged icmp degraded" "$(j unpriv.json '.icmp.degraded != null')" true
+		expect "unprivileged tcp answer (connect)" "$(j unpriv.json .tcp.dest_answer)" syn_ack
+		expect "unprivileged tcp degraded" "$(j unpriv.json '.tcp.degraded != null')" true
+	else
+		echo "# skipped the unprivileged checks: $NRB not executable by nobody"
+	fi
 	;;
 path_filter)
 	probe tcp443.json trace "$SERVER4" --proto tcp --port 443 --queries 1
