@@ -65,6 +65,9 @@ counter_setup
 run "$NRB" probe trace "$SERVER4" --proto tcp --port 443 --max-ttl 30 --queries 3; n_ms=$MS n_pk=$PK
 run traceroute -T -p 443 -n -q 3 -w 2 -m 30 "$SERVER4"; t_ms=$MS t_pk=$PK
 row "tcp trace 443, silent after hop 2 (30 TTLs)" "$n_ms" "$t_ms" "$n_pk" "$t_pk"
+run "$NRB" probe trace "$SERVER4" --proto tcp --port 443 --max-ttl 30 --queries 1; n_ms=$MS n_pk=$PK
+run traceroute -T -p 443 -n -q 1 -w 2 -m 30 "$SERVER4"; t_ms=$MS t_pk=$PK
+row "  same, 1 query per hop" "$n_ms" "$t_ms" "$n_pk" "$t_pk"
 bash "$lab" down >/dev/null
 
 # ---- 2..5 on the healthy path
@@ -115,6 +118,8 @@ for m in "-I" "-U -p 33434" "-T -p 443"; do
 	run traceroute $m -n -q 3 -w 2 -m 30 "$SERVER4"; t_ms=$((t_ms + MS)); t_pk=$((t_pk + PK))
 done
 row "icmp+udp+tcp traces, 4 hops, 200 ms RTT" "$n_ms" "$t_ms" "$n_pk" "$t_pk"
+run "$NRB" probe trace "$SERVER4" --proto all --port 443 --queries 3 --pps 1000; n_ms=$MS n_pk=$PK
+row "  same, nrb --pps 1000" "$n_ms" "$t_ms" "$n_pk" "$t_pk"
 run "$NRB" probe mtr "$SERVER4" -c 10 --interval-ms 200; n_ms=$MS n_pk=$PK
 run mtr -r -n -c 10 -i 0.2 "$SERVER4"; t_ms=$MS t_pk=$PK
 row "mtr 10 rounds at 5/s per hop, 200 ms RTT" "$n_ms" "$t_ms" "$n_pk" "$t_pk"
