@@ -7,6 +7,7 @@
  * status (DESIGN.md): 0 ran to a verdict, 1 bad runbook or input, 2 usage error,
  * 3 environment problem, 130 interrupted (partial report written).
  */
+#include "fw/fw.h"
 #include "lua/host.h"
 #include "nrb_config.h"
 #include "util/util.h"
@@ -37,6 +38,7 @@ static const char *const usage_main =
 	"  probe KIND ...   run one probe by hand (nrb probe --help)\n"
 	"  merge REPORT.json...   one ticket from several vantage points / both ends\n"
 	"  diff BEFORE.json AFTER.json   what changed after a fix\n"
+	"  analyze FILE.pcap   offline analysis of a capture someone sent you\n"
 	"  help [COMMAND]   show help\n"
 	"\n"
 	"options:\n"
@@ -102,6 +104,16 @@ static const char *const usage_diff =
 	"\n"
 	"What changed between two runs against the same target — the check after a repair:\n"
 	"verdict, step results, loss, RTT, where traces stop, port results, per-hop loss.\n";
+
+static const char *const usage_analyze =
+	"usage: nrb analyze [--target ADDR] [--port N] [--format md|json] [--output FILE] FILE.pcap\n"
+	"\n"
+	"Analyse a capture (pcap or pcapng; Ethernet, Linux cooked SLL/SLL2 from -i any, raw\n"
+	"IP; VLAN tags): every TCP connection attempt with its state (Zeek-like), handshake RTT,\n"
+	"retransmissions and who reset it; whether a reset was sent by the server or injected\n"
+	"by a device on the path (TTL, IP ID, timing); UDP request/response pairs; ICMP errors\n"
+	"and the flows they quote; full-size segments that vanish (PMTU blackhole).\n"
+	"--target/--port narrow it to one server.  Exit 1 if the file cannot be analysed.\n";
 
 /* Command-line state shared by the subcommands. */
 struct cli {
@@ -408,13 +420,19 @@ static int cmd_probe(struct cli *c, int argc, char **argv)
 {
 	struct argv_opts o = {argc - 1, argv + 1};
 
+	/* the firewall check is all C (core/fw): no Lua state needed */
+	if (argc > 1 && !strcmp(argv[1], "fw"))
+		return nrb_fw_cli(argc - 1, argv + 1, stdout);
+
 	return enter_lua(c, "probe", fill_argv, &o);
 }
 
-/* Options of `nrb merge` / `nrb diff`: report files, output format and file. */
+/* Options of `nrb merge` / `nrb diff` / `nrb analyze`: input files, output format and file. */
 struct files_opts {
 	const char *format;   /* md | json */
 	const char *output;   /* FILE or NULL for stdout */
+	const char *target;   /* analyze: --target ADDR */
+	const char *port;     /* analyze: --port N */
 	int nfiles;           /* report files */
 	char **files;         /* borrowed from argv */
 };
@@ -425,6 +443,8 @@ static void fill_files(lua_State *L, void *arg)
 
 	set_str(L, "format", o->format);
 	set_str(L, "output", o->output);
+	set_str(L, "target", o->target);
+	set_str(L, "port", o->port);
 	lua_createtable(L, o->nfiles, 0);
 	for (int i = 0; i < o->nfiles; i++) {
 		lua_pushstring(L, o->files[i]);
@@ -439,16 +459,28 @@ static int cmd_files(struct cli *c, int argc, char **argv, const char *name,
 	static const struct option longopts[] = {
 		{"format", required_argument, NULL, 'f'},
 		{"output", required_argument, NULL, 'o'},
+		{"target", required_argument, NULL, 't'},
+		{"port", required_argument, NULL, 'p'},
 		{"help", no_argument, NULL, 'h'},
 		{NULL, 0, NULL, 0},
 	};
-	struct files_opts o = {"md", NULL, 0, NULL};
+	struct files_opts o = {"md", NULL, NULL, NULL, 0, NULL};
+	int takes_target = !strcmp(name, "analyze");
 	int ch;
 
 	while ((ch = getopt_long(argc, argv, "ho:", longopts, NULL)) != -1) {
 		switch (ch) {
 		case 'f': o.format = optarg; break;
 		case 'o': o.output = optarg; break;
+		case 't':
+		case 'p':
+			if (!takes_target)
+				return usage_error(name, "invalid option");
+			if (ch == 't')
+				o.target = optarg;
+			else
+				o.port = optarg;
+			break;
 		case 'h': fputs(usage, stdout); return 0;
 		default: return usage_error(name, "invalid option");
 		}
@@ -458,7 +490,8 @@ static int cmd_files(struct cli *c, int argc, char **argv, const char *name,
 	o.nfiles = argc - optind;
 	o.files = argv + optind;
 	if (o.nfiles < min)
-		return usage_error(name, "needs %s report files", min == max ? "exactly two" : "at least two");
+		return usage_error(name, "needs %s", min == 1 ? "a capture file" :
+		                   min == max ? "exactly two report files" : "at least two report files");
 	if (max && o.nfiles > max)
 		return usage_error(name, "unexpected argument '%s'", o.files[max]);
 	return enter_lua(c, name, fill_files, &o);
@@ -478,6 +511,8 @@ static int help(const char *cmd)
 		fputs(usage_merge, stdout);
 	else if (!strcmp(cmd, "diff"))
 		fputs(usage_diff, stdout);
+	else if (!strcmp(cmd, "analyze"))
+		fputs(usage_analyze, stdout);
 	else
 		return usage_error(NULL, "no such command '%s'", cmd);
 	return 0;
@@ -527,6 +562,8 @@ int main(int argc, char **argv)
 		rc = cmd_files(&c, argc, argv, "merge", usage_merge, 2, 0);
 	else if (!strcmp(cmd, "diff"))
 		rc = cmd_files(&c, argc, argv, "diff", usage_diff, 2, 2);
+	else if (!strcmp(cmd, "analyze"))
+		rc = cmd_files(&c, argc, argv, "analyze", usage_analyze, 1, 1);
 	else
 		rc = usage_error(NULL, "unknown command '%s'", cmd);
 	cli_free(&c);

@@ -1,11 +1,13 @@
 #!/usr/bin/env bash
-# The README's first command: install what nrb needs, build it, and run the main job on
-# an embedded default, printing the Markdown ticket on stdout.
+# The README's first command: install what nrb needs, build it, and run the main job on an
+# embedded default, printing the Markdown ticket on stdout.
 #
-# Default scenario (until the fault lab lands, see issue 3): a web server on loopback
-# with its service port down.  This script starts its own listener on 127.0.0.1 (the
-# "comparison" port), picks a free port nobody listens on as the "service" port, and
-# runs examples/tcp-check.yaml against them.  Traffic never leaves 127.0.0.1.
+# Default: the fault lab (tests/lab, network namespaces with documentation addresses) with
+# its `path_filter` scenario — a router two hops away silently drops TCP 443 while ICMP and
+# TCP 80 pass — and `nrb run standard` from the lab's client namespace, the way an operator
+# runs it on a host in the problem area.  Another scenario: NRB_DEMO_SCENARIO=name (see
+# `tests/lab/lab.sh list`).  Without root or network namespaces it falls back to a loopback
+# demo (a port with no listener next to one that answers).  The lab is torn down on exit.
 set -euo pipefail
 top=$(cd "$(dirname "$0")/.." && pwd)
 cd "$top"
@@ -14,30 +16,29 @@ tests/install-deps.sh >&2
 cmake -S . -B build >/dev/null
 cmake --build build --target nrb -j "$(nproc 2>/dev/null || echo 2)" >&2
 
+scenario=${NRB_DEMO_SCENARIO:-path_filter}
+if [ "$(id -u)" = 0 ] && ip netns list >/dev/null 2>&1; then
+  trap 'tests/lab/lab.sh down >/dev/null 2>&1 || true' EXIT
+  trap 'exit 130' INT TERM
+  tests/lab/lab.sh up "$scenario" >&2
+  truth=$(tests/lab/lab.sh truth "$scenario")
+  read -r target port < <(python3 -c 'import json,sys; t=json.loads(sys.argv[1]); print(t["target"], t["port"] or 443)' "$truth")
+  echo "demo: lab scenario '$scenario' is up ($(tests/lab/lab.sh list | awk -v s="$scenario" '$1 == s { $1 = ""; print substr($0, 2) }'))" >&2
+  echo "demo: running 'nrb run standard --target $target --port $port' in the lab's client namespace" >&2
+  tests/lab/lab.sh exec ./build/nrb run standard --target "$target" --port "$port" \
+    --label "lab client ($scenario)"
+  exit $?
+fi
+
+echo "demo: no root or no network namespaces here; running the loopback demo instead" >&2
 tmp=$(mktemp -d /tmp/nrb-demo-XXXXXX)
 pid=
 cleanup() { [ -n "$pid" ] && kill "$pid" 2>/dev/null; rm -rf "$tmp"; }
 trap cleanup EXIT
-
-python3 - "$tmp/port" <<'PY' &
-import socket, sys, time
-s = socket.socket()
-s.bind(("127.0.0.1", 0))
-s.listen(16)
-open(sys.argv[1], "w").write(str(s.getsockname()[1]))
-s.settimeout(1.0)
-end = time.time() + 120               # bounded: the demo's listener never outlives it
-while time.time() < end:
-    try:
-        c, _ = s.accept(); c.close()
-    except socket.timeout:
-        pass
-PY
+python3 tests/listener.py "$tmp/port" 120 &
 pid=$!
 for _ in $(seq 50); do [ -s "$tmp/port" ] && break; sleep 0.1; done
 up=$(cat "$tmp/port")
 down=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
-
 echo "demo: port $up answers on 127.0.0.1, port $down has no listener; asking nrb why port $down fails" >&2
-./build/nrb run examples/tcp-check.yaml --target 127.0.0.1 --port "$down" \
-  --param compare_port="$up" --label "demo (loopback)" --json "$tmp/report.json"
+./build/nrb run standard --target 127.0.0.1 --port "$down" --param compare_port="$up" --label "demo (loopback)"

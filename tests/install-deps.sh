@@ -9,6 +9,14 @@ pkgs=(
   iproute2 iptables nftables tcpdump traceroute mtr-tiny netcat-openbsd
   iputils-ping iputils-tracepath procps python3 dnsmasq-base
 )
+# Optional tooling, not needed by the tests: --bench adds tshark (the reference of
+# tests/bench/capture_bench.sh), --fuzz adds clang and libFuzzer (tests/fuzzcap).
+for opt in "$@"; do
+  case $opt in
+    --bench) pkgs+=(tshark) ;;
+    --fuzz) pkgs+=(clang libclang-rt-14-dev) ;;
+  esac
+done
 missing=()
 for p in "${pkgs[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

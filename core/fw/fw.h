@@ -118,6 +118,7 @@ enum nrb_fw_manager {
 struct nrb_fw_match;     /* one match of a rule (opaque; fw_int.h) */
 struct nrb_fw_vmap;      /* an nftables verdict map (opaque; fw_int.h) */
 struct nrb_fw_vals;      /* a list of values/ranges a match compares with (opaque; fw_int.h) */
+struct fw_chash;         /* name index of a table's chains (opaque; fw_model.c) */
 struct nrb_fw_chain;
 struct nrb_fw_table;
 
@@ -166,6 +167,7 @@ struct nrb_fw_set {
 	int is_map;                   /* a map rather than a set */
 	size_t nelems;                /* number of elements */
 	struct nrb_fw_vals *vals;     /* elements (opaque) */
+	struct nrb_fw_vmap *vmap;     /* entries of a verdict map (opaque), or NULL */
 };
 
 /** One table. */
@@ -178,6 +180,7 @@ struct nrb_fw_table {
 	struct nrb_fw_chain **chains; /* chains in order of appearance */
 	size_t nsets;                 /* number of named sets/maps */
 	struct nrb_fw_set **sets;     /* named sets/maps */
+	struct fw_chash *chash;       /* chain name index (opaque; kept by fw_chain_add) */
 };
 
 /** A whole ruleset: any number of tables from any number of sources. */
@@ -324,6 +327,10 @@ const char *nrb_fw_manager_name(unsigned mgr_bit);
 /** @return the manager owning a chain, from its and its table's name (0 none). */
 unsigned nrb_fw_chain_manager(const struct nrb_fw_chain *chain);
 
+/** @return the manager owning a rule: its chain's, or fail2ban for a rule matching one of
+ *  fail2ban's ipsets (`--match-set f2b-JAIL`); 0 none. */
+unsigned nrb_fw_rule_manager(const struct nrb_fw_rule *rule);
+
 /** @return bit set of every manager whose chains, tables or sets appear in rs. */
 unsigned nrb_fw_managers(const struct nrb_fw_ruleset *rs);
 
@@ -380,6 +387,16 @@ int nrb_fw_run(const char *path, char *const argv[], size_t max_bytes, int timeo
  */
 int nrb_fw_read_live(unsigned flags, struct nrb_fw_ruleset **out, char **problems,
                      char *err, size_t errlen);
+
+/**
+ * Read the live ruleset of another network namespace: the programs run there (setns in
+ * the child), this process stays where it is.
+ * @param netns "host" (the namespace of PID 1), an absolute path (/proc/PID/ns/net), or a
+ *        name under /run/netns (as `ip netns` makes them)
+ * @return as nrb_fw_read_live; -ENOENT no such namespace, -EPERM not allowed to enter it
+ */
+int nrb_fw_read_live_netns(const char *netns, unsigned flags, struct nrb_fw_ruleset **out,
+                           char **problems, char *err, size_t errlen);
 
 /**
  * The `nrb probe fw` command.

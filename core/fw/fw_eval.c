@@ -319,6 +319,13 @@ static enum tri eval_match(const struct ev *ev, const struct nrb_fw_match *m, co
 			return T_UNK;
 		}
 		r = num_in(v, (uint32_t)f->state);
+		if (r == T_NO && (m->types & 1) && ev->dnat)
+			r = T_YES;
+		else if (r == T_NO && m->types && f->state != NRB_FW_CT_NEW) {
+			/* an older connection may have been NATed when it started */
+			*why = "whether this connection was NATed when it started";
+			return T_UNK;
+		}
 		break;
 	case FW_K_CTDNAT:
 		/* a new connection has the dnat status only if a DNAT rule just acted */
@@ -459,7 +466,10 @@ static void note_rule(struct ev *ev, const struct nrb_fw_rule *r, const char *wh
 
 static enum chain_out eval_chain(struct ev *ev, const struct nrb_fw_chain *c, int depth);
 
-/* Apply a verdict that matched.  @return C_CONT to go on with the next rule, C_ABORT... */
+/* Apply the verdict of a rule that matched (for a vmap: of the entry that matched).
+ * @return C_ACCEPT/C_DROP/C_REJECT to end the base chain, C_ABORT to stop the walk,
+ *         C_CONT to go on; *returned says C_CONT means "leave this chain" (return, or a
+ *         goto whose target returned). */
 static enum chain_out act(struct ev *ev, const struct nrb_fw_chain *c, const struct nrb_fw_rule *r,
                           enum nrb_fw_vkind v, const struct nrb_fw_chain *target, int depth,
                           int *returned)
@@ -530,8 +540,21 @@ static enum chain_out eval_vmap(struct ev *ev, const struct nrb_fw_chain *c,
 	const struct nrb_fw_vmap *vm = r->vmap;
 
 	*returned = 0;
+	if (vm) {
+		/* a key that cannot apply to this packet (udp dport for a tcp flow) ends it here */
+		struct nrb_fw_match pre = vm->keym;
+		const char *why;
+
+		pre.key = FW_K_TRUE;
+		pre.neg = 0;
+		pre.setname = NULL;
+		if (eval_match(ev, &pre, &why) == T_NO)
+			return C_CONT;
+	}
 	if (!vm || vm->unknown) {
-		note_rule(ev, r, "vmap", "the verdict map has keys or verdicts nrb does not understand");
+		note_rule(ev, r, "vmap", vm && vm->setname
+		          ? "the named verdict map is missing or has entries nrb does not understand"
+		          : "the verdict map has keys or verdicts nrb does not understand");
 		return C_CONT;
 	}
 	for (size_t i = 0; i < vm->n; i++) {
@@ -749,16 +772,22 @@ void nrb_fw_result_free(struct nrb_fw_result *res)
 
 static unsigned decide_manager(const struct nrb_fw_ruleset *rs, const struct nrb_fw_result *res)
 {
-	unsigned present = nrb_fw_managers(rs);
-
 	for (size_t i = res->nsteps; i > 0; i--) {
-		unsigned m = nrb_fw_chain_manager(res->path[i - 1].chain);
+		unsigned m = res->path[i - 1].rule ? nrb_fw_rule_manager(res->path[i - 1].rule)
+		                                   : nrb_fw_chain_manager(res->path[i - 1].chain);
 
 		if (m)
 			return m;
 	}
 	/* a built-in chain's policy: ufw and firewalld set those */
 	if (res->nsteps && res->path[res->nsteps - 1].kind == NRB_FW_STEP_POLICY) {
+		/* only here, and only chain and table names: scanning every rule of a big
+		 * ruleset on each evaluation cost more than the evaluation itself */
+		unsigned present = 0;
+
+		for (size_t t = 0; t < rs->ntables; t++)
+			for (size_t c = 0; c < rs->tables[t]->nchains; c++)
+				present |= nrb_fw_chain_manager(rs->tables[t]->chains[c]);
 		if (present & NRB_FW_MGR_UFW)
 			return NRB_FW_MGR_UFW;
 		if (present & NRB_FW_MGR_FIREWALLD)

@@ -12,10 +12,13 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <poll.h>
+#include <sched.h>
+#include <stdio.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/types.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -24,17 +27,34 @@
 #define LIVE_TIMEOUT_MS 10000
 #define ERR_KEEP 1024 /* bytes of the program's stderr kept for the message */
 
-static void child(const char *path, char *const argv[], int out, int errfd)
+static void child(const char *path, char *const argv[], int out, int errfd, int netns_fd)
 {
 	static char *const envp[] = {"PATH=/usr/sbin:/usr/bin:/sbin:/bin", "LC_ALL=C", NULL};
-	int devnull = open("/dev/null", O_RDONLY);
+	int devnull;
+
+	/* the program lists the rules of the namespace it runs in */
+	if (netns_fd >= 0 && setns(netns_fd, CLONE_NEWNET) != 0) {
+		dprintf(errfd, "setns: %s\n", strerror(errno));
+		_exit(errno == EPERM ? 125 : 126);
+	}
+	devnull = open("/dev/null", O_RDONLY);
 
 	if (devnull < 0 || dup2(devnull, 0) < 0 || dup2(out, 1) < 0 || dup2(errfd, 2) < 0)
 		_exit(126);
 	/* close everything else we might have inherited (sockets, capture handles) */
-	for (int fd = 3; fd < 1024; fd++)
-		close(fd);
-	signal(SIGPIPE, SIG_DFL);
+	if (syscall(SYS_close_range, 3u, ~0u, 0u) != 0)
+		for (int fd = 3; fd < 65536; fd++)
+			close(fd);
+	/* a clean signal state: default actions, nothing blocked (execve keeps both) */
+	{
+		sigset_t none;
+
+		sigemptyset(&none);
+		sigprocmask(SIG_SETMASK, &none, NULL);
+		signal(SIGPIPE, SIG_DFL);
+		signal(SIGINT, SIG_DFL);
+		signal(SIGTERM, SIG_DFL);
+	}
 	execve(path, argv, envp);
 	_exit(127);
 }
@@ -45,8 +65,8 @@ static int looks_like_eperm(const char *s)
 	       strstr(s, "you must be root");
 }
 
-int nrb_fw_run(const char *path, char *const argv[], size_t max_bytes, int timeout_ms,
-               char **out, size_t *out_len, char *err, size_t errlen)
+static int run_in(int netns_fd, const char *path, char *const argv[], size_t max_bytes,
+                  int timeout_ms, char **out, size_t *out_len, char *err, size_t errlen)
 {
 	int po[2] = {-1, -1}, pe[2] = {-1, -1};
 	char ebuf[ERR_KEEP + 1];
@@ -73,7 +93,7 @@ int nrb_fw_run(const char *path, char *const argv[], size_t max_bytes, int timeo
 		goto close_pipes;
 	}
 	if (pid == 0)
-		child(path, argv, po[1], pe[1]);
+		child(path, argv, po[1], pe[1], netns_fd);
 	close(po[1]);
 	close(pe[1]);
 	po[1] = pe[1] = -1;
@@ -156,7 +176,8 @@ int nrb_fw_run(const char *path, char *const argv[], size_t max_bytes, int timeo
 		if (WIFEXITED(status) && WEXITSTATUS(status) == 127 && len == 0)
 			rc = nrb_err(err, errlen, ENOENT, "%s could not be executed", path);
 		else if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
-			int code = looks_like_eperm(ebuf) ? EPERM : EIO;
+			int code = (looks_like_eperm(ebuf) ||
+			            (WIFEXITED(status) && WEXITSTATUS(status) == 125)) ? EPERM : EIO;
 
 			rc = nrb_err(err, errlen, code, "%s failed (%s %d)%s%s", path,
 			             WIFEXITED(status) ? "exit status" : "signal",
@@ -184,6 +205,12 @@ close_pipes:
 			close(pe[i]);
 	}
 	return rc;
+}
+
+int nrb_fw_run(const char *path, char *const argv[], size_t max_bytes, int timeout_ms,
+               char **out, size_t *out_len, char *err, size_t errlen)
+{
+	return run_in(-1, path, argv, max_bytes, timeout_ms, out, out_len, err, errlen);
 }
 
 /* Legacy (x_tables) tables exist when the kernel lists their names here. */
@@ -230,8 +257,8 @@ static void add_problem(char **problems, const char *msg)
 	*problems = n;
 }
 
-int nrb_fw_read_live(unsigned flags, struct nrb_fw_ruleset **out, char **problems, char *err,
-                     size_t errlen)
+static int read_live(int netns_fd, unsigned flags, struct nrb_fw_ruleset **out,
+                     char **problems, char *err, size_t errlen)
 {
 	static const struct live_src src[] = {
 		{NRB_FW_READ_IPTABLES, NRB_FW_IPTABLES_SAVE_PATH, "-c", "iptables-save", 4, NULL},
@@ -264,6 +291,8 @@ int nrb_fw_read_live(unsigned flags, struct nrb_fw_ruleset **out, char **problem
 		if (!(flags & s->flag))
 			continue;
 		if (s->legacy_proc) {
+			/* (this process's /proc/net: for another namespace, legacy tables that
+			 * exist only there are missed) */
 			/* the main binary may itself be the legacy one; else only when legacy tables exist */
 			if (is_legacy_binary(s->ipv == 6 ? NRB_FW_IP6TABLES_SAVE_PATH : NRB_FW_IPTABLES_SAVE_PATH) ||
 			    !legacy_tables_present(s->legacy_proc) || access(s->path, X_OK) != 0)
@@ -274,7 +303,7 @@ int nrb_fw_read_live(unsigned flags, struct nrb_fw_ruleset **out, char **problem
 			char *argv[] = {(char *)s->path, s->ipv ? (char *)s->argv1 : "-j",
 			                s->ipv ? NULL : "list", s->ipv ? NULL : "ruleset", NULL};
 
-			e = nrb_fw_run(s->path, argv, LIVE_MAX_BYTES, LIVE_TIMEOUT_MS, &text, &len, msg,
+			e = run_in(netns_fd, s->path, argv, LIVE_MAX_BYTES, LIVE_TIMEOUT_MS, &text, &len, msg,
 			               sizeof msg);
 		}
 		if (e == 0) {
@@ -313,4 +342,36 @@ int nrb_fw_read_live(unsigned flags, struct nrb_fw_ruleset **out, char **problem
 	}
 	*out = rs;
 	return 0;
+}
+
+int nrb_fw_read_live(unsigned flags, struct nrb_fw_ruleset **out, char **problems, char *err,
+                     size_t errlen)
+{
+	return read_live(-1, flags, out, problems, err, errlen);
+}
+
+int nrb_fw_read_live_netns(const char *netns, unsigned flags, struct nrb_fw_ruleset **out,
+                           char **problems, char *err, size_t errlen)
+{
+	char path[256];
+	int fd, rc;
+
+	if (!netns || !*netns)
+		return nrb_err(err, errlen, EINVAL, "read_live_netns: no namespace given");
+	if (!strcmp(netns, "host"))
+		snprintf(path, sizeof path, "/proc/1/ns/net");
+	else if (netns[0] == '/')
+		snprintf(path, sizeof path, "%s", netns);
+	else if (strchr(netns, '/') || !strcmp(netns, "..") || !strcmp(netns, ".") ||
+	         strlen(netns) > 200)
+		return nrb_err(err, errlen, EINVAL, "bad network namespace name '%.64s'", netns);
+	else
+		snprintf(path, sizeof path, "/run/netns/%s", netns);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return nrb_err(err, errlen, errno == EACCES || errno == EPERM ? EPERM : ENOENT,
+		               "network namespace %s: %s", path, strerror(errno));
+	rc = read_live(fd, flags, out, problems, err, errlen);
+	close(fd);
+	return rc;
 }

@@ -68,7 +68,7 @@ struct nrb_fw_match {
 	struct nrb_fw_vals vals;   /* values compared with (inline anonymous set) */
 	char *setname;             /* named set ("@addr-set-sshd"), resolved into set */
 	struct nrb_fw_set *set;    /* resolved named set, or NULL */
-	unsigned types;            /* addrtype/pkttype bits for SRCTYPE/DSTTYPE/PKTTYPE */
+	unsigned types;            /* addrtype/pkttype bits; CTSTATE: 1 DNAT, 2 SNAT also listed */
 	unsigned flags_mask;       /* TCP flags mask (FW_K_TCPFLAGS) */
 	unsigned flags_cmp;        /* TCP flags that must be set within mask */
 	char *desc;                /* the match as written, for notes */

@@ -207,8 +207,8 @@ static int l4_of_module(const char *mod)
 	return 0;
 }
 
-/* Does the module/option pair take an argument?  Used to keep the text of unknown
- * modules together: any token not starting with "--" belongs to the option before. */
+/* The tokens [from, to) joined by spaces (quoted again where they hold a space): the
+ * text of one match as written, for "cannot evaluate" notes. */
 static char *join_desc(struct ipt_ctx *c, char **tok, int from, int to)
 {
 	char buf[1024] = "";
@@ -354,8 +354,24 @@ static int module_option(struct ipt_ctx *c, struct nrb_fw_rule *r, const char *m
 		if (!arg)
 			return perr(c, "missing state list", NULL);
 		bits = list_bits(arg, ct_bit, &bad);
+		/* the virtual states DNAT/SNAT (firewalld: RELATED,ESTABLISHED,DNAT) */
+		if (bad && opt[4] == 's' && strcasestr(arg, "NAT")) {
+			char buf[256];
+			char *save = NULL, *p;
+
+			snprintf(buf, sizeof buf, "%s", arg);
+			bad = 0;
+			for (p = strtok_r(buf, ",", &save); p; p = strtok_r(NULL, ",", &save)) {
+				if (!strcasecmp(p, "DNAT"))
+					m->types |= 1;
+				else if (!strcasecmp(p, "SNAT"))
+					m->types |= 2;
+				else if (!ct_bit(p))
+					bad = 1;
+			}
+		}
 		if (bad) {
-			m->key = FW_K_UNKNOWN; /* SNAT/DNAT virtual states */
+			m->key = FW_K_UNKNOWN;
 		} else {
 			m->key = FW_K_CTSTATE;
 			for (unsigned b = 1; b <= 64; b <<= 1) {

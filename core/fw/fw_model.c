@@ -169,6 +169,48 @@ struct nrb_fw_table *fw_table_find(const struct nrb_fw_ruleset *rs, enum nrb_fw_
 	return NULL;
 }
 
+/* Chain names are looked up for every jump target and every rule header: kube-proxy and
+ * Docker make thousands of chains, so a linear search would make parsing quadratic. */
+struct fw_chash {
+	size_t cap;                  /* slots, a power of two, kept at most half full */
+	struct nrb_fw_chain **slot;  /* open addressing, linear probing */
+};
+
+static size_t name_hash(const char *s)
+{
+	size_t h = 2166136261u; /* FNV-1a */
+
+	for (; *s; s++)
+		h = (h ^ (unsigned char)*s) * 16777619u;
+	return h;
+}
+
+static void chash_put(struct fw_chash *h, struct nrb_fw_chain *c)
+{
+	size_t i = name_hash(c->name) & (h->cap - 1);
+
+	while (h->slot[i])
+		i = (i + 1) & (h->cap - 1);
+	h->slot[i] = c;
+}
+
+static int chash_grow(struct nrb_fw_ruleset *rs, struct nrb_fw_table *t)
+{
+	struct fw_chash *h = t->chash;
+	size_t cap = h ? h->cap * 2 : 64;
+	struct nrb_fw_chain **slot = fw_alloc(rs, cap * sizeof(*slot));
+
+	if (!slot)
+		return -ENOMEM;
+	if (!h && !(h = t->chash = fw_alloc(rs, sizeof(*h))))
+		return -ENOMEM;
+	h->cap = cap;
+	h->slot = slot; /* the old slots stay in the arena */
+	for (size_t i = 0; i < t->nchains; i++)
+		chash_put(h, t->chains[i]);
+	return 0;
+}
+
 struct nrb_fw_chain *fw_chain_add(struct nrb_fw_ruleset *rs, struct nrb_fw_table *t,
                                   const char *name)
 {
@@ -180,16 +222,25 @@ struct nrb_fw_chain *fw_chain_add(struct nrb_fw_ruleset *rs, struct nrb_fw_table
 	c->name = fw_strdup(rs, name);
 	if (!c->name || push_auto(rs, (void ***)&t->chains, &t->nchains, c))
 		return NULL;
+	if (!t->chash || t->nchains * 2 > t->chash->cap) {
+		if (chash_grow(rs, t)) /* re-inserts every chain, this one included */
+			return NULL;
+	} else {
+		chash_put(t->chash, c);
+	}
 	return c;
 }
 
 struct nrb_fw_chain *fw_chain_find(const struct nrb_fw_table *t, const char *name)
 {
-	/* Linear: used while parsing only for chain headers; rules use the sorted index
-	 * built by fw_resolve. */
-	for (size_t i = t->nchains; i > 0; i--)
-		if (strcmp(t->chains[i - 1]->name, name) == 0)
-			return t->chains[i - 1];
+	const struct fw_chash *h = t->chash;
+	size_t i;
+
+	if (!h)
+		return NULL;
+	for (i = name_hash(name) & (h->cap - 1); h->slot[i]; i = (i + 1) & (h->cap - 1))
+		if (strcmp(h->slot[i]->name, name) == 0)
+			return h->slot[i];
 	return NULL;
 }
 
@@ -334,6 +385,18 @@ int fw_resolve(struct nrb_fw_ruleset *rs, size_t from, char *err, size_t errlen)
 				}
 				if (r->vmap) {
 					struct nrb_fw_vmap *vm = r->vmap;
+
+					if (vm->setname && !vm->e) {
+						struct nrb_fw_set *set = fw_set_find(t, vm->setname);
+
+						if (set && set->vmap) {
+							vm->e = set->vmap->e;
+							vm->n = set->vmap->n;
+							vm->unknown |= set->vmap->unknown;
+						} else {
+							vm->unknown = 1;
+						}
+					}
 
 					for (size_t k = 0; k < vm->n; k++) {
 						struct fw_vmap_ent *e = &vm->e[k];
@@ -717,6 +780,26 @@ unsigned nrb_fw_chain_manager(const struct nrb_fw_chain *c)
 	return m ? m : name_manager(c->name);
 }
 
+/* A rule that matches an ipset fail2ban made (`-m set --match-set f2b-sshd src`):
+ * fail2ban's ipset actions put their verdict rule straight into INPUT. */
+static unsigned rule_ipset_manager(const struct nrb_fw_rule *r)
+{
+	for (size_t i = 0; r && i < r->nmatches; i++)
+		if (r->matches[i].desc && strstr(r->matches[i].desc, "--match-set f2b-"))
+			return NRB_FW_MGR_FAIL2BAN;
+	return 0;
+}
+
+unsigned nrb_fw_rule_manager(const struct nrb_fw_rule *r)
+{
+	unsigned m;
+
+	if (!r)
+		return 0;
+	m = rule_ipset_manager(r);
+	return m ? m : nrb_fw_chain_manager(r->chain);
+}
+
 unsigned nrb_fw_managers(const struct nrb_fw_ruleset *rs)
 {
 	unsigned m = 0;
@@ -727,8 +810,11 @@ unsigned nrb_fw_managers(const struct nrb_fw_ruleset *rs)
 		const struct nrb_fw_table *t = rs->tables[i];
 
 		m |= table_manager(t);
-		for (size_t c = 0; c < t->nchains; c++)
+		for (size_t c = 0; c < t->nchains; c++) {
 			m |= nrb_fw_chain_manager(t->chains[c]);
+			for (size_t r = 0; r < t->chains[c]->nrules; r++)
+				m |= rule_ipset_manager(t->chains[c]->rules[r]);
+		}
 		for (size_t s = 0; s < t->nsets; s++)
 			m |= name_manager(t->sets[s]->name) & NRB_FW_MGR_FAIL2BAN;
 	}

@@ -600,31 +600,11 @@ static enum nrb_fw_vkind verdict_of(const char *key)
 	return NRB_FW_V_UNKNOWN;
 }
 
-static int parse_vmap(struct nft_ctx *c, struct nrb_fw_rule *r, struct json_object *vm,
-                      char *text, size_t tlen)
+/* Entries [[key, verdict], ...] of a verdict map into v (keys of kind k). */
+static int vmap_entries(struct nft_ctx *c, struct nrb_fw_vmap *v, struct json_object *arr,
+                        enum vkind k)
 {
-	struct nrb_fw_vmap *v = fw_alloc(c->rs, sizeof(*v));
-	struct json_object *data = jget(vm, "data"), *inner;
-	const char *dk;
-	enum vkind k;
-	char buf[512] = "";
-
-	if (!v)
-		return -ENOMEM;
-	r->vmap = v;
-	r->verdict = NRB_FW_V_VMAP;
-	render(jget(vm, "key"), buf, sizeof buf);
-	fw_appendf(buf, sizeof buf, " vmap ");
-	render(data, buf, sizeof buf);
-	fw_appendf(text, tlen, "%s%s", text[0] ? " " : "", buf);
-	v->keym.desc = fw_strdup(c->rs, buf);
-	k = left_side(jget(vm, "key"), &v->keym);
-	dk = one_key(data, &inner);
-	if (k == VK_UNKNOWN || !dk || strcmp(dk, "set") || !json_object_is_type(inner, json_type_array)) {
-		v->unknown = 1;
-		return 0;
-	}
-	v->n = json_object_array_length(inner);
+	v->n = json_object_array_length(arr);
 	if (v->n > 100000) {
 		v->unknown = 1;
 		v->n = 0;
@@ -634,7 +614,7 @@ static int parse_vmap(struct nft_ctx *c, struct nrb_fw_rule *r, struct json_obje
 	if (!v->e)
 		return -ENOMEM;
 	for (size_t i = 0; i < v->n; i++) {
-		struct json_object *pair = json_object_array_get_idx(inner, i), *vd;
+		struct json_object *pair = json_object_array_get_idx(arr, i), *vd;
 		struct nrb_fw_vals tmp = {0};
 		const char *vk;
 		unsigned types = 0;
@@ -656,6 +636,39 @@ static int parse_vmap(struct nft_ctx *c, struct nrb_fw_rule *r, struct json_obje
 			v->unknown = 1;
 	}
 	return 0;
+}
+
+static int parse_vmap(struct nft_ctx *c, struct nrb_fw_rule *r, struct json_object *vm,
+                      char *text, size_t tlen)
+{
+	struct nrb_fw_vmap *v = fw_alloc(c->rs, sizeof(*v));
+	struct json_object *data = jget(vm, "data"), *inner;
+	const char *dk;
+	enum vkind k;
+	char buf[512] = "";
+
+	if (!v)
+		return -ENOMEM;
+	r->vmap = v;
+	r->verdict = NRB_FW_V_VMAP;
+	render(jget(vm, "key"), buf, sizeof buf);
+	fw_appendf(buf, sizeof buf, " vmap ");
+	render(data, buf, sizeof buf);
+	fw_appendf(text, tlen, "%s%s", text[0] ? " " : "", buf);
+	v->keym.desc = fw_strdup(c->rs, buf);
+	k = left_side(jget(vm, "key"), &v->keym);
+	if (k != VK_UNKNOWN && json_object_is_type(data, json_type_string) &&
+	    json_object_get_string(data)[0] == '@') {
+		/* a named verdict map: its entries are joined in by fw_resolve */
+		v->setname = fw_strdup(c->rs, json_object_get_string(data) + 1);
+		return v->setname ? 0 : -ENOMEM;
+	}
+	dk = one_key(data, &inner);
+	if (k == VK_UNKNOWN || !dk || strcmp(dk, "set") || !json_object_is_type(inner, json_type_array)) {
+		v->unknown = 1;
+		return 0;
+	}
+	return vmap_entries(c, v, inner, k);
 }
 
 static const char *reject_text(struct nft_ctx *c, struct json_object *rj)
@@ -755,11 +768,11 @@ static int parse_rule(struct nft_ctx *c, struct json_object *ro, size_t idx)
 			fw_appendf(text, sizeof text, "%squeue", text[0] ? " " : "");
 		} else if (!strcmp(key, "dnat") || !strcmp(key, "redirect") || !strcmp(key, "tproxy")) {
 			r->verdict = NRB_FW_V_DNAT;
-			r->target = (char *)key;
+			r->target = fw_strdup(c->rs, key);
 			fw_appendf(text, sizeof text, "%s%s", text[0] ? " " : "", key);
 		} else if (!strcmp(key, "snat") || !strcmp(key, "masquerade")) {
 			r->verdict = NRB_FW_V_SNAT;
-			r->target = (char *)key;
+			r->target = fw_strdup(c->rs, key);
 			fw_appendf(text, sizeof text, "%s%s", text[0] ? " " : "", key);
 		} else if (!strcmp(key, "vmap")) {
 			e = parse_vmap(c, r, v, text, sizeof text);
@@ -864,6 +877,16 @@ static int parse_set(struct nft_ctx *c, struct json_object *so, int is_map, size
 	s->type = fw_strdup(c->rs, type && json_object_is_type(type, json_type_string)
 	                           ? json_object_get_string(type) : "concat");
 	k = (type && json_object_is_type(type, json_type_string)) ? set_kind(s->type) : VK_UNKNOWN;
+	if (is_map && k != VK_UNKNOWN && jstr(so, "map") && !strcmp(jstr(so, "map"), "verdict") &&
+	    elem && json_object_is_type(elem, json_type_array)) {
+		int e;
+
+		s->vmap = fw_alloc(c->rs, sizeof(*s->vmap));
+		if (!s->vmap)
+			return -ENOMEM;
+		if ((e = vmap_entries(c, s->vmap, elem, k)))
+			return e;
+	}
 	if (k == VK_UNKNOWN || is_map)
 		s->vals->unknown = 1;
 	if (elem && json_object_is_type(elem, json_type_array)) {

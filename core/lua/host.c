@@ -225,6 +225,8 @@ static int setup(lua_State *L)
 		{"nrb.core.json", luaopen_nrb_core_json},
 		{"nrb.core.probe", luaopen_nrb_core_probe},
 		{"nrb.core.yaml", luaopen_nrb_core_yaml},
+		{"nrb.core.fw", luaopen_nrb_core_fw},
+		{"nrb.core.capture", luaopen_nrb_core_capture},
 		{NULL, NULL},
 	};
 	static const char *const no_base[] = {"dofile", "loadfile", NULL};

@@ -64,5 +64,7 @@ int luaopen_nrb_core_host(lua_State *L);  /* l_host.c: privileged helpers */
 int luaopen_nrb_core_json(lua_State *L);  /* l_json.c: JSON encode/decode (json-c) */
 int luaopen_nrb_core_probe(lua_State *L); /* l_probe.c: tcp_connect, resolve */
 int luaopen_nrb_core_yaml(lua_State *L);  /* l_yaml.c: YAML runbook loader */
+int luaopen_nrb_core_fw(lua_State *L);    /* l_fw.c: firewall rulesets, evaluation, counters */
+int luaopen_nrb_core_capture(lua_State *L); /* l_capture.c: capture analysis */
 
 #endif

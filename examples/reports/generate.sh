@@ -9,17 +9,7 @@ out=$top/examples/reports
 tmp=$(mktemp -d /tmp/nrb-ex-XXXXXX)
 pid=
 trap '[ -n "$pid" ] && kill $pid 2>/dev/null; rm -rf "$tmp"' EXIT
-python3 - "$tmp/port" <<'PY' &
-import socket, sys, time
-s = socket.socket(); s.bind(("127.0.0.1", 0)); s.listen(16)
-open(sys.argv[1], "w").write(str(s.getsockname()[1]))
-s.settimeout(1.0); end = time.time() + 60
-while time.time() < end:
-    try:
-        c, _ = s.accept(); c.close()
-    except socket.timeout:
-        pass
-PY
+python3 "$top/tests/listener.py" "$tmp/port" 60 &
 pid=$!
 for _ in $(seq 50); do [ -s "$tmp/port" ] && break; sleep 0.1; done
 up=$(cat "$tmp/port")

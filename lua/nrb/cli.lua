@@ -192,6 +192,34 @@ function M.diff(o)
   return emit(o, diff.markdown(d))
 end
 
+-- nrb analyze
+function M.analyze(o)
+  local capture = require "nrb.core.capture"
+  local json = require "nrb.core.json"
+  local params = require "nrb.params"
+  local opts = {}
+  if o.target then
+    if not params.is_address(o.target) then
+      err("--target must be a numeric IPv4 or IPv6 address, not '%s'", o.target)
+      return 1
+    end
+    opts.target = o.target
+  end
+  if o.port then
+    local port, perr = params.coerce("port", { type = "port" }, o.port)
+    if not port then err("%s", perr:gsub("parameter 'port'", "--port")); return 1 end
+    opts.port = port
+  end
+  local r, aerr = capture.analyze_file(o.files[1], opts)
+  if not r then err("%s", aerr); return 1 end
+  if o.format == "json" then
+    r.schema = "nrb.capture/1"
+    return emit(o, json.encode(json.object(r, { "schema", "file", "link", "truncated", "stats", "findings",
+      "connections", "udp", "icmp" }), { pretty = true }) .. "\n")
+  end
+  return emit(o, require("nrb.report.capture").markdown(r, opts))
+end
+
 -- nrb probe
 function M.probe(o)
   return require("nrb.probecli").main(o)

@@ -155,6 +155,14 @@ M.catalog = {
     en = "{address} answers UDP {port} with ICMP port unreachable: nothing listens there",
     zh = "{address} 对 UDP {port} 回复 ICMP 端口不可达：该端口没有服务在监听",
   },
+  private_hop = {
+    en = "{address} is a private address: the device is inside your own network or data centre, not at the carrier",
+    zh = "{address} 是私有地址：该设备位于您自己的网络或机房内，而不是运营商处",
+  },
+  public_hop = {
+    en = "{address} is a public address outside this network: the device belongs to a carrier or the server's provider",
+    zh = "{address} 是本网络之外的公网地址：该设备属于运营商或服务器所在的服务商",
+  },
   degraded = {
     en = "some probes ran degraded ({what}): confidence lowered",
     zh = "部分探测以降级方式运行（{what}）：可信度已降低",

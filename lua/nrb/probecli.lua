@@ -290,6 +290,7 @@ function M.usage()
   for _, k in ipairs(names()) do
     out[#out + 1] = string.format("  %-8s %s", k, M.kinds[k].summary)
   end
+  out[#out + 1] = string.format("  %-8s %s", "fw", "this host's firewall decision for a flow, with the rule path (nrb probe fw --help)")
   out[#out + 1] = ""
   out[#out + 1] = "`nrb probe KIND --help` shows a kind's options; --format json prints the evidence table."
   return table.concat(out, "\n") .. "\n"

@@ -156,6 +156,35 @@ M.kinds.trace = {
   end,
 }
 
+M.kinds.traces = {
+  summary = "ICMP, UDP and TCP traces of one target at once (seed step 2, side by side)",
+  args = args{
+    host = { type = "host", required = true },
+    port = { type = "port", required = true },
+    max_ttl = { type = "int", default = 30, min = 1, max = 64 },
+    queries = { type = "int", default = 3, min = 1, max = 10 },
+    timeout_ms = { type = "int", default = 2000, min = 10, max = 60000 },
+  },
+  run = function(_, a)
+    local ev, st = with_address(a, function(addr)
+      return probe.trace{ address = addr, protos = { "icmp", "udp", "tcp" }, port = a.port,
+        max_ttl = a.max_ttl, queries = a.queries, timeout_ms = a.timeout_ms, pps = a.pps }
+    end)
+    if st then return ev, st end
+    local findings, all = {}, true
+    for _, p in ipairs({ "icmp", "udp", "tcp" }) do
+      local t = ev[p]
+      if type(t) == "table" and not t.reached then
+        all = false
+        findings[#findings + 1] = { severity = "warn", text = string.format(
+          "%s trace to %s stopped (%s) after hop %s", p, tostring(t.address), tostring(t.stop),
+          tostring(t.last_ttl or 0)) }
+      end
+    end
+    return ev, all and "ok" or "failed", findings
+  end,
+}
+
 M.kinds.mtr = {
   summary = "per-hop loss and latency over rounds (mtr -r): Loss% Snt Last Avg Best Wrst StDev",
   args = args{
@@ -236,6 +265,37 @@ M.kinds.pmtu = {
       return ev, "failed", { { severity = "error", text = string.format(
         "packets of %d bytes and more vanish with no ICMP (path MTU %s)", ev.smallest_lost,
         tostring(ev.path_mtu)) } }
+    end
+    return ev, "ok"
+  end,
+}
+
+M.kinds.fw = {
+  summary = "this host's firewall decision for a flow to the target (output, and the replies back in), with the rule that decides",
+  args = {
+    host = { type = "host", required = true },
+    port = { type = "port" },
+    proto = { type = "enum", values = { "tcp", "udp", "icmp" }, default = "tcp" },
+  },
+  run = function(_, a)
+    local fw = require "nrb.fw"
+    local r = probe.resolve{ host = a.host }
+    if r.status ~= "ok" then
+      return { decision = "uncertain", host = a.host, error = r.error }, "failed"
+    end
+    local address = r.addresses[1]
+    local route = probe.route{ address = address } or {}
+    local ev = fw.check_flow{ dst = address, port = a.port, proto = a.proto, src = route.prefsrc, oif = route.dev }
+    ev.host, ev.address, ev.port, ev.proto = a.host, address, a.port, a.proto
+    if ev.decision == "drop" or ev.decision == "reject" then
+      local rule = ev.rule and (ev.rule.ref or ev.rule.text) or "a rule"
+      return ev, "failed", { { severity = "error", text = string.format(
+        "this host's firewall would %s %s to %s port %s (%s): %s", ev.decision, a.proto, address,
+        tostring(a.port or "any"), ev.direction, rule) } }
+    end
+    if ev.decision == "uncertain" then
+      return ev, "ok", { { severity = "warn", text = "the local firewall check is inconclusive: " ..
+        table.concat(ev.notes or {}, "; ") } }
     end
     return ev, "ok"
   end,

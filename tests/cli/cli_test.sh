@@ -39,21 +39,7 @@ expect() {
 
 # A loopback listener of our own (python3 is installed by install-deps.sh).
 port_file=$tmp/port
-python3 - "$port_file" <<'PY' &
-import socket, sys, time
-s = socket.socket()
-s.bind(("127.0.0.1", 0))
-s.listen(64)
-open(sys.argv[1], "w").write(str(s.getsockname()[1]))
-s.settimeout(1.0)
-deadline = time.time() + 170          # bounded: never outlives the test
-while time.time() < deadline:
-    try:
-        c, _ = s.accept()
-        c.close()
-    except socket.timeout:
-        pass
-PY
+python3 "$SRC/tests/listener.py" "$port_file" 170 &
 pids+=($!)
 for _ in $(seq 50); do [ -s "$port_file" ] && break; sleep 0.1; done
 PORT=$(cat "$port_file")
@@ -164,17 +150,7 @@ expect "same file twice"       2 "name the same file" -- "$NRB" run x --output "
 # --- nrb diff / nrb merge: a fix on loopback (the closed port gets a listener) -------
 "$NRB" run "$EX/tcp-check.yaml" -q --target 127.0.0.1 --port "$CLOSED" --param compare_port="$PORT" \
   --label before --format json --output "$tmp/before.json"
-python3 - "$CLOSED" <<'PY' &
-import socket, sys, time
-s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-s.bind(("127.0.0.1", int(sys.argv[1]))); s.listen(16); s.settimeout(1.0)
-end = time.time() + 60
-while time.time() < end:
-    try:
-        c, _ = s.accept(); c.close()
-    except socket.timeout:
-        pass
-PY
+python3 "$SRC/tests/listener.py" "$tmp/closed_port" 60 "$CLOSED" &
 pids+=($!)
 sleep 0.5
 "$NRB" run "$EX/tcp-check.yaml" -q --target 127.0.0.1 --port "$CLOSED" --param compare_port="$PORT" \
@@ -187,6 +163,17 @@ expect "diff truncated file"   1 "trunc.json: not valid JSON" -- "$NRB" diff "$t
 expect "diff one file"         2 "needs exactly two report files" -- "$NRB" diff "$tmp/before.json"
 expect "merge other target"    1 "different targets, not one incident" -- "$NRB" merge "$tmp/before.json" "$SRC/examples/reports/tcp-check-ok.json"
 expect "diff --help"           0 "^usage: nrb diff" -- "$NRB" diff --help
+
+# --- nrb analyze: a capture with a forged reset (tests/fixtures/capture, made in a netns) -
+CAP=$SRC/tests/fixtures/capture
+expect "analyze forged RST"    0 "\| REJ .* \| resp \| injected \(medium\) \|" -- "$NRB" analyze "$CAP/forged_rst.pcap"
+expect "analyze json"          0 "\"schema\": \"nrb.capture/1\"" -- "$NRB" analyze --format json "$CAP/forged_rst.pcap"
+expect "analyze missing file"  1 "nope.pcap: No such file" -- "$NRB" analyze "$tmp/nope.pcap"
+expect "analyze not a capture" 1 "" -- "$NRB" analyze "$SRC/README.md"
+expect "analyze bad target"    1 "--target must be a numeric IPv4 or IPv6 address" -- "$NRB" analyze --target x "$CAP/forged_rst.pcap"
+expect "analyze bad port"      1 "--port: '0' is out of range" -- "$NRB" analyze --port 0 "$CAP/forged_rst.pcap"
+expect "analyze no file"       2 "needs a capture file" -- "$NRB" analyze
+expect "analyze --help"        0 "^usage: nrb analyze" -- "$NRB" analyze --help
 
 # --- installed layout: lua/, reports/ found next to PREFIX/bin ----------------------
 if cmake --install "$BUILD" --prefix "$tmp/prefix" >/dev/null 2>&1; then

@@ -64,26 +64,40 @@ static struct nrb_fw_ruleset *snapshot(const char *ns)
  * 1 answered, 0 silence, -1 error */
 static int probe(int tcp, const char *src, const char *dst, int dport)
 {
-	struct sockaddr_in sa = {0}, da = {0};
+	struct sockaddr_storage sa = {0}, da = {0};
+	int v6 = strchr(dst, ':') != NULL;
+	socklen_t sl = v6 ? sizeof(struct sockaddr_in6) : sizeof(struct sockaddr_in);
 	struct pollfd pf;
 	int fd, one = 1, rc, answered = 0;
 	char buf[16];
 
-	sa.sin_family = da.sin_family = AF_INET;
-	sa.sin_port = htons(SPORT);
-	da.sin_port = htons((uint16_t)dport);
-	inet_pton(AF_INET, src, &sa.sin_addr);
-	inet_pton(AF_INET, dst, &da.sin_addr);
-	fd = socket(AF_INET, (tcp ? SOCK_STREAM : SOCK_DGRAM) | SOCK_NONBLOCK, 0);
+	if (v6) {
+		struct sockaddr_in6 *s6 = (struct sockaddr_in6 *)&sa, *d6 = (struct sockaddr_in6 *)&da;
+
+		s6->sin6_family = d6->sin6_family = AF_INET6;
+		s6->sin6_port = htons(SPORT);
+		d6->sin6_port = htons((uint16_t)dport);
+		inet_pton(AF_INET6, src, &s6->sin6_addr);
+		inet_pton(AF_INET6, dst, &d6->sin6_addr);
+	} else {
+		struct sockaddr_in *s4 = (struct sockaddr_in *)&sa, *d4 = (struct sockaddr_in *)&da;
+
+		s4->sin_family = d4->sin_family = AF_INET;
+		s4->sin_port = htons(SPORT);
+		d4->sin_port = htons((uint16_t)dport);
+		inet_pton(AF_INET, src, &s4->sin_addr);
+		inet_pton(AF_INET, dst, &d4->sin_addr);
+	}
+	fd = socket(v6 ? AF_INET6 : AF_INET, (tcp ? SOCK_STREAM : SOCK_DGRAM) | SOCK_NONBLOCK, 0);
 	if (fd < 0)
 		return -1;
 	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
-	if (bind(fd, (struct sockaddr *)&sa, sizeof sa)) {
+	if (bind(fd, (struct sockaddr *)&sa, sl)) {
 		perror("bind");
 		close(fd);
 		return -1;
 	}
-	rc = connect(fd, (struct sockaddr *)&da, sizeof da);
+	rc = connect(fd, (struct sockaddr *)&da, sl);
 	if (rc && errno == EPERM) {
 		close(fd);
 		return 2; /* dropped by this host's own OUTPUT: the kernel says so at once */
@@ -191,6 +205,14 @@ int main(int argc, char **argv)
 		const struct nrb_fw_chain *dc = d[i].rule ? d[i].rule->chain : d[i].chain;
 
 		/* the host's answer (RST, ICMP error) travels the other way: not this flow */
+		/* a table of the other IP family cannot have seen this probe: background
+		 * traffic (IPv6 multicast listener reports after the link came up) */
+		if ((dc->table->family == NRB_FW_TF_IP && f.family == 6) ||
+		    (dc->table->family == NRB_FW_TF_IP6 && f.family == 4)) {
+			printf("  counter rose (other family, background): %s (+%llu)\n", d[i].ref,
+			       (unsigned long long)d[i].packets);
+			continue;
+		}
 		/* ... and a reject's ICMP error, made by this host, passes OUTPUT once more */
 		if (dc->hook == (input ? NRB_FW_HOOK_OUTPUT : NRB_FW_HOOK_INPUT) ||
 		    (res.assumed == NRB_FW_REJECT && !d[i].rule && dc->policy == NRB_FW_V_ACCEPT)) {

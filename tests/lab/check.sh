@@ -29,8 +29,11 @@ ip netns add "$probe_ns" >/dev/null 2>&1 || skip "cannot create a network namesp
 ip netns del "$probe_ns"
 
 # The lab's namespace names are fixed: one lab user at a time (other ctest runs wait).
+# Another prefix (NRB_LAB_PREFIX) is an independent lab with its own lock.
+lock_t0=$(date +%s%N)
 exec 9>"$LAB_LOCK"
 flock -w 100 9 || { echo "FAIL: lab lock $LAB_LOCK held by another user for 100 s"; exit 1; }
+lock_ms=$(( ($(date +%s%N) - lock_t0) / 1000000 ))
 export NRB_LAB_LOCKED=1
 
 scenario_load "$scenario"
@@ -64,7 +67,7 @@ expect_eq() { if [ "$2" = "$3" ]; then ok "$1: $2"; else bad "$1: got '$2', want
 # expect_match WHAT GOT EXTENDED_REGEX
 expect_match() { if [[ $2 =~ $3 ]]; then ok "$1: $2"; else bad "$1: got '$2', want /$3/"; fi; }
 # expect_cmp WHAT NUMBER OP NUMBER  (OP: -lt -le -gt -ge -eq, integers)
-expect_cmp() { if [ "$2" "$3" "$4" ]; then ok "$1: $2 $3 $4"; else bad "$1: $2 not $3 $4"; fi; }
+expect_cmp() { if test "$2" "$3" "$4"; then ok "$1: $2 $3 $4"; else bad "$1: $2 not $3 $4"; fi; }
 
 # --- probes (all inside nrb-client, all bounded) ---------------------------------------------
 # Hop addresses as the client sees them (ICMP errors come from the interface facing the client).
@@ -92,7 +95,7 @@ trace() {
 # ping_stats DEST COUNT [SIZE]: "LOSS_PERCENT AVG_RTT_MS" (avg "-" when nothing came back).
 ping_stats() {
 	local out size=${3:-56}
-	out=$(timeout 60 ip netns exec "$(ns client)" ping "$PF" -n -q -c "$2" -i 0.2 -W 1 -s "$size" -M do "$1" 2>&1 || true)
+	out=$(timeout 60 ip netns exec "$(ns client)" ping "$PF" -n -q -c "$2" -i 0.2 -W 1 -s "$size" -M "do" "$1" 2>&1 || true)
 	local loss avg
 	loss=$(sed -n 's/.* \([0-9.]*\)% packet loss.*/\1/p' <<<"$out")
 	avg=$(sed -n 's|^rtt [^=]*= [0-9.]*/\([0-9.]*\)/.*|\1|p' <<<"$out")
@@ -129,16 +132,18 @@ udp_echo() {
 	echo "nrb-lab-probe" | timeout 10 ip netns exec "$(ns client)" nc -u -w 2 "$SRV" "$1" 2>/dev/null | head -c 100 || true
 }
 
-# mtr_loss COUNT: "HOP:ADDR:LOSS" per hop, mtr -n --report with COUNT ICMP cycles 0.1 s apart.
+# mtr_loss COUNT: "HOP ADDR LOSS" per hop, mtr -n --report with COUNT ICMP cycles 0.1 s apart.
 mtr_loss() {
 	timeout 60 ip netns exec "$(ns client)" mtr "$PF" -n -r -c "$1" -i 0.1 -m 6 "$SRV" 2>/dev/null |
-		awk '$1 ~ /^[0-9]+\.\|--$/ { h = $1; sub(/\..*/, "", h); l = $3; sub(/%/, "", l); sub(/\..*/, "", l); printf "%s:%s:%s\n", h, $2, l }'
+		awk '$1 ~ /^[0-9]+\.\|--$/ { h = $1; sub(/\..*/, "", h); l = $3; sub(/%/, "", l); sub(/\..*/, "", l); printf "%s %s %s\n", h, $2, l }'
 }
 
 # capture FILTER SECONDS -- CMD...: tcpdump -v on the client's eth0 while CMD runs; prints
 # one line per packet (tcpdump's continuation lines joined).
 capture() {
 	local filter=$1 secs=$2 i; shift 3
+	rm -f "$tmp/cap.txt" "$tmp/cap.err"
+	: >"$tmp/cap.err"
 	timeout "$secs" ip netns exec "$(ns client)" tcpdump -i eth0 -n -l -v -U "$filter" \
 		>"$tmp/cap.txt" 2>"$tmp/cap.err" &
 	local pid=$!
@@ -161,8 +166,10 @@ echo "# scenario $SC_NAME: $SC_DESC"
 echo "# truth: $("$here/lab.sh" truth "$SC_NAME")"
 t0=$(date +%s%N)
 "$here/lab.sh" up "$SC_NAME"
-echo "# up in $(( ($(date +%s%N) - t0) / 1000000 )) ms"
+echo "# waited $lock_ms ms for the lab lock; up in $(( ($(date +%s%N) - t0) / 1000000 )) ms"
+t0=$(date +%s%N)
 sc_check
+echo "# checks took $(( ($(date +%s%N) - t0) / 1000000 )) ms"
 if [ "$failures" -gt 0 ]; then
 	echo "# $SC_NAME: $failures check(s) failed"
 	exit 1

@@ -10,6 +10,8 @@
 #   lab.sh truth SCENARIO        the expected verdict as JSON (DESIGN.md vocabulary)
 #   lab.sh exec CMD...           run CMD inside the client namespace (nrb-client)
 #   lab.sh exec-in NODE CMD...   run CMD inside NODE (client, r1, r2, r3, server)
+#   lab.sh run SCENARIO CMD...   up, run CMD (in the host namespace; use `lab.sh exec` in
+#                                it), down; the lab lock is held throughout; CMD's status
 #
 # A scenario NAME-v6 is the IPv6 variant of NAME: the same fault (faults are applied to both
 # families), probed at the server's IPv6 address.  `up` tears down leftovers first; a
@@ -21,7 +23,7 @@ here=$(cd "$(dirname "$0")" && pwd)
 . "$here/topology.sh"
 
 usage() {
-	sed -n '5,12p' "$0" | sed 's/^# \{0,1\}//' >&2
+	sed -n '5,14p' "$0" | sed 's/^# \{0,1\}//' >&2
 	exit 2
 }
 
@@ -90,6 +92,20 @@ cmd_up() {
 	lab_log "up $SC_NAME in $((SECONDS - t0)) s"
 }
 
+# cmd_run SCENARIO CMD...: a whole session under the lab lock, so that no other lab user
+# (ctest, tests/verdicts, a person) tears the lab down while CMD uses it.
+cmd_run() {
+	local name=$1 rc=0; shift
+	scenario_load "$name"
+	lab_lock
+	export NRB_LAB_LOCKED=1
+	trap 'lab_teardown' EXIT
+	trap 'exit 130' INT TERM
+	"$0" up "$name"
+	"$@" 9>&- || rc=$?
+	return $rc
+}
+
 cmd_down() {
 	lab_lock
 	lab_teardown
@@ -115,6 +131,7 @@ truth) [ $# = 1 ] || usage; cmd_truth "$1" ;;
 up) [ $# = 1 ] || usage; need_root; cmd_up "$1" ;;
 down) [ $# = 0 ] || usage; need_root; cmd_down ;;
 status) cmd_status ;;
+run) [ $# -ge 2 ] || usage; need_root; cmd_run "$@" ;;
 exec) [ $# -ge 1 ] || usage; need_root; exec ip netns exec "$(ns client)" "$@" ;;
 exec-in)
 	[ $# -ge 2 ] || usage; need_root

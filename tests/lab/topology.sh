@@ -9,11 +9,22 @@
 # directly inside the namespaces (`ip -n NS link add ... peer ... netns NS2`), so nothing is
 # ever created or changed in the host's own namespace.  The address plan is in README.md.
 
-LAB_PREFIX=nrb-
+# NRB_LAB_PREFIX (default nrb-) names the namespaces; a second prefix (nrb2-, nrbci-, ...)
+# is a second, independent lab with its own run directory and lock, so that two users (a
+# ctest run and a verdict table) need not wait for each other.  Same addresses: namespaces
+# do not see each other.
+LAB_PREFIX=${NRB_LAB_PREFIX:-nrb-}
+if ! [[ $LAB_PREFIX =~ ^nrb[a-z0-9]{0,5}-$ ]]; then
+	echo "lab: NRB_LAB_PREFIX must look like nrb-, nrb2-, nrbci- (got '$LAB_PREFIX')" >&2
+	exit 2
+fi
 LAB_NODES=(client r1 r2 r3 server)
 LAB_ROUTERS=(r1 r2 r3)
-LAB_RUN=${NRB_LAB_RUN:-/run/nrb-lab}
-LAB_LOCK=${NRB_LAB_LOCK:-/run/nrb-lab.lock}
+if [ "$LAB_PREFIX" = nrb- ]; then
+	LAB_RUN=/run/nrb-lab LAB_LOCK=/run/nrb-lab.lock
+else
+	LAB_RUN=/run/nrb-lab.${LAB_PREFIX%-} LAB_LOCK=/run/nrb-lab.${LAB_PREFIX%-}.lock
+fi
 LAB_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 LAB_PY=/usr/bin/python3
 [ -x "$LAB_PY" ] || LAB_PY=$(command -v python3 || echo python3)

@@ -283,6 +283,7 @@ function T.icmp_blocked_at_server()
   local v = rules.decide(ev)
   eq(v.class, "ICMP_FILTERED", "class")
   eq(v.confidence, "high", "confidence")
+  eq(v.hop, 4, "hop: the target, reached by the TCP trace")
 end
 
 function T.udp_filtered_in_path()
@@ -376,6 +377,23 @@ function T.use_rules_validation()
   has(errs, "not available to runbooks", "unknown rule module")
   _, errs = runbook.validate(base({ { use = "nrb.rules.standard.verdict" } }), nil, "t.yaml", "yaml")
   has(errs, "the last verdict rule must have no 'when' and no 'use'", "a rule set cannot be the default")
+end
+
+function T.private_and_public_hops()
+  assert(rules.is_private("10.1.2.3") and rules.is_private("172.20.0.1") and rules.is_private("192.168.1.1"), "RFC 1918")
+  assert(rules.is_private("100.64.0.1") and rules.is_private("fd00::1") and rules.is_private("fc12:3456::1"), "CGN and ULA")
+  assert(not rules.is_private("198.51.100.2") and not rules.is_private("172.32.0.1") and not rules.is_private("2001:db8::1"), "public")
+  assert(not rules.is_private("fe80::1") and not rules.is_private("fdxx"), "link-local and garbage")
+  local ev = healthy()
+  ev.trace.tcp = trace("tcp", 2, { port = 443 })
+  ev.trace.tcp.last_address = "10.0.0.1"
+  ev.syn = { status = "timeout" }
+  ev.tcp = { status = "timeout", sent = 3, connected = 0 }
+  local v = rules.decide(ev)
+  eq(v.address, "10.0.0.1", "address")
+  has(v.reasons, "10.0.0.1 is a private address: the device is inside your own network", "private note")
+  ev.trace.tcp.last_address = R2
+  has(rules.decide(ev).reasons, "198.51.100.2 is a public address outside this network", "public note")
 end
 
 return T

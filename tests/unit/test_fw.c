@@ -324,6 +324,39 @@ static void test_firewalld(void **state)
 	nrb_fw_ruleset_free(rs);
 }
 
+static void test_plain_nft(void **state)
+{
+	static const struct fcase cases[] = {
+		{"https", IN, "tcp", "198.51.100.20", "192.0.2.10", 40000, 443, -1, "eth0", NULL, NEW,
+		 ACC, 0, "input:8:accept", NULL, 0, NULL},
+		{"established via vmap", IN, "tcp", "198.51.100.20", "192.0.2.10", 40000, 5555, -1,
+		 "eth0", NULL, EST, ACC, 0, "input:5:accept", NULL, 0, NULL},
+		{"invalid via vmap", IN, "tcp", "198.51.100.20", "192.0.2.10", 40000, 443, -1, "eth0",
+		 NULL, NRB_FW_CT_INVALID, DRP, 0, "input:5:drop", NULL, 0, NULL},
+		{"smtp rejected", IN, "tcp", "198.51.100.20", "192.0.2.10", 40000, 25, -1, "eth0", NULL,
+		 NEW, REJ, 0, "input:12:reject", "icmpx port-unreachable", 0, NULL},
+		{"ping, rate limited", IN, "icmp", "198.51.100.20", "192.0.2.10", -1, -1, 8, "eth0", NULL,
+		 NEW, ACC, 0, "input:9:accept", NULL, 0, "has a rate limit (limit rate 5/second)"},
+		{"v6 bad prefix", IN, "tcp", "2001:db8:bad::1", "2001:db8::10", 40000, 25, -1, "eth0",
+		 NULL, NEW, DRP, 0, "input:11:drop", NULL, 0, NULL},
+		{"v6 https, no iif: lo ruled out", IN, "tcp", "2001:db8:1::1", "2001:db8::10", 40000, 443,
+		 -1, NULL, NULL, NEW, ACC, 0, "input:8:accept", NULL, 0, NULL},
+		{"output: empty chain", OUT, "tcp", "192.0.2.10", "203.0.113.1", 40000, 443, -1, NULL,
+		 NULL, NEW, ACC, 0, "", NULL, 0, NULL},
+		{"forward: policy", FWD, "tcp", "203.0.113.1", "198.51.100.2", 40000, 443, -1, "eth0",
+		 "eth1", NEW, DRP, 0, "forward:policy:drop", NULL, 0, NULL},
+		/* no state known: the vmap cannot be judged */
+		{"state unknown", IN, "tcp", "198.51.100.20", "192.0.2.10", 40000, 443, -1, "eth0", NULL,
+		 NRB_FW_CT_UNKNOWN, UNC, ACC, "input:8:accept", NULL, 0, "the flow gives no conntrack state"},
+	};
+	struct nrb_fw_ruleset *rs = load("nft:plain.json", NULL);
+
+	(void)state;
+	assert_int_equal(nrb_fw_managers(rs), 0);
+	run_cases(rs, cases, sizeof cases / sizeof cases[0]);
+	nrb_fw_ruleset_free(rs);
+}
+
 static void test_ip6tables(void **state)
 {
 	static const struct fcase cases[] = {
@@ -452,16 +485,18 @@ static void test_unknown_extensions(void **state)
 		"*filter\n"
 		":INPUT ACCEPT [0:0]\n"
 		":OUTPUT ACCEPT [0:0]\n"
+		"-A INPUT -p tcp -m tcp --dport 30 -m limit --limit 1/sec -j ACCEPT\n"
 		"-A INPUT -p tcp -m tcp --dport 25 -m foo --bar 1 --baz -j DROP\n"
 		"-A INPUT -p tcp -m tcp --dport 26 -j TARPIT\n"
 		"-A INPUT -p udp -m foo --bar 1 -j DROP\n"
 		"-A INPUT -p tcp -m tcp --dport 27 -m owner --uid-owner 0 -j LOG\n"
 		"-A INPUT -p tcp -m set --match-set blocklist src -j DROP\n"
+		"-A INPUT -p udp -m set --match-set f2b-sshd src -j REJECT --reject-with icmp-port-unreachable\n"
 		"COMMIT\n";
 	static const struct fcase cases[] = {
 		{"unknown match", IN, "tcp", "198.51.100.20", "192.0.2.10", 40000, 25, -1, "eth0", NULL,
 		 NEW, UNC, ACC, "INPUT:policy:accept", NULL, 0,
-		 "line 4 (table filter): -A INPUT -p tcp -m tcp --dport 25 -m foo --bar 1 --baz -j DROP (-m foo --bar 1): nrb does not understand this match"},
+		 "line 5 (table filter): -A INPUT -p tcp -m tcp --dport 25 -m foo --bar 1 --baz -j DROP (-m foo --bar 1): nrb does not understand this match"},
 		{"unknown target", IN, "tcp", "198.51.100.20", "192.0.2.10", 40000, 26, -1, "eth0", NULL,
 		 NEW, UNC, ACC, "INPUT:policy:accept", NULL, 0, "(TARPIT): its target is not understood"},
 		{"ipset", IN, "tcp", "198.51.100.20", "192.0.2.10", 40000, 80, -1, "eth0", NULL, NEW, UNC,
@@ -469,6 +504,43 @@ static void test_unknown_extensions(void **state)
 		/* other rules are settled by their known matches: no note */
 		{"unaffected", IN, "icmp", "198.51.100.20", "192.0.2.10", -1, -1, 8, "eth0", NULL, NEW,
 		 ACC, 0, "INPUT:policy:accept", NULL, 0, NULL},
+		/* a rate limit is assumed not exceeded by one probe: noted, not uncertain */
+		{"limit", IN, "tcp", "198.51.100.20", "192.0.2.10", 40000, 30, -1, "eth0", NULL, NEW,
+		 ACC, 0, "4:accept", NULL, 0,
+		 "rule iptables-save line 4 (table filter): -A INPUT -p tcp -m tcp --dport 30 -m limit --limit 1/sec -j ACCEPT has a rate limit (-m limit --limit 1/sec); nrb assumes one probe stays under it"},
+		/* fail2ban's ipset action: the set's contents are not in iptables-save */
+		{"fail2ban ipset", IN, "udp", "198.51.100.20", "192.0.2.10", 40000, 53, -1, "eth0", NULL,
+		 NEW, UNC, ACC, "INPUT:policy:accept", NULL, 0, "(-m set --match-set f2b-sshd src)"},
+	};
+	struct nrb_fw_ruleset *rs = nrb_fw_ruleset_new();
+	char err[256];
+
+	(void)state;
+	assert_int_equal(nrb_fw_parse_iptables(rs, text, strlen(text), 4, "iptables-save", err, sizeof err), 0);
+	run_cases(rs, cases, sizeof cases / sizeof cases[0]);
+	assert_int_equal(nrb_fw_managers(rs), NRB_FW_MGR_FAIL2BAN);
+	nrb_fw_ruleset_free(rs);
+}
+
+/* firewalld's iptables backend accepts RELATED,ESTABLISHED,DNAT: the virtual DNAT state
+ * holds only for connections a DNAT rule rewrote. */
+static void test_ctstate_dnat(void **state)
+{
+	static const char text[] =
+		"*filter\n"
+		":INPUT DROP [0:0]\n"
+		"-A INPUT -m conntrack --ctstate RELATED,ESTABLISHED,DNAT -j ACCEPT\n"
+		"-A INPUT -p tcp -m tcp --dport 22 -j ACCEPT\n"
+		"COMMIT\n";
+	static const struct fcase cases[] = {
+		{"new ssh", IN, "tcp", "198.51.100.20", "192.0.2.10", 40000, 22, -1, "eth0", NULL, NEW,
+		 ACC, 0, "4:accept", NULL, 0, NULL},
+		{"new other", IN, "tcp", "198.51.100.20", "192.0.2.10", 40000, 80, -1, "eth0", NULL, NEW,
+		 DRP, 0, "INPUT:policy:drop", NULL, 0, NULL},
+		{"established", IN, "tcp", "198.51.100.20", "192.0.2.10", 40000, 80, -1, "eth0", NULL, EST,
+		 ACC, 0, "3:accept", NULL, 0, NULL},
+		{"invalid", IN, "tcp", "198.51.100.20", "192.0.2.10", 40000, 80, -1, "eth0", NULL,
+		 NRB_FW_CT_INVALID, UNC, DRP, "INPUT:policy:drop", NULL, 0, "NATed when it started"},
 	};
 	struct nrb_fw_ruleset *rs = nrb_fw_ruleset_new();
 	char err[256];
@@ -517,6 +589,117 @@ static void test_nft_bad_input(void **state)
 		                                       "nft", 1, err, sizeof err), 0);
 		nrb_fw_ruleset_free(rs);
 	}
+}
+
+/* fail2ban's nft sets carry timeouts: elements come wrapped as {"elem": {"val": ...}};
+ * a verdict map picks the chain by interface; a concatenated set is not evaluated. */
+static void test_nft_sets_and_vmap(void **state)
+{
+	static const char json[] =
+		"{\"nftables\": [{\"table\": {\"family\": \"inet\", \"name\": \"f2b-table\"}},"
+		"{\"set\": {\"family\": \"inet\", \"name\": \"addr-set-sshd\", \"table\": \"f2b-table\", \"type\": \"ipv4_addr\","
+		" \"flags\": [\"timeout\"], \"elem\": [{\"elem\": {\"val\": \"203.0.113.5\", \"timeout\": 600, \"expires\": 412}},"
+		" {\"elem\": {\"val\": {\"prefix\": {\"addr\": \"198.51.100.0\", \"len\": 28}}, \"timeout\": 600}}]}},"
+		"{\"set\": {\"family\": \"inet\", \"name\": \"pairs\", \"table\": \"f2b-table\", \"type\": [\"ipv4_addr\", \"inet_service\"],"
+		" \"elem\": [{\"concat\": [\"192.0.2.1\", 22]}]}},"
+		"{\"chain\": {\"family\": \"inet\", \"table\": \"f2b-table\", \"name\": \"in\", \"handle\": 1, \"type\": \"filter\", \"hook\": \"input\", \"prio\": -1, \"policy\": \"accept\"}},"
+		"{\"chain\": {\"family\": \"inet\", \"table\": \"f2b-table\", \"name\": \"lan\", \"handle\": 2}},"
+		"{\"rule\": {\"family\": \"inet\", \"table\": \"f2b-table\", \"chain\": \"in\", \"handle\": 3, \"expr\": ["
+		" {\"match\": {\"op\": \"==\", \"left\": {\"payload\": {\"protocol\": \"ip\", \"field\": \"saddr\"}}, \"right\": \"@addr-set-sshd\"}},"
+		" {\"counter\": {\"packets\": 7, \"bytes\": 420}}, {\"drop\": null}]}},"
+		"{\"rule\": {\"family\": \"inet\", \"table\": \"f2b-table\", \"chain\": \"in\", \"handle\": 4, \"expr\": ["
+		" {\"vmap\": {\"key\": {\"meta\": {\"key\": \"iifname\"}}, \"data\": {\"set\": [[\"eth1\", {\"jump\": {\"target\": \"lan\"}}], [\"eth9\", {\"drop\": null}]]}}}]}},"
+		"{\"rule\": {\"family\": \"inet\", \"table\": \"f2b-table\", \"chain\": \"in\", \"handle\": 5, \"expr\": ["
+		" {\"match\": {\"op\": \"==\", \"left\": {\"concat\": [{\"payload\": {\"protocol\": \"ip\", \"field\": \"saddr\"}}, {\"payload\": {\"protocol\": \"tcp\", \"field\": \"dport\"}}]}, \"right\": \"@pairs\"}},"
+		" {\"reject\": null}]}},"
+		"{\"rule\": {\"family\": \"inet\", \"table\": \"f2b-table\", \"chain\": \"lan\", \"handle\": 6, \"expr\": ["
+		" {\"match\": {\"op\": \"!=\", \"left\": {\"payload\": {\"protocol\": \"tcp\", \"field\": \"dport\"}}, \"right\": {\"range\": [1, 1023]}}}, {\"accept\": null}]}}"
+		"]}";
+	static const struct fcase cases[] = {
+		{"banned single", IN, "tcp", "203.0.113.5", "192.0.2.10", 40000, 22, -1, "eth0", NULL, NEW,
+		 DRP, 0, "in:3:drop", NULL, F2B, NULL},
+		{"banned prefix", IN, "tcp", "198.51.100.15", "192.0.2.10", 40000, 22, -1, "eth0", NULL, NEW,
+		 DRP, 0, "in:3:drop", NULL, F2B, NULL},
+		{"outside prefix: concat not evaluated", IN, "tcp", "198.51.100.16", "192.0.2.10", 40000, 22, -1,
+		 "eth0", NULL, NEW, UNC, ACC, "in:policy:accept", NULL, F2B, "handle 5"},
+		{"vmap drop", IN, "udp", "198.51.100.16", "192.0.2.10", 40000, 53, -1, "eth9", NULL, NEW,
+		 DRP, 0, "in:4:drop", NULL, F2B, NULL},
+		{"vmap jump, high port", IN, "tcp", "198.51.100.16", "192.0.2.10", 40000, 8080, -1, "eth1",
+		 NULL, NEW, ACC, 0, "in:4:jump lan:6:accept", NULL, F2B, NULL},
+	};
+	struct nrb_fw_ruleset *rs = nrb_fw_ruleset_new();
+	char err[256];
+
+	(void)state;
+	if (nrb_fw_parse_nft_json(rs, json, strlen(json), "nft", 1, err, sizeof err))
+		fail_msg("%s", err);
+	assert_int_equal(rs->tables[0]->sets[0]->nelems, 2);
+	assert_int_equal(rs->tables[0]->chains[0]->rules[0]->packets, 7);
+	run_cases(rs, cases, sizeof cases / sizeof cases[0]);
+	nrb_fw_ruleset_free(rs);
+}
+
+/* A named verdict map, as nft 1.0.6 lists `tcp dport vmap @portv`. */
+static void test_nft_named_vmap(void **state)
+{
+	static const char json[] =
+		"{\"nftables\": [{\"table\": {\"family\": \"inet\", \"name\": \"t\", \"handle\": 1}},"
+		"{\"map\": {\"family\": \"inet\", \"name\": \"portv\", \"table\": \"t\", \"type\": \"inet_service\", \"handle\": 3, \"map\": \"verdict\","
+		" \"elem\": [[22, {\"accept\": null}], [23, {\"drop\": null}], [8080, {\"jump\": {\"target\": \"c\"}}]]}},"
+		"{\"chain\": {\"family\": \"inet\", \"table\": \"t\", \"name\": \"c\", \"handle\": 1}},"
+		"{\"chain\": {\"family\": \"inet\", \"table\": \"t\", \"name\": \"input\", \"handle\": 2, \"type\": \"filter\", \"hook\": \"input\", \"prio\": 0, \"policy\": \"drop\"}},"
+		"{\"rule\": {\"family\": \"inet\", \"table\": \"t\", \"chain\": \"c\", \"handle\": 4, \"expr\": [{\"counter\": {\"packets\": 0, \"bytes\": 0}}, {\"accept\": null}]}},"
+		"{\"rule\": {\"family\": \"inet\", \"table\": \"t\", \"chain\": \"input\", \"handle\": 5, \"expr\": [{\"vmap\": {\"key\": {\"payload\": {\"protocol\": \"tcp\", \"field\": \"dport\"}}, \"data\": \"@portv\"}}]}},"
+		"{\"rule\": {\"family\": \"inet\", \"table\": \"t\", \"chain\": \"input\", \"handle\": 6, \"expr\": [{\"vmap\": {\"key\": {\"payload\": {\"protocol\": \"udp\", \"field\": \"dport\"}}, \"data\": \"@nomap\"}}]}}"
+		"]}";
+	static const struct fcase cases[] = {
+		{"22 accept", IN, "tcp", "198.51.100.20", "192.0.2.10", 40000, 22, -1, "eth0", NULL, NEW,
+		 ACC, 0, "input:5:accept", NULL, 0, NULL},
+		{"23 drop", IN, "tcp", "198.51.100.20", "192.0.2.10", 40000, 23, -1, "eth0", NULL, NEW,
+		 DRP, 0, "input:5:drop", NULL, 0, NULL},
+		{"8080 jump", IN, "tcp", "198.51.100.20", "192.0.2.10", 40000, 8080, -1, "eth0", NULL, NEW,
+		 ACC, 0, "input:5:jump c:4:accept", NULL, 0, NULL},
+		{"not in map", IN, "tcp", "198.51.100.20", "192.0.2.10", 40000, 25, -1, "eth0", NULL, NEW,
+		 DRP, 0, "input:policy:drop", NULL, 0, NULL},
+		{"missing map", IN, "udp", "198.51.100.20", "192.0.2.10", 40000, 53, -1, "eth0", NULL, NEW,
+		 UNC, DRP, "input:policy:drop", NULL, 0, "chain input handle 6 (vmap)"},
+	};
+	struct nrb_fw_ruleset *rs = nrb_fw_ruleset_new();
+	char err[256];
+
+	(void)state;
+	if (nrb_fw_parse_nft_json(rs, json, strlen(json), "nft", 1, err, sizeof err))
+		fail_msg("%s", err);
+	run_cases(rs, cases, sizeof cases / sizeof cases[0]);
+	nrb_fw_ruleset_free(rs);
+}
+
+/* nft nat chains: a dnat makes the answer uncertain (later hooks see another address);
+ * an established flow never sees nat chains; masquerade does not filter. */
+static void test_nft_nat(void **state)
+{
+	static const char json[] =
+		"{\"nftables\": [{\"table\": {\"family\": \"ip\", \"name\": \"nat\", \"handle\": 2}},"
+		"{\"chain\": {\"family\": \"ip\", \"table\": \"nat\", \"name\": \"pre\", \"handle\": 1, \"type\": \"nat\", \"hook\": \"prerouting\", \"prio\": -100, \"policy\": \"accept\"}},"
+		"{\"chain\": {\"family\": \"ip\", \"table\": \"nat\", \"name\": \"post\", \"handle\": 2, \"type\": \"nat\", \"hook\": \"postrouting\", \"prio\": 100, \"policy\": \"accept\"}},"
+		"{\"rule\": {\"family\": \"ip\", \"table\": \"nat\", \"chain\": \"pre\", \"handle\": 3, \"expr\": [{\"match\": {\"op\": \"==\", \"left\": {\"payload\": {\"protocol\": \"ip\", \"field\": \"daddr\"}}, \"right\": \"203.0.113.9\"}}, {\"match\": {\"op\": \"==\", \"left\": {\"payload\": {\"protocol\": \"tcp\", \"field\": \"dport\"}}, \"right\": 80}}, {\"dnat\": {\"addr\": \"192.0.2.9\", \"port\": 8080}}]}},"
+		"{\"rule\": {\"family\": \"ip\", \"table\": \"nat\", \"chain\": \"post\", \"handle\": 4, \"expr\": [{\"match\": {\"op\": \"==\", \"left\": {\"meta\": {\"key\": \"oifname\"}}, \"right\": \"eth0\"}}, {\"masquerade\": null}]}}]}";
+	static const struct fcase cases[] = {
+		{"dnat", IN, "tcp", "198.51.100.20", "203.0.113.9", 40000, 80, -1, "eth0", NULL, NEW, UNC,
+		 ACC, "pre:3:dnat", NULL, 0, "table ip nat chain pre handle 3 rewrites the destination (dnat)"},
+		{"established: no nat", IN, "tcp", "198.51.100.20", "203.0.113.9", 40000, 80, -1, "eth0",
+		 NULL, EST, ACC, 0, "", NULL, 0, NULL},
+		{"masquerade", OUT, "tcp", "192.0.2.10", "203.0.113.1", 40000, 443, -1, NULL, "eth0", NEW,
+		 ACC, 0, "post:4:snat", NULL, 0, NULL},
+	};
+	struct nrb_fw_ruleset *rs = nrb_fw_ruleset_new();
+	char err[256];
+
+	(void)state;
+	if (nrb_fw_parse_nft_json(rs, json, strlen(json), "nft", 1, err, sizeof err))
+		fail_msg("%s", err);
+	run_cases(rs, cases, sizeof cases / sizeof cases[0]);
+	nrb_fw_ruleset_free(rs);
 }
 
 static void test_flow_and_evaluate_args(void **state)
@@ -621,11 +804,16 @@ int main(void)
 		cmocka_unit_test(test_docker),
 		cmocka_unit_test(test_fail2ban),
 		cmocka_unit_test(test_firewalld),
+		cmocka_unit_test(test_plain_nft),
 		cmocka_unit_test(test_ip6tables),
 		cmocka_unit_test(test_nft_listing_of_iptables),
 		cmocka_unit_test(test_iptables_bad_input),
 		cmocka_unit_test(test_unknown_extensions),
+		cmocka_unit_test(test_ctstate_dnat),
 		cmocka_unit_test(test_nft_bad_input),
+		cmocka_unit_test(test_nft_sets_and_vmap),
+		cmocka_unit_test(test_nft_named_vmap),
+		cmocka_unit_test(test_nft_nat),
 		cmocka_unit_test(test_flow_and_evaluate_args),
 		cmocka_unit_test(test_diff),
 		cmocka_unit_test(test_names_and_advice),

@@ -30,6 +30,24 @@ static void test_run_output_and_env(void **state)
 	free(out);
 }
 
+/* The child inherits none of our descriptors (sockets, capture handles). */
+static void test_run_closes_fds(void **state)
+{
+	char *argv[] = {"/bin/ls", "/proc/self/fd", NULL};
+	char *out = NULL, err[512];
+	size_t len = 0;
+	int fd;
+
+	(void)state;
+	fd = dup2(2, 100);
+	assert_int_equal(fd, 100);
+	assert_int_equal(nrb_fw_run("/bin/ls", argv, 4096, 5000, &out, &len, err, sizeof err), 0);
+	close(fd);
+	/* 0, 1, 2 and the directory ls itself opened */
+	assert_string_equal(out, "0\n1\n2\n3\n");
+	free(out);
+}
+
 static void test_run_failures(void **state)
 {
 	char *t_false[] = {"/bin/false", NULL};
@@ -127,6 +145,59 @@ static void test_read_live_in_private_netns(void **state)
 	assert_int_equal(WEXITSTATUS(status), 0);
 }
 
+/* Read another namespace's rules without entering it: a child makes a namespace with
+ * fail2ban's nft rules and waits; this process reads them through /proc/PID/ns/net. */
+static void test_read_live_netns(void **state)
+{
+	int go[2], done[2], status;
+	struct nrb_fw_ruleset *rs = NULL;
+	char *problems = NULL, err[1024], nspath[64], c;
+	pid_t pid;
+
+	(void)state;
+	if (geteuid() != 0 || access(NRB_FW_NFT_PATH, X_OK))
+		skip();
+	assert_int_equal(pipe(go), 0);
+	assert_int_equal(pipe(done), 0);
+	pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		char path[512], *out = NULL;
+		char *load[] = {"/usr/sbin/nft", "-f", path, NULL};
+		size_t len;
+		char ok = 'y';
+
+		close(go[0]);
+		close(done[1]);
+		snprintf(path, sizeof path, "%s/fixtures/fw/src/fail2ban.nft", NRB_TEST_DIR);
+		if (unshare(CLONE_NEWNET) || nrb_fw_run(load[0], load, 1 << 20, 5000, &out, &len, err, sizeof err))
+			ok = 'n';
+		free(out);
+		if (write(go[1], &ok, 1) != 1)
+			_exit(1);
+		if (read(done[0], &ok, 1) < 0) /* until the parent has read */
+			_exit(1);
+		_exit(0);
+	}
+	close(go[1]);
+	close(done[0]);
+	assert_int_equal(read(go[0], &c, 1), 1);
+	assert_int_equal(c, 'y');
+	snprintf(nspath, sizeof nspath, "/proc/%d/ns/net", (int)pid);
+	assert_int_equal(nrb_fw_read_live_netns(nspath, NRB_FW_READ_ALL, &rs, &problems, err, sizeof err), 0);
+	assert_int_equal(rs->ntables, 1);
+	assert_string_equal(rs->tables[0]->name, "f2b-table");
+	nrb_fw_ruleset_free(rs);
+	free(problems);
+	close(done[1]);
+	close(go[0]);
+	assert_int_equal(waitpid(pid, &status, 0), pid);
+	/* bad names are refused before anything runs */
+	assert_int_equal(nrb_fw_read_live_netns("../etc", NRB_FW_READ_ALL, &rs, &problems, err, sizeof err), -EINVAL);
+	assert_int_equal(nrb_fw_read_live_netns("nrb-no-such-ns", NRB_FW_READ_ALL, &rs, &problems, err, sizeof err), -ENOENT);
+	assert_non_null(strstr(err, "/run/netns/nrb-no-such-ns"));
+}
+
 static void test_read_live_args(void **state)
 {
 	struct nrb_fw_ruleset *rs;
@@ -141,9 +212,11 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_run_output_and_env),
+		cmocka_unit_test(test_run_closes_fds),
 		cmocka_unit_test(test_run_failures),
 		cmocka_unit_test(test_run_permission),
 		cmocka_unit_test(test_read_live_in_private_netns),
+		cmocka_unit_test(test_read_live_netns),
 		cmocka_unit_test(test_read_live_args),
 	};
 

@@ -10,11 +10,22 @@ local fmt = expr.format
 
 local function ms(x) return x and (fmt(x) .. " ms") or nil end
 
--- Steps of one kind, in order.
+-- Steps of one kind, in order.  A `traces` step (three protocols at once) counts as
+-- one `trace` step per protocol.
 local function of_kind(report, kind)
   local out = {}
   for _, s in ipairs(report.steps or {}) do
-    if s.uses == kind and type(s.evidence) == "table" and next(s.evidence) then out[#out + 1] = s end
+    if type(s.evidence) == "table" and next(s.evidence) then
+      if s.uses == kind then
+        out[#out + 1] = s
+      elseif kind == "trace" and s.uses == "traces" then
+        for _, p in ipairs({ "icmp", "udp", "tcp" }) do
+          if type(s.evidence[p]) == "table" then
+            out[#out + 1] = { uses = "trace", status = s.status, evidence = s.evidence[p] }
+          end
+        end
+      end
+    end
   end
   return out
 end
@@ -199,6 +210,7 @@ end
 -- Kinds whose evidence is shown by a section above (the generic table would be long).
 M.SUMMARISED = {
   trace = { en = "Traces", zh = "路由跟踪" },
+  traces = { en = "Traces", zh = "路由跟踪" },
   mtr = { en = "Per-hop statistics", zh = "逐跳统计" },
 }
 

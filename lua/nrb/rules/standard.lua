@@ -61,7 +61,25 @@ local function verdict(class, conf, ev)
   return v
 end
 
+-- RFC 1918 / RFC 6598 / unique-local addresses: a device there is in the operator's own
+-- network (seed 003: a private hop means the local network, otherwise the carrier).
+function M.is_private(a)
+  if type(a) ~= "string" then return false end
+  local o1, o2 = a:match("^(%d+)%.(%d+)%.%d+%.%d+$")
+  if o1 then
+    o1, o2 = tonumber(o1), tonumber(o2)
+    return o1 == 10 or (o1 == 172 and o2 >= 16 and o2 <= 31) or (o1 == 192 and o2 == 168)
+      or (o1 == 100 and o2 >= 64 and o2 <= 127)
+  end
+  local first = a:lower():match("^(%x+):") -- fc00::/7: the first group is fcXX or fdXX
+  return first ~= nil and #first == 4 and (first:sub(1, 2) == "fc" or first:sub(1, 2) == "fd")
+end
+
 local function finish(v, ev)
+  if (v.class == "PATH_FIREWALL" or v.class == "ROUTING" or v.class == "FORGED_RST") and type(v.address) == "string"
+      and v.address ~= ev.target.address then
+    v.reason(M.is_private(v.address) and "private_hop" or "public_hop", { address = v.address })
+  end
   for _, s in ipairs(i18n.suggestions[v.class] or {}) do
     v.suggestions[#v.suggestions + 1] = s.en
     v.i18n.zh.suggestions[#v.i18n.zh.suggestions + 1] = s.zh
@@ -271,6 +289,7 @@ local function service_reachable(ev, v0)
   if p and (p.sent or 0) > 0 and (p.received or 0) == 0 then
     local v = verdict("ICMP_FILTERED", "high", ev)
     v.address = address
+    v.hop = dest_distance(ev) -- the device that filters is the target itself, or next to it
     v.summary_of("icmp_filtered_summary", { address = address, proto = t.proto, port = t.port })
     v.reason("icmp_filtered", { address = address, loss = p.loss_pct or 100, proto = t.proto, port = t.port })
     return v
@@ -461,9 +480,11 @@ function M.decide(ev)
     local v = verdict("LOCAL_FIREWALL", "high", ev)
     local rule = ev.fw.rule or {}
     local rtext = rule.ref or rule.text or "(rule not identified)"
+    if rule.text and rule.ref and not rule.ref:find(rule.text, 1, true) then rtext = rule.ref .. ": " .. rule.text end
     v.summary_of("local_fw", { decision = ev.fw.decision, decision_zh = ev.fw.decision == "drop" and "丢弃" or "拒绝", rule = rtext })
     v.reason("local_fw", { decision = ev.fw.decision, decision_zh = ev.fw.decision == "drop" and "丢弃" or "拒绝", rule = rtext })
     if ev.fw.manager then v.reason("local_fw_manager", { manager = ev.fw.manager }) end
+    v.address = ev.fw.address
     return finish(v, ev)
   end
   local answer, icmp = port_answer(ev)
@@ -503,6 +524,10 @@ function M.gather(ctx)
       elseif kind == "pmtu" then ev.pmtu = ev.pmtu or e
       elseif kind == "capture" then ev.capture = ev.capture or e
       elseif kind == "udp" then ev.udp = ev.udp or e
+      elseif kind == "traces" then
+        for _, proto in ipairs({ "icmp", "udp", "tcp" }) do
+          if type(e[proto]) == "table" then ev.trace[proto] = ev.trace[proto] or e[proto] end
+        end
       elseif kind == "trace" then
         local proto = a.proto or e.proto
         if proto == "tcp" and cmp_port and a.port == cmp_port and a.port ~= p.port then

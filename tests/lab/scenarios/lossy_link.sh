@@ -18,10 +18,10 @@ sc_check() {
 	local m l1 l2 l3 l4
 	m=$(mtr_loss 40)
 	echo "# mtr: $(tr '\n' ' ' <<<"$m")"
-	l1=$(awk -F: '$1 == 1 { print $3 }' <<<"$m")
-	l2=$(awk -F: '$1 == 2 { print $3 }' <<<"$m")
-	l3=$(awk -F: '$1 == 3 { print $3 }' <<<"$m")
-	l4=$(awk -F: '$1 == 4 { print $3 }' <<<"$m")
+	l1=$(awk '$1 == 1 { print $3 }' <<<"$m")
+	l2=$(awk '$1 == 2 { print $3 }' <<<"$m")
+	l3=$(awk '$1 == 3 { print $3 }' <<<"$m")
+	l4=$(awk '$1 == 4 { print $3 }' <<<"$m")
 	expect_eq "mtr loss % at hop 1" "$l1" 0
 	expect_eq "mtr loss % at hop 2" "$l2" 0
 	expect_cmp "mtr loss % at hop 3" "${l3:-0}" -gt 0

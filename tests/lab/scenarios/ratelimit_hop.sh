@@ -11,9 +11,9 @@ sc_check() {
 	local m l2 l3 l4
 	m=$(mtr_loss 30)
 	echo "# mtr: $(tr '\n' ' ' <<<"$m")"
-	l2=$(awk -F: '$1 == 2 { print $3 }' <<<"$m")
-	l3=$(awk -F: '$1 == 3 { print $3 }' <<<"$m")
-	l4=$(awk -F: '$1 == 4 { print $3 }' <<<"$m")
+	l2=$(awk '$1 == 2 { print $3 }' <<<"$m")
+	l3=$(awk '$1 == 3 { print $3 }' <<<"$m")
+	l4=$(awk '$1 == 4 { print $3 }' <<<"$m")
 	expect_cmp "mtr loss % at hop 2" "${l2:-0}" -ge 30
 	expect_eq "mtr loss % at hop 3" "$l3" 0
 	expect_eq "mtr loss % at hop 4 (server)" "$l4" 0

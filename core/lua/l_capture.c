@@ -1,0 +1,442 @@
+/*
+ * nrb.core.capture: the capture analysis of core/capture as a Lua function returning a
+ * plain evidence table.
+ *
+ *   capture.analyze_file(path, {target = "198.51.100.2", port = 443, max_flows = 65536})
+ *     -> result table (shape below), or nil, message when the file cannot be analysed
+ *        (missing, unreadable, not a capture, unknown link type).
+ *
+ * Caller mistakes raise: a path that is not a string, an unknown option, a target that is
+ * not a numeric IPv4/IPv6 address, a port outside 1..65535, max_flows outside
+ * 1..16777216.  A capture that is truncated still gives a result (truncated = true and a
+ * "capture_truncated" finding).
+ *
+ * Result (indexes are 1-based; absent values are nil, never 0 or -1):
+ *   { file, link = {type, name}, truncated, read_error,
+ *     stats = {packets, bytes, ip_packets, non_ip, malformed, snaplen_cut, filtered,
+ *              fragments, vlan_tagged, first_vlan, flows_dropped, icmp_dropped,
+ *              findings_dropped, max_flows, first_time, last_time, duration_ms},
+ *     connections = {{proto = "tcp", af = "ipv4"|"ipv6", state = "S0"|"SF"|...,
+ *                     state_desc, history, start_time, duration_ms, handshake_rtt_ms,
+ *                     ack_rtt_ms, reset_by = "orig"|"resp", reset = PROVENANCE,
+ *                     icmp = {i, ...}, frag_needed, large_threshold,
+ *                     large_loss = "orig"|"resp", orig = SIDE, resp = SIDE}, ...},
+ *     udp = {{af, client, client_port, server, server_port, requests, responses,
+ *             request_bytes, response_bytes, start_time, duration_ms, rtt_ms, server_ttl,
+ *             status = "answered"|"icmp_error"|"unanswered", icmp = {i, ...}}, ...},
+ *     icmp = {{time, af, type, code, name, kind, sender, to, ttl, hop, ip_id, mtu,
+ *              quote = {proto, src, dst, sport, dport}, connection, udp, from_target,
+ *              provenance = PROVENANCE (only when from_target)}, ...},
+ *     findings = {{severity = "problem"|"warning"|"info", kind, text, hop, connection,
+ *                  udp, icmp}, ...} }
+ *   SIDE = {address, port, packets, payload_bytes, ttl_first, ttl_min, ttl_max, hop,
+ *           ip_id_first, ip_id_last, mss, wscale, sack_ok, timestamps, syn_window, syns,
+ *           retransmissions, large_segments, large_retransmissions, max_payload, fin, rst}
+ *   PROVENANCE = {origin = "genuine"|"injected"|"unknown", confidence = "low"|"medium"|
+ *                 "high", ttl, hop, genuine_ttl, genuine_hop, ip_id, delay_ms,
+ *                 genuine_rtt_ms, reasons = {"...", ...}}
+ * Times are seconds since the Unix epoch (float), durations milliseconds.
+ */
+#include "lua/host_int.h"
+#include "capture/capture.h"
+
+#include <errno.h>
+#include <string.h>
+#include <netinet/in.h>
+#include <lauxlib.h>
+
+
+static void set_int(lua_State *L, const char *k, lua_Integer v)
+{
+	lua_pushinteger(L, v);
+	lua_setfield(L, -2, k);
+}
+
+static void set_num(lua_State *L, const char *k, lua_Number v)
+{
+	lua_pushnumber(L, v);
+	lua_setfield(L, -2, k);
+}
+
+static void set_str(lua_State *L, const char *k, const char *v)
+{
+	lua_pushstring(L, v);
+	lua_setfield(L, -2, k);
+}
+
+static void set_bool(lua_State *L, const char *k, int v)
+{
+	lua_pushboolean(L, v);
+	lua_setfield(L, -2, k);
+}
+
+/* microseconds -> milliseconds, nil when negative (unknown) */
+static void set_ms(lua_State *L, const char *k, int64_t us)
+{
+	if (us >= 0)
+		set_num(L, k, (lua_Number)us / 1000.0);
+}
+
+/* a 0-based index -> 1-based, nil when negative */
+static void set_index(lua_State *L, const char *k, long i)
+{
+	if (i >= 0)
+		set_int(L, k, (lua_Integer)i + 1);
+}
+
+static void set_addr(lua_State *L, const char *k, const struct nrb_pkt_addr *a)
+{
+	char buf[64];
+
+	set_str(L, k, nrb_pkt_addr_to_string(a, buf, sizeof buf));
+}
+
+static const char *af_name(int af)
+{
+	return af == AF_INET6 ? "ipv6" : "ipv4";
+}
+
+static const char *proto_name(uint8_t p)
+{
+	switch (p) {
+	case IPPROTO_TCP: return "tcp";
+	case IPPROTO_UDP: return "udp";
+	case IPPROTO_ICMP: return "icmp";
+	case IPPROTO_ICMPV6: return "icmpv6";
+	default: return NULL;
+	}
+}
+
+/* [-0, +1, m] */
+static void push_provenance(lua_State *L, const struct nrb_cap_provenance *p)
+{
+	size_t i;
+
+	lua_createtable(L, 0, 11);
+	set_str(L, "origin", nrb_cap_origin_name(p->origin));
+	set_str(L, "confidence", nrb_cap_confidence_name(p->confidence));
+	set_int(L, "ttl", p->ttl);
+	set_int(L, "hop", p->hop);
+	if (p->genuine_ttl >= 0) {
+		set_int(L, "genuine_ttl", p->genuine_ttl);
+		set_int(L, "genuine_hop", p->genuine_hop);
+	}
+	set_int(L, "ip_id", p->ip_id);
+	set_ms(L, "delay_ms", p->delay_us);
+	set_ms(L, "genuine_rtt_ms", p->genuine_rtt_us);
+	lua_createtable(L, (int)p->n_reasons, 0);
+	for (i = 0; i < p->n_reasons; i++) {
+		lua_pushstring(L, p->reasons[i]);
+		lua_rawseti(L, -2, (lua_Integer)i + 1);
+	}
+	lua_setfield(L, -2, "reasons");
+}
+
+/* [-0, +1, m] */
+static void push_side(lua_State *L, const struct nrb_cap_side *s)
+{
+	lua_createtable(L, 0, 22);
+	set_addr(L, "address", &s->addr);
+	set_int(L, "port", s->port);
+	set_int(L, "packets", (lua_Integer)s->packets);
+	set_int(L, "payload_bytes", (lua_Integer)s->payload_bytes);
+	if (s->packets) {
+		set_int(L, "ttl_first", s->ttl_first);
+		set_int(L, "ttl_min", s->ttl_min);
+		set_int(L, "ttl_max", s->ttl_max);
+		set_int(L, "hop", nrb_cap_ttl_hop(s->ttl_first));
+		set_int(L, "ip_id_first", s->ip_id_first);
+		set_int(L, "ip_id_last", s->ip_id_last);
+	}
+	if (s->mss)
+		set_int(L, "mss", s->mss);
+	if (s->wscale >= 0)
+		set_int(L, "wscale", s->wscale);
+	set_bool(L, "sack_ok", s->sack_ok);
+	set_bool(L, "timestamps", s->timestamps);
+	if (s->syns)
+		set_int(L, "syn_window", s->syn_window);
+	set_int(L, "syns", s->syns);
+	set_int(L, "retransmissions", s->retrans);
+	set_int(L, "large_segments", s->large_segments);
+	set_int(L, "large_retransmissions", s->large_retrans);
+	set_int(L, "max_payload", s->max_payload);
+	set_bool(L, "fin", s->fin);
+	set_bool(L, "rst", s->rst);
+}
+
+static void push_stats(lua_State *L, const struct nrb_cap_result *r)
+{
+	const struct nrb_cap_stats *st = &r->stats;
+
+	lua_createtable(L, 0, 17);
+	set_int(L, "packets", (lua_Integer)st->packets);
+	set_int(L, "bytes", (lua_Integer)st->bytes);
+	set_int(L, "ip_packets", (lua_Integer)st->ip_packets);
+	set_int(L, "non_ip", (lua_Integer)st->non_ip);
+	set_int(L, "malformed", (lua_Integer)st->malformed);
+	set_int(L, "snaplen_cut", (lua_Integer)st->snaplen_cut);
+	set_int(L, "filtered", (lua_Integer)st->filtered);
+	set_int(L, "fragments", (lua_Integer)st->fragments);
+	set_int(L, "vlan_tagged", (lua_Integer)st->vlan_tagged);
+	if (st->first_vlan >= 0)
+		set_int(L, "first_vlan", st->first_vlan);
+	set_int(L, "flows_dropped", (lua_Integer)st->flows_dropped);
+	set_int(L, "icmp_dropped", (lua_Integer)st->icmp_dropped);
+	set_int(L, "findings_dropped", (lua_Integer)st->findings_dropped);
+	set_int(L, "max_flows", (lua_Integer)r->opts.max_flows);
+	if (st->packets) {
+		set_num(L, "first_time", (lua_Number)st->first_us / 1e6);
+		set_num(L, "last_time", (lua_Number)st->last_us / 1e6);
+		set_num(L, "duration_ms", (lua_Number)(st->last_us - st->first_us) / 1000.0);
+	}
+	lua_setfield(L, -2, "stats");
+}
+
+static void push_connections(lua_State *L, const struct nrb_cap_result *r)
+{
+	size_t i;
+
+	lua_createtable(L, (int)r->n_conns, 0);
+	for (i = 0; i < r->n_conns; i++) {
+		const struct nrb_cap_conn *c = &r->conns[i];
+
+		lua_createtable(L, 0, 20);
+		set_str(L, "proto", "tcp");
+		set_str(L, "af", af_name(c->af));
+		set_str(L, "state", nrb_cap_state_name(c->state));
+		set_str(L, "state_desc", nrb_cap_state_desc(c->state));
+		set_str(L, "history", c->history);
+		set_num(L, "start_time", (lua_Number)c->first_us / 1e6);
+		set_num(L, "duration_ms", (lua_Number)(c->last_us - c->first_us) / 1000.0);
+		set_ms(L, "handshake_rtt_ms", c->handshake_rtt_us);
+		set_ms(L, "ack_rtt_ms", c->ack_rtt_us);
+		if (c->reset_by) {
+			set_str(L, "reset_by", nrb_cap_who_name(c->reset_by));
+			if (c->rst) {
+				push_provenance(L, c->rst);
+				lua_setfield(L, -2, "reset");
+			}
+		}
+		lua_newtable(L);
+		lua_setfield(L, -2, "icmp"); /* filled by push_icmp */
+		set_bool(L, "frag_needed", c->frag_needed);
+		set_int(L, "large_threshold", c->large_threshold);
+		if (c->large_loss)
+			set_str(L, "large_loss", nrb_cap_who_name(c->large_loss));
+		push_side(L, &c->orig);
+		lua_setfield(L, -2, "orig");
+		push_side(L, &c->resp);
+		lua_setfield(L, -2, "resp");
+		lua_rawseti(L, -2, (lua_Integer)i + 1);
+	}
+	lua_setfield(L, -2, "connections");
+}
+
+static void push_udp(lua_State *L, const struct nrb_cap_result *r)
+{
+	size_t i;
+
+	lua_createtable(L, (int)r->n_udp, 0);
+	for (i = 0; i < r->n_udp; i++) {
+		const struct nrb_cap_udp *u = &r->udp[i];
+
+		lua_createtable(L, 0, 16);
+		set_str(L, "proto", "udp");
+		set_str(L, "af", af_name(u->af));
+		set_addr(L, "client", &u->client);
+		set_int(L, "client_port", u->client_port);
+		set_addr(L, "server", &u->server);
+		set_int(L, "server_port", u->server_port);
+		set_int(L, "requests", (lua_Integer)u->requests);
+		set_int(L, "responses", (lua_Integer)u->responses);
+		set_int(L, "request_bytes", (lua_Integer)u->request_bytes);
+		set_int(L, "response_bytes", (lua_Integer)u->response_bytes);
+		set_num(L, "start_time", (lua_Number)u->first_us / 1e6);
+		set_num(L, "duration_ms", (lua_Number)(u->last_us - u->first_us) / 1000.0);
+		set_ms(L, "rtt_ms", u->rtt_us);
+		if (u->responses)
+			set_int(L, "server_ttl", u->server_ttl);
+		set_str(L, "status", u->responses ? "answered" : u->icmp_count ? "icmp_error" : "unanswered");
+		lua_newtable(L);
+		lua_setfield(L, -2, "icmp");
+		lua_rawseti(L, -2, (lua_Integer)i + 1);
+	}
+	lua_setfield(L, -2, "udp");
+}
+
+/* Append ICMP index i (1-based) to list[flow].icmp, list at the top of the stack. */
+static void link_icmp(lua_State *L, long flow, size_t i)
+{
+	if (flow < 0)
+		return;
+	lua_rawgeti(L, -1, (lua_Integer)flow + 1);
+	lua_getfield(L, -1, "icmp");
+	lua_pushinteger(L, (lua_Integer)i + 1);
+	lua_rawseti(L, -2, (lua_Integer)luaL_len(L, -2) + 1);
+	lua_pop(L, 2);
+}
+
+static void push_icmp(lua_State *L, const struct nrb_cap_result *r)
+{
+	size_t i;
+
+	lua_createtable(L, (int)r->n_icmp, 0);
+	for (i = 0; i < r->n_icmp; i++) {
+		const struct nrb_cap_icmp *e = &r->icmp[i];
+		const char *pn = proto_name(e->quote.proto);
+
+		lua_createtable(L, 0, 18);
+		set_num(L, "time", (lua_Number)e->ts_us / 1e6);
+		set_str(L, "af", af_name(e->af));
+		set_int(L, "type", e->type);
+		set_int(L, "code", e->code);
+		set_str(L, "name", nrb_pkt_icmp_name(e->af, e->type, e->code));
+		set_str(L, "kind", nrb_pkt_err_name(e->err));
+		set_addr(L, "sender", &e->sender);
+		set_addr(L, "to", &e->to);
+		set_int(L, "ttl", e->ttl);
+		set_int(L, "hop", e->hop);
+		set_int(L, "ip_id", e->ip_id);
+		if (e->mtu)
+			set_int(L, "mtu", e->mtu);
+		if (e->quote.present) {
+			lua_createtable(L, 0, 5);
+			if (pn)
+				set_str(L, "proto", pn);
+			else
+				set_int(L, "proto", e->quote.proto);
+			set_addr(L, "src", &e->quote.src);
+			set_addr(L, "dst", &e->quote.dst);
+			if (e->quote.l4_present && (e->quote.proto == IPPROTO_TCP || e->quote.proto == IPPROTO_UDP)) {
+				set_int(L, "sport", e->quote.sport);
+				set_int(L, "dport", e->quote.dport);
+			}
+			lua_setfield(L, -2, "quote");
+		}
+		set_index(L, "connection", e->conn);
+		set_index(L, "udp", e->udp);
+		set_bool(L, "from_target", e->from_target);
+		if (e->from_target) {
+			push_provenance(L, &e->prov);
+			lua_setfield(L, -2, "provenance");
+		}
+		lua_rawseti(L, -2, (lua_Integer)i + 1);
+	}
+	lua_setfield(L, -2, "icmp");
+	/* cross-links: connections[c].icmp / udp[u].icmp list the errors quoting them */
+	lua_getfield(L, -1, "connections");
+	for (i = 0; i < r->n_icmp; i++)
+		link_icmp(L, r->icmp[i].conn, i);
+	lua_pop(L, 1);
+	lua_getfield(L, -1, "udp");
+	for (i = 0; i < r->n_icmp; i++)
+		link_icmp(L, r->icmp[i].udp, i);
+	lua_pop(L, 1);
+}
+
+static void push_findings(lua_State *L, const struct nrb_cap_result *r)
+{
+	size_t i;
+
+	lua_createtable(L, (int)r->n_findings, 0);
+	for (i = 0; i < r->n_findings; i++) {
+		const struct nrb_cap_finding *f = &r->findings[i];
+
+		lua_createtable(L, 0, 7);
+		set_str(L, "severity", nrb_cap_severity_name(f->severity));
+		set_str(L, "kind", f->kind);
+		set_str(L, "text", f->text);
+		if (f->hop >= 0)
+			set_int(L, "hop", f->hop);
+		set_index(L, "connection", f->conn);
+		set_index(L, "udp", f->udp);
+		set_index(L, "icmp", f->icmp);
+		lua_rawseti(L, -2, (lua_Integer)i + 1);
+	}
+	lua_setfield(L, -2, "findings");
+}
+
+/* The result table is built under pcall so that a memory error raised while pushing
+ * does not leak the C result (freed by the caller whatever happens). */
+static int build_table(lua_State *L)
+{
+	const struct nrb_cap_result *r = lua_touserdata(L, 1);
+	const char *path = lua_tostring(L, 2);
+
+	lua_createtable(L, 0, 9);
+	set_str(L, "file", path);
+	lua_createtable(L, 0, 2);
+	set_int(L, "type", r->linktype);
+	set_str(L, "name", r->linktype_name);
+	lua_setfield(L, -2, "link");
+	set_bool(L, "truncated", r->truncated);
+	if (r->truncated)
+		set_str(L, "read_error", r->read_error);
+	push_stats(L, r);
+	push_connections(L, r);
+	push_udp(L, r);
+	push_icmp(L, r);
+	push_findings(L, r);
+	return 1;
+}
+
+static int l_capture_analyze_file(lua_State *L)
+{
+	static const char *const keys[] = {"target", "port", "max_flows", NULL};
+	struct nrb_cap_opts o;
+	struct nrb_cap_result *r = NULL;
+	const char *path = luaL_checkstring(L, 1);
+	const char *target;
+	lua_Integer port, max_flows;
+	char err[512];
+	int rc, has_port, has_max;
+
+	memset(&o, 0, sizeof o);
+	if (!lua_isnoneornil(L, 2)) {
+		nrb_lua_check_keys(L, 2, keys);
+		lua_getfield(L, 2, "target");
+		target = luaL_optstring(L, -1, NULL);
+		lua_getfield(L, 2, "port");
+		has_port = !lua_isnil(L, -1);
+		port = luaL_optinteger(L, -1, 0);
+		lua_getfield(L, 2, "max_flows");
+		has_max = !lua_isnil(L, -1);
+		max_flows = luaL_optinteger(L, -1, 0);
+		lua_pop(L, 3);
+		if (target && nrb_pkt_addr_from_string(&o.target, target))
+			return luaL_argerror(L, 2, lua_pushfstring(L, "target '%s' is not a numeric IPv4 or IPv6 address", target));
+		luaL_argcheck(L, !has_port || (port >= 1 && port <= 65535), 2, "port must be 1..65535");
+		luaL_argcheck(L, !has_max || (max_flows >= 1 && max_flows <= (1 << 24)), 2,
+			      "max_flows must be 1..16777216");
+		o.port = (uint16_t)port;
+		o.max_flows = (size_t)max_flows;
+	}
+	rc = nrb_cap_analyze_file(path, &o, &r, err, sizeof err);
+	if (rc == -ENOMEM)
+		return luaL_error(L, "%s", err);
+	if (rc) {
+		luaL_pushfail(L);
+		lua_pushstring(L, err);
+		return 2;
+	}
+	lua_pushcfunction(L, build_table);
+	lua_pushlightuserdata(L, r);
+	lua_pushvalue(L, 1);
+	rc = lua_pcall(L, 2, 1, 0);
+	nrb_cap_result_free(r);
+	if (rc != LUA_OK)
+		return lua_error(L);
+	return 1;
+}
+
+int luaopen_nrb_core_capture(lua_State *L)
+{
+	static const luaL_Reg funcs[] = {
+		{"analyze_file", l_capture_analyze_file},
+		{NULL, NULL},
+	};
+
+	luaL_newlib(L, funcs);
+	return 1;
+}

@@ -1,0 +1,160 @@
+/* Unit tests for the Lua binding of core/fw (core/lua/l_fw.c): option checking (unknown
+ * keys and bad values raise), results as plain tables, snapshots and their diff, on
+ * committed fixtures passed as text. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <cmocka.h>
+
+#include <lauxlib.h>
+#include <lua.h>
+#include <lualib.h>
+
+#include "fw/fw.h"
+#include "util/util.h"
+
+int luaopen_nrb_core_fw(lua_State *L);
+
+static lua_State *new_state(void)
+{
+	lua_State *L = luaL_newstate();
+	char path[512], err[256], *text = NULL;
+	size_t len;
+	static const char *const fx[][2] = {{"UFW", "ufw.iptables"}, {"FWD", "firewalld.json"},
+	                                    {"F2B", "fail2ban.iptables"}};
+
+	assert_non_null(L);
+	luaL_openlibs(L);
+	luaL_requiref(L, "fw", luaopen_nrb_core_fw, 1);
+	lua_pop(L, 1);
+	for (size_t i = 0; i < 3; i++) {
+		snprintf(path, sizeof path, "%s/fixtures/fw/%s", NRB_TEST_DIR, fx[i][1]);
+		assert_int_equal(nrb_read_file(path, 1 << 24, &text, &len, err, sizeof err), 0);
+		lua_pushlstring(L, text, len);
+		lua_setglobal(L, fx[i][0]);
+		free(text);
+	}
+	return L;
+}
+
+/* Run a chunk that must succeed (its asserts are Lua asserts). */
+static void ok(lua_State *L, const char *chunk)
+{
+	if (luaL_dostring(L, chunk) != LUA_OK)
+		fail_msg("lua: %s", lua_tostring(L, -1));
+}
+
+/* Run a chunk that must raise an error containing msg. */
+static void raises(lua_State *L, const char *chunk, const char *msg)
+{
+	if (luaL_dostring(L, chunk) == LUA_OK)
+		fail_msg("no error from: %s", chunk);
+	if (!strstr(lua_tostring(L, -1), msg))
+		fail_msg("error '%s' lacks '%s'", lua_tostring(L, -1), msg);
+	lua_pop(L, 1);
+}
+
+static void test_evaluate(void **state)
+{
+	lua_State *L = new_state();
+
+	(void)state;
+	ok(L, "local r = fw.evaluate{proto='tcp', dport=3306, sport=40000, src='198.51.100.20',"
+	      " dst='192.0.2.10', iif='eth0', text=UFW, format='iptables'}\n"
+	      "assert(r.decision == 'drop', r.decision)\n"
+	      "assert(r.manager == 'ufw' and r.advice:find('ufw allow', 1, true))\n"
+	      "assert(#r.path == 6)\n"
+	      "assert(r.path[6].line == 103 and r.path[6].action == 'drop' and r.path[6].chain == 'ufw-user-input')\n"
+	      "assert(r.path[6].ref == 'iptables-save line 103 (table filter): -A ufw-user-input -p tcp -m tcp --dport 3306 -j DROP')\n"
+	      "assert(#r.notes == 0)\n");
+	ok(L, "local r = fw.evaluate{proto='tcp', dport=8080, src='198.51.100.20', dst='192.0.2.10',"
+	      " iif='eth0', text=FWD, format='nft'}\n"
+	      "assert(r.decision == 'reject' and r.reject_with == 'icmpx admin-prohibited')\n"
+	      "assert(r.path[#r.path].handle == 44 and r.path[#r.path].family == 'inet')\n");
+	/* incomplete flow: uncertain, with notes */
+	ok(L, "local r = fw.evaluate{proto='tcp', dport=22, src='198.51.100.20', text=FWD, format='nft'}\n"
+	      "assert(r.decision == 'uncertain' and r.assumed == 'accept')\n"
+	      "assert(#r.notes >= 1 and r.notes[1]:find('no input interface', 1, true))\n");
+	/* bad ruleset text is the input failing: nil, msg */
+	ok(L, "local r, msg = fw.evaluate{dport=22, text='*filter\\n', format='iptables'}\n"
+	      "assert(r == nil and msg:find('has no COMMIT', 1, true), msg)\n");
+	lua_close(L);
+}
+
+static void test_caller_mistakes_raise(void **state)
+{
+	lua_State *L = new_state();
+
+	(void)state;
+	raises(L, "fw.evaluate{dprot=22, text=UFW, format='iptables'}", "unknown option 'dprot'");
+	raises(L, "fw.evaluate{dport=70000, text=UFW, format='iptables'}", "option 'dport' must be an integer in 0..65535");
+	raises(L, "fw.evaluate{direction='up', text=UFW, format='iptables'}", "option 'direction' must be one of input|output|forward");
+	raises(L, "fw.evaluate{state='sleepy', text=UFW, format='iptables'}", "option 'state' must be one of new|established|related|invalid");
+	raises(L, "fw.evaluate{proto='pigeon', text=UFW, format='iptables'}", "option 'proto' must be one of");
+	raises(L, "fw.evaluate{dst='192.0.2.300', text=UFW, format='iptables'}", "destination address '192.0.2.300' is not a numeric");
+	raises(L, "fw.evaluate{src=5, text=UFW, format='iptables'}", "option 'src' must be a string");
+	raises(L, "fw.evaluate{iif='a-very-long-interface-name', text=UFW, format='iptables'}", "option 'iif' must be 1..15");
+	raises(L, "fw.evaluate{text=UFW}", "option 'format' (iptables|ip6tables|nft) is required");
+	raises(L, "fw.evaluate{text=UFW, format='pf'}", "option 'format' must be one of iptables|ip6tables|nft");
+	raises(L, "fw.evaluate(5)", "table expected");
+	raises(L, "fw.evaluate{ruleset=5}", "nrb.fw.snapshot expected");
+	raises(L, "fw.ruleset{txt=UFW}", "unknown option 'txt'");
+	raises(L, "fw.snapshot{text=UFW, format='iptables'}:diff(5)", "nrb.fw.snapshot expected");
+	lua_close(L);
+}
+
+static void test_ruleset_table(void **state)
+{
+	lua_State *L = new_state();
+
+	(void)state;
+	ok(L, "local rs = fw.ruleset{text=F2B, format='iptables'}\n"
+	      "assert(rs.nrules == 4 and #rs.tables == 1)\n"
+	      "local t = rs.tables[1]\n"
+	      "assert(t.family == 'ip' and t.name == 'filter' and t.origin == 'iptables')\n"
+	      "assert(t.chains[1].name == 'INPUT' and t.chains[1].hook == 'input' and t.chains[1].policy == 'accept')\n"
+	      "local f2b = t.chains[4]\n"
+	      "assert(f2b.name == 'f2b-sshd' and f2b.hook == nil and #f2b.rules == 3)\n"
+	      "assert(f2b.rules[1].verdict == 'reject' and f2b.rules[1].reject_with == 'icmp-port-unreachable')\n"
+	      "assert(f2b.rules[1].line == 8 and f2b.rules[1].packets == 0)\n"
+	      "assert(rs.managers[1] == 'fail2ban' and #rs.managers == 1)\n");
+	lua_close(L);
+}
+
+static void test_snapshot_diff(void **state)
+{
+	lua_State *L = new_state();
+
+	(void)state;
+	ok(L, "local after = F2B:gsub('%[0:0%] %-A f2b%-sshd %-s 198', '[2:120] -A f2b-sshd -s 198')\n"
+	      "local a = fw.snapshot{text=F2B, format='iptables'}\n"
+	      "local b = fw.snapshot{text=after, format='iptables'}\n"
+	      "assert(tostring(a) == 'nrb.fw.snapshot (4 rules)')\n"
+	      "local d = a:diff(b)\n"
+	      "assert(#d == 1 and d[1].packets == 2 and d[1].bytes == 120 and d[1].chain == 'f2b-sshd' and d[1].kind == 'rule')\n"
+	      "assert(d[1].ref:find('line 9', 1, true))\n"
+	      "assert(#a:diff(b, 3) == 0 and #b:diff(a) == 0)\n"
+	      "local r = fw.evaluate{proto='tcp', dport=22, src='198.51.100.13', dst='192.0.2.10', iif='eth0', ruleset=b}\n"
+	      "assert(r.decision == 'reject')\n"
+	      "a:close(); a:close()\n"
+	      "assert(tostring(a) == 'nrb.fw.snapshot (closed)')\n"
+	      "assert(not pcall(a.diff, a, b))\n"
+	      "assert(getmetatable(a) == 'locked')\n"
+	      "do local c <close> = fw.snapshot{text=F2B, format='iptables'} end\n");
+	lua_close(L);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_evaluate),
+		cmocka_unit_test(test_caller_mistakes_raise),
+		cmocka_unit_test(test_ruleset_table),
+		cmocka_unit_test(test_snapshot_diff),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
