@@ -102,7 +102,7 @@ static void ping_finish(struct nrb_task *t)
 }
 
 static const struct nrb_task_ops ping_ops = {
-	"ping", ping_start, ping_reply, ping_timeout, ping_finish, NULL
+	"ping", ping_start, ping_reply, ping_timeout, ping_finish, NULL, NULL
 };
 
 int nrb_ping_add(struct nrb_sess *s, const struct nrb_ping_req *req,

@@ -168,7 +168,7 @@ static void pmtu_finish(struct nrb_task *t)
 }
 
 static const struct nrb_task_ops pmtu_ops = {
-	"pmtu", pmtu_start, pmtu_reply, pmtu_timeout, pmtu_finish, NULL
+	"pmtu", pmtu_start, pmtu_reply, pmtu_timeout, pmtu_finish, NULL, NULL
 };
 
 int nrb_pmtu_add(struct nrb_sess *s, const struct nrb_pmtu_req *req,

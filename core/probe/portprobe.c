@@ -87,7 +87,7 @@ static void port_timeout(struct nrb_task *t, uint32_t cookie, uint64_t sent_us, 
 }
 
 static const struct nrb_task_ops port_ops = {
-	"port", port_start, port_reply, port_timeout, NULL, NULL
+	"port", port_start, port_reply, port_timeout, NULL, NULL, NULL
 };
 
 int nrb_port_add(struct nrb_sess *s, const struct nrb_port_req *req,

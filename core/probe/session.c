@@ -32,6 +32,7 @@ struct inflight {
 	uint32_t ident;            /* its value */
 	uint32_t serial;           /* session-wide probe number */
 	int sent;                  /* 1 once handed to the kernel */
+	int in_loop;               /* 1 while in the loop's send queue (send_id valid) */
 	uint64_t sent_us;          /* when */
 	uint64_t timer_id;         /* timeout timer (sent only) */
 	uint64_t send_id;          /* queued send (until sent) */
@@ -307,7 +308,7 @@ static void cancel_inflight(struct nrb_sess *s, struct inflight *f)
 	if (f->sent) {
 		(void)nrb_loop_timer_cancel(s->loop, f->timer_id);
 		nrb_loop_inflight_done(s->loop);
-	} else {
+	} else if (f->in_loop) {
 		(void)nrb_loop_send_cancel(s->loop, f->send_id);
 	}
 	if (f->task->outstanding)
@@ -994,7 +995,37 @@ static int send_one(struct nrb_sess *s, struct inflight *f)
 	if (rc < 0)
 		return rc;
 	rc = s->ops.send(s->ops.ctx, fd, buf, (size_t)n, (struct sockaddr *)&to, tolen);
+	if (!raw && (rc == -EHOSTUNREACH || rc == -ENETUNREACH || rc == -ECONNREFUSED ||
+	             rc == -EPROTO || rc == -EMSGSIZE || rc == -EACCES)) {
+		/* with IP_RECVERR an ICMP error about an earlier probe also sets the socket's
+		 * pending error, which the next send reports (and clears) instead of sending:
+		 * the error itself waits on the error queue, so send again */
+		rc = s->ops.send(s->ops.ctx, fd, buf, (size_t)n, (struct sockaddr *)&to, tolen);
+	}
 	return rc < 0 ? rc : 0;
+}
+
+static int do_send(struct nrb_loop *loop, void *arg);
+
+/* Hand task t's next waiting probe to the loop's send queue, keeping at most one of
+ * each task there: the loop sends its queue in FIFO order, so this makes concurrent
+ * tasks (ICMP, UDP and TCP traces of one target) take turns under the global rate
+ * instead of one task's whole batch going first. */
+static void feed(struct nrb_sess *s, struct nrb_task *t)
+{
+	struct inflight *f, *first = NULL;
+
+	for (f = s->head; f; f = f->next) {
+		if (f->task != t || f->sent)
+			continue;
+		if (f->in_loop)
+			return;
+		if (!first)
+			first = f;
+	}
+	if (first && nrb_loop_send_queue(s->loop, do_send, first, first->p.pace,
+	                                 &first->send_id) == 0)
+		first->in_loop = 1;
 }
 
 /* Loop send callback. */
@@ -1007,11 +1038,13 @@ static int do_send(struct nrb_loop *loop, void *arg)
 	int rc;
 
 	f->send_id = 0;
+	f->in_loop = 0;
 	f->sent_us = nrb_loop_now(loop);
 	rc = send_one(s, f);
 	if (rc < 0) {
 		s->st.send_errors++;
 		free_inflight(s, f);
+		feed(s, t);
 		if (t->outstanding)
 			t->outstanding--;
 		t->ops->on_timeout(t, cookie, nrb_loop_now(loop), rc);
@@ -1019,6 +1052,13 @@ static int do_send(struct nrb_loop *loop, void *arg)
 	}
 	s->st.sent++;
 	f->sent = 1;
+	feed(s, t);
+	if (t->ops->probe_timeout) {
+		uint64_t to = t->ops->probe_timeout(t, cookie);
+
+		if (to && to < f->p.timeout_us)
+			f->p.timeout_us = to;
+	}
 	if (nrb_loop_timer_add(loop, f->p.timeout_us, on_probe_timeout, f, &f->timer_id) < 0) {
 		/* cannot time it out: count it as lost now rather than hang */
 		f->timer_id = 0;
@@ -1048,7 +1088,6 @@ int nrb_sess_send(struct nrb_sess *s, struct nrb_task *t, const struct nrb_sess_
 	struct inflight *f;
 	struct afstate *a;
 	size_t min;
-	int rc;
 
 	if (!s || !t || !p || !(a = afs(s, p->dst.af)) || p->proto < NRB_PROTO_ICMP ||
 	    p->proto > NRB_PROTO_TCP || !a->prepared[p->proto] || p->ttl == 0 ||
@@ -1072,11 +1111,6 @@ int nrb_sess_send(struct nrb_sess *s, struct nrb_task *t, const struct nrb_sess_
 	f->task = t;
 	f->p = *p;
 	f->serial = ++s->serial;
-	rc = nrb_loop_send_queue(s->loop, do_send, f, p->pace, &f->send_id);
-	if (rc < 0) {
-		free(f);
-		return rc;
-	}
 	f->prev = s->tail;
 	if (s->tail)
 		s->tail->next = f;
@@ -1085,6 +1119,7 @@ int nrb_sess_send(struct nrb_sess *s, struct nrb_task *t, const struct nrb_sess_
 	s->tail = f;
 	t->probes++;
 	t->outstanding++;
+	feed(s, t);
 	return 0;
 }
 
@@ -1130,6 +1165,7 @@ int nrb_sess_cancel_above(struct nrb_sess *s, struct nrb_task *t, int above)
 			n++;
 		}
 	}
+	feed(s, t);
 	return n;
 }
 

@@ -95,6 +95,10 @@ struct nrb_task_ops {
 	void (*finish)(struct nrb_task *t);
 	/** Free the task's own state (not the struct nrb_task itself). May be NULL. */
 	void (*free)(struct nrb_task *t);
+	/** May be NULL.  Called as a probe goes out: the timeout to give it (µs), so an
+	 *  adaptive timeout learnt from earlier replies applies to later probes and silent
+	 *  probes free their in-flight window slots early.  0 = the probe's timeout_us. */
+	uint64_t (*probe_timeout)(struct nrb_task *t, uint32_t cookie);
 };
 
 /** The part of a task the session sees; a family embeds it first in its own struct. */

@@ -136,9 +136,10 @@ static int trace_start(struct nrb_task *t)
 	pr.dst = q->dst;
 	pr.dport = q->port;
 	pr.timeout_us = q->timeout_us;
-	/* query-major order: every TTL gets its first probe before any gets a second */
-	for (int i = 0; i < q->queries; i++) {
-		for (int ttl = q->first_ttl; ttl <= q->max_ttl; ttl++) {
+	/* TTL-major order: under the global rate cap, the near hops' probes go first and
+	 * the destination's distance is known (and the rest cancelled) sooner */
+	for (int ttl = q->first_ttl; ttl <= q->max_ttl; ttl++) {
+		for (int i = 0; i < q->queries; i++) {
 			pr.ttl = (uint8_t)ttl;
 			pr.cookie = (uint32_t)(ttl << 8 | i);
 			rc = nrb_sess_send(t->sess, t, &pr);
@@ -255,8 +256,14 @@ static void trace_finish(struct nrb_task *t)
 	res->timeout_used_us = adapt_us(k);
 }
 
+static uint64_t trace_probe_timeout(struct nrb_task *t, uint32_t cookie)
+{
+	(void)cookie;
+	return adapt_us((struct trace_task *)t);
+}
+
 static const struct nrb_task_ops trace_ops = {
-	"trace", trace_start, trace_reply, trace_timeout, trace_finish, NULL
+	"trace", trace_start, trace_reply, trace_timeout, trace_finish, NULL, trace_probe_timeout
 };
 
 int nrb_trace_add(struct nrb_sess *s, const struct nrb_trace_req *req,
@@ -430,7 +437,7 @@ static void mtr_finish(struct nrb_task *t)
 }
 
 static const struct nrb_task_ops mtr_ops = {
-	"mtr", mtr_start, mtr_reply, mtr_timeout, mtr_finish, NULL
+	"mtr", mtr_start, mtr_reply, mtr_timeout, mtr_finish, NULL, NULL
 };
 
 int nrb_mtr_add(struct nrb_sess *s, const struct nrb_mtr_req *req, struct nrb_mtr_result *res,

@@ -129,7 +129,8 @@ M.kinds.ping = {
 local function trace_text(ev)
   local out = { string.format("%s trace to %s%s: %s%s", ev.proto, ev.address,
     ev.port and (" port " .. ev.port) or "", ev.stop,
-    ev.reached and string.format(" (%s at ttl %d)", ev.dest_answer, ev.reached_ttl) or "") }
+    ev.reached and string.format(" (%s%s)", ev.dest_answer,
+      ev.reached_ttl and (" at ttl " .. ev.reached_ttl) or ", by connect()") or "") }
   for _, h in ipairs(ev.hops) do
     local parts = {}
     for _, r in ipairs(h.replies) do
@@ -160,7 +161,7 @@ M.kinds.trace = {
   },
   run = via(function(addr, o)
     if (o.proto == "tcp" or o.proto == "all") and not o.port then
-      return nil, "a tcp trace needs --port"
+      return nil, "a tcp trace needs --port; nothing sent", 1
     end
     local t = { address = addr, port = o.port, max_ttl = o.max_ttl, queries = o.queries,
       timeout_ms = o.timeout_ms, pps = o.pps }
@@ -192,7 +193,7 @@ M.kinds.mtr = {
     pps = { type = "int", default = 100, min = 1, max = 10000 },
   },
   run = via(function(addr, o)
-    if o.proto == "tcp" and not o.port then return nil, "a tcp mtr needs --port" end
+    if o.proto == "tcp" and not o.port then return nil, "a tcp mtr needs --port; nothing sent", 1 end
     return probe.mtr{ address = addr, proto = o.proto, port = o.port, rounds = o.rounds,
       interval_ms = o.interval_ms, max_ttl = o.max_ttl, timeout_ms = o.timeout_ms, pps = o.pps }
   end),
@@ -355,10 +356,10 @@ function M.main(o)
     for _, e in ipairs(errs) do host.write_stderr("nrb: " .. e:gsub("parameter '([%w_]+)'", function(n) return "--" .. n:gsub("_", "-") end) .. "; nothing sent\n") end
     return 1
   end
-  local ev, err = kind.run(target, values)
+  local ev, err, code = kind.run(target, values)
   if not ev then
     host.write_stderr("nrb: " .. tostring(err) .. "\n")
-    return err and err:find("does not resolve") and 1 or 3
+    return code or (err and err:find("does not resolve") and 1 or 3)
   end
   if format == "json" then
     host.write_stdout(json.encode(ev, { pretty = true }) .. "\n")

@@ -32,6 +32,10 @@ struct world {
 	int filter_after;             /* 0: none; n: hops > n are silent */
 	int raw_denied;               /* open_raw fails with EPERM */
 	int garbage;                  /* inject a stray packet before each answer */
+	int narrow;                   /* hops >= 3 sit behind a 1280-byte link */
+	int narrow_silent;            /* ... and hop 2 does not say so (PMTU blackhole) */
+	int lossy;                    /* probes reaching hop >= 3: every second one lost */
+	int cnt[256];                 /* probes seen per TTL (for lossy) */
 };
 
 static uint64_t w_now(void *c) { return ((struct world *)c)->now; }
@@ -117,6 +121,23 @@ static int network(struct nrb_sock_fake *fake, void *rctx, const struct nrb_sock
 	}
 	if (w->filter_after && ttl > w->filter_after)
 		return 0;
+	if (w->lossy && ttl >= 3 && (w->cnt[ttl]++ % 2) == 1)
+		return 0;
+	if (w->narrow && ttl >= 3 && s->len > 1280) {
+		if (w->narrow_silent)
+			return 0;
+		/* hop 2 cannot forward it: fragmentation needed, next-hop MTU 1280 */
+		q = s->len < 28 ? s->len : 28;
+		memset(body, 0, 8);
+		body[0] = 3;
+		body[1] = 4;
+		body[6] = 1280 >> 8;
+		body[7] = 1280 & 0xff;
+		memcpy(body + 8, s->data, q);
+		n = wrap(pkt, HOPS[1], IPPROTO_ICMP, 63, body, 8 + q);
+		inject(w, icmp_fd, 2000, pkt, n);
+		return 0;
+	}
 	if (ttl < 4) {
 		/* time exceeded from hop ttl, quoting the probe (IP header + 8 bytes) */
 		q = s->len < 28 ? s->len : 28;
@@ -430,6 +451,103 @@ static void test_tcp_degraded_without_raw(void **state)
 	free_world(w);
 }
 
+static void test_mtr_rounds_and_loss(void **state)
+{
+	struct world *w = setup_world();
+	struct nrb_mtr_result *r = calloc(1, sizeof *r);
+	struct nrb_mtr_req q;
+
+	(void)state;
+	assert_non_null(r);
+	w->lossy = 1;
+	memset(&q, 0, sizeof q);
+	req_for(&q.trace, NRB_PROTO_ICMP, 0);
+	q.rounds = 4;
+	q.interval_us = 1000000;
+	assert_int_equal(nrb_mtr_add(w->sess, &q, r, NULL, 0), 0);
+	assert_int_equal(nrb_sess_run(w->sess, 60000000), 0);
+	assert_int_equal(r->rounds_done, 4);
+	assert_int_equal(r->dest_ttl, 4);
+	assert_int_equal(r->nhops, 4);
+	for (int t = 1; t <= 2; t++) {
+		assert_int_equal(r->hops[t - 1].sent, 4);
+		assert_int_equal(r->hops[t - 1].received, 4);
+		assert_addr(&r->hops[t - 1].addrs[0], HOPS[t - 1]);
+		/* hop t answers in t ms: Best = Wrst = Last = Avg, StDev 0 */
+		assert_true(fabs(r->hops[t - 1].rtt.min - t) < 1e-9);
+		assert_true(fabs(r->hops[t - 1].rtt.max - t) < 1e-9);
+		assert_true(nrb_rtt_stddev(&r->hops[t - 1].rtt) < 1e-9);
+	}
+	/* every second probe lost from hop 3 on: the loss persists to the destination */
+	assert_int_equal(r->hops[2].sent, 4);
+	assert_int_equal(r->hops[2].received, 2);
+	assert_int_equal(r->hops[3].sent, 4);
+	assert_int_equal(r->hops[3].received, 2);
+	assert_true(r->hops[3].dest);
+	/* one probe per hop per round: hop 1 saw its probes 1 s apart */
+	{
+		uint64_t last = 0;
+		int n = 0;
+
+		for (size_t i = 0; i < nrb_sock_fake_nsent(w->fake); i++) {
+			const struct nrb_sock_fake_sent *s = nrb_sock_fake_sent_at(w->fake, i);
+
+			if (s->data[8] != 1)
+				continue;
+			if (n++)
+				assert_int_equal(s->at_us - last, 1000000);
+			last = s->at_us;
+		}
+		assert_int_equal(n, 4);
+	}
+	free(r);
+	free_world(w);
+}
+
+static void test_pmtu_frag_needed_and_blackhole(void **state)
+{
+	struct nrb_pmtu_result r;
+	struct nrb_pmtu_req q;
+
+	(void)state;
+	for (int silent = 0; silent <= 1; silent++) {
+		struct world *w = setup_world();
+
+		w->narrow = 1;
+		w->narrow_silent = silent;
+		memset(&q, 0, sizeof q);
+		nrb_pkt_addr_from_string(&q.dst, SERVER);
+		q.timeout_us = 500000;
+		assert_int_equal(nrb_pmtu_add(w->sess, &q, &r, NULL, 0), 0);
+		assert_int_equal(nrb_sess_run(w->sess, 120000000), 0);
+		assert_int_equal(r.local_mtu, 1500);
+		assert_int_equal(r.path_mtu, 1280);
+		assert_int_equal(r.probes[0].size, 68);
+		assert_string_equal(r.probes[0].result, "passed");
+		assert_int_equal(r.probes[1].size, 1500);
+		if (!silent) {
+			assert_string_equal(r.status, "frag_needed");
+			assert_true(r.has_reported);
+			assert_int_equal(r.reported_mtu, 1280);
+			assert_addr(&r.reported_from, HOPS[1]);
+			assert_string_equal(r.probes[1].result, "frag_needed");
+			/* the reported MTU is tried next, and passes */
+			assert_int_equal(r.probes[2].size, 1280);
+			assert_string_equal(r.probes[2].result, "passed");
+			assert_int_equal(r.smallest_lost, 0);
+		} else {
+			assert_string_equal(r.status, "blackhole");
+			assert_false(r.has_reported);
+			assert_string_equal(r.probes[1].result, "lost");
+			assert_int_equal(r.smallest_lost, 1281);
+		}
+		/* every probe carried DF */
+		for (size_t i = 0; i < nrb_sock_fake_nsent(w->fake); i++)
+			assert_int_equal(nrb_sock_fake_sent_at(w->fake, i)->data[6] & 0x40, 0x40);
+		free_world(w);
+	}
+}
+
 static void test_rtt_stats_and_rto(void **state)
 {
 	struct nrb_rtt_stats st;
@@ -477,6 +595,8 @@ int main(void)
 		cmocka_unit_test(test_bad_input_sends_nothing),
 		cmocka_unit_test(test_ping_paced),
 		cmocka_unit_test(test_tcp_degraded_without_raw),
+		cmocka_unit_test(test_mtr_rounds_and_loss),
+		cmocka_unit_test(test_pmtu_frag_needed_and_blackhole),
 		cmocka_unit_test(test_rtt_stats_and_rto),
 		cmocka_unit_test(test_err_kinds),
 	};
