@@ -262,6 +262,22 @@ function T.loss_that_persists_is_routing()
   eq(v.confidence, "high", "confidence")
 end
 
+function T.lost_syn_on_a_lossy_path_is_not_a_filter()
+  -- 30% loss: the one SYN probe and the connect got nothing, the TCP trace's probes did
+  local ev = healthy()
+  ev.syn = { status = "timeout" }
+  ev.tcp = { status = "timeout", sent = 2, connected = 0 }
+  ev.mtr = { hops = {
+    { ttl = 1, address = R1, sent = 10, received = 10, loss_pct = 0 },
+    { ttl = 2, address = R2, sent = 10, received = 10, loss_pct = 0 },
+    { ttl = 3, address = R3, sent = 10, received = 7, loss_pct = 30 },
+    { ttl = 4, address = SRV, sent = 10, received = 6, loss_pct = 40 },
+  } }
+  local v = rules.decide(ev)
+  eq(v.class, "ROUTING", "class")
+  eq(v.hop, 3, "hop")
+end
+
 function T.loss_only_at_destination_starts_there()
   local ev = healthy()
   ev.mtr = { hops = {

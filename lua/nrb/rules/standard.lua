@@ -176,6 +176,11 @@ local function port_answer(ev)
     if c.status == "refused" then return "rst" end
     if c.status == "unreachable" then return "icmp", nil end
   end
+  -- a lost SYN (a lossy path) is not a filter: the TCP trace to the port also asks the
+  -- port, with several probes; its answer counts
+  local tr = ev.trace and ev.trace.tcp
+  if tr and tr.reached and tr.dest_answer == "syn_ack" then return "open" end
+  if (s or c) and tr and tr.reached and tr.dest_answer == "rst" then return "rst" end
   if s or c then return "silent" end
   return nil
 end
