@@ -65,6 +65,18 @@ function T.traces_side_by_side()
   }, "\n"), "traces table")
 end
 
+function T.silent_tail_is_one_row()
+  local r = sample()
+  local t = r.steps[3].evidence
+  for ttl = 3, 16 do t.hops[ttl] = { ttl = ttl, sent = 3, received = 0, addresses = {}, replies = {} } end
+  local lines = {}
+  for l in (sections.traces(r) .. "\n"):gmatch("(.-)\n") do lines[#lines + 1] = l end
+  -- ICMP answers up to TTL 4, so rows run to 6: header, separator, 1..6, 7–16, end
+  eq(#lines, 10, "line count")
+  eq(lines[9], "| 7–16 |  | * (no answer) |", "the silent rest")
+  eq(lines[8], "| 6 |  | * |", "two rows past the last answer")
+end
+
 function T.mtr_layout()
   local m = sections.mtr(sample())
   local lines = {}

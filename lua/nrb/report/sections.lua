@@ -79,10 +79,26 @@ function M.traces(report)
   end
   local header, sep = { "TTL" }, { "---" }
   for _, c in ipairs(cols) do header[#header + 1] = c.label; sep[#sep + 1] = "---" end
-  local rows = {}
+  -- rows up to two past the last TTL anything answered at; the silent rest in one row
+  local last = 0
   for ttl = 1, n do
+    for _, c in ipairs(cols) do
+      local h = (c.e.hops or {})[ttl]
+      if h and h.addresses and h.addresses[1] then last = ttl end
+    end
+  end
+  local shown = math.min(n, last + 2)
+  local rows = {}
+  for ttl = 1, shown do
     local r = { tostring(ttl) }
     for _, c in ipairs(cols) do r[#r + 1] = hop_cell((c.e.hops or {})[ttl]) end
+    rows[#rows + 1] = r
+  end
+  if shown < n then
+    local r = { string.format("%d–%d", shown + 1, n) }
+    for _, c in ipairs(cols) do
+      r[#r + 1] = #(c.e.hops or {}) > shown and "* (no answer)" or ""
+    end
     rows[#rows + 1] = r
   end
   local ends = { "end" }
