@@ -9,6 +9,7 @@
  */
 #include "fw/fw.h"
 #include "lua/host.h"
+#include "lua/host_int.h"
 #include "nrb_config.h"
 #include "util/util.h"
 
@@ -242,14 +243,6 @@ static int enter_lua(struct cli *c, const char *func,
 	return rc;
 }
 
-static void set_str(lua_State *L, const char *k, const char *v)
-{
-	if (v) {
-		lua_pushstring(L, v);
-		lua_setfield(L, -2, k);
-	}
-}
-
 /* Options of `nrb run`. */
 struct run_opts {
 	const char *runbook, *target, *port, *proto, *format, *output, *json, *lang, *label;
@@ -262,15 +255,15 @@ static void fill_run(lua_State *L, void *arg)
 {
 	struct run_opts *o = arg;
 
-	set_str(L, "runbook", o->runbook);
-	set_str(L, "target", o->target);
-	set_str(L, "port", o->port);
-	set_str(L, "proto", o->proto);
-	set_str(L, "format", o->format);
-	set_str(L, "output", o->output);
-	set_str(L, "json", o->json);
-	set_str(L, "lang", o->lang);
-	set_str(L, "label", o->label);
+	nrb_lua_setstr(L, "runbook", o->runbook);
+	nrb_lua_setstr(L, "target", o->target);
+	nrb_lua_setstr(L, "port", o->port);
+	nrb_lua_setstr(L, "proto", o->proto);
+	nrb_lua_setstr(L, "format", o->format);
+	nrb_lua_setstr(L, "output", o->output);
+	nrb_lua_setstr(L, "json", o->json);
+	nrb_lua_setstr(L, "lang", o->lang);
+	nrb_lua_setstr(L, "label", o->label);
 	lua_pushboolean(L, o->quiet);
 	lua_setfield(L, -2, "quiet");
 	lua_newtable(L);
@@ -358,7 +351,7 @@ static void fill_simple(lua_State *L, void *arg)
 {
 	struct simple_opts *o = arg;
 
-	set_str(L, "runbook", o->runbook);
+	nrb_lua_setstr(L, "runbook", o->runbook);
 	lua_pushboolean(L, o->verbose);
 	lua_setfield(L, -2, "verbose");
 }
@@ -441,10 +434,10 @@ static void fill_files(lua_State *L, void *arg)
 {
 	struct files_opts *o = arg;
 
-	set_str(L, "format", o->format);
-	set_str(L, "output", o->output);
-	set_str(L, "target", o->target);
-	set_str(L, "port", o->port);
+	nrb_lua_setstr(L, "format", o->format);
+	nrb_lua_setstr(L, "output", o->output);
+	nrb_lua_setstr(L, "target", o->target);
+	nrb_lua_setstr(L, "port", o->port);
 	lua_createtable(L, o->nfiles, 0);
 	for (int i = 0; i < o->nfiles; i++) {
 		lua_pushstring(L, o->files[i]);

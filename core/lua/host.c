@@ -37,6 +37,32 @@ void nrb_lua_check_keys(lua_State *L, int arg, const char *const *allowed)
 	}
 }
 
+void nrb_lua_setstr(lua_State *L, const char *k, const char *v)
+{
+	if (v) {
+		lua_pushstring(L, v);
+		lua_setfield(L, -2, k);
+	}
+}
+
+void nrb_lua_setint(lua_State *L, const char *k, lua_Integer v)
+{
+	lua_pushinteger(L, v);
+	lua_setfield(L, -2, k);
+}
+
+void nrb_lua_setnum(lua_State *L, const char *k, lua_Number v)
+{
+	lua_pushnumber(L, v);
+	lua_setfield(L, -2, k);
+}
+
+void nrb_lua_setbool(lua_State *L, const char *k, int v)
+{
+	lua_pushboolean(L, v);
+	lua_setfield(L, -2, k);
+}
+
 static int msghandler(lua_State *L)
 {
 	const char *msg = lua_tostring(L, 1);

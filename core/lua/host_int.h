@@ -32,4 +32,11 @@ int nrb_host_load_lua(lua_State *L, const char *path, int env_idx, char *err, si
  */
 void nrb_lua_check_keys(lua_State *L, int arg, const char *const *allowed);
 
+/* Field setters for the table at the top of the stack (the bindings build result tables
+ * with these).  Stack: [-0, +0, m].  nrb_lua_setstr skips a NULL value (no field). */
+void nrb_lua_setstr(lua_State *L, const char *k, const char *v);
+void nrb_lua_setint(lua_State *L, const char *k, lua_Integer v);
+void nrb_lua_setnum(lua_State *L, const char *k, lua_Number v);
+void nrb_lua_setbool(lua_State *L, const char *k, int v);
+
 #endif

@@ -48,49 +48,25 @@
 #include <lauxlib.h>
 
 
-static void set_int(lua_State *L, const char *k, lua_Integer v)
-{
-	lua_pushinteger(L, v);
-	lua_setfield(L, -2, k);
-}
-
-static void set_num(lua_State *L, const char *k, lua_Number v)
-{
-	lua_pushnumber(L, v);
-	lua_setfield(L, -2, k);
-}
-
-static void set_str(lua_State *L, const char *k, const char *v)
-{
-	lua_pushstring(L, v);
-	lua_setfield(L, -2, k);
-}
-
-static void set_bool(lua_State *L, const char *k, int v)
-{
-	lua_pushboolean(L, v);
-	lua_setfield(L, -2, k);
-}
-
 /* microseconds -> milliseconds, nil when negative (unknown) */
 static void set_ms(lua_State *L, const char *k, int64_t us)
 {
 	if (us >= 0)
-		set_num(L, k, (lua_Number)us / 1000.0);
+		nrb_lua_setnum(L, k, (lua_Number)us / 1000.0);
 }
 
 /* a 0-based index -> 1-based, nil when negative */
 static void set_index(lua_State *L, const char *k, long i)
 {
 	if (i >= 0)
-		set_int(L, k, (lua_Integer)i + 1);
+		nrb_lua_setint(L, k, (lua_Integer)i + 1);
 }
 
 static void set_addr(lua_State *L, const char *k, const struct nrb_pkt_addr *a)
 {
 	char buf[64];
 
-	set_str(L, k, nrb_pkt_addr_to_string(a, buf, sizeof buf));
+	nrb_lua_setstr(L, k, nrb_pkt_addr_to_string(a, buf, sizeof buf));
 }
 
 static const char *af_name(int af)
@@ -115,15 +91,15 @@ static void push_provenance(lua_State *L, const struct nrb_cap_provenance *p)
 	size_t i;
 
 	lua_createtable(L, 0, 11);
-	set_str(L, "origin", nrb_cap_origin_name(p->origin));
-	set_str(L, "confidence", nrb_cap_confidence_name(p->confidence));
-	set_int(L, "ttl", p->ttl);
-	set_int(L, "hop", p->hop);
+	nrb_lua_setstr(L, "origin", nrb_cap_origin_name(p->origin));
+	nrb_lua_setstr(L, "confidence", nrb_cap_confidence_name(p->confidence));
+	nrb_lua_setint(L, "ttl", p->ttl);
+	nrb_lua_setint(L, "hop", p->hop);
 	if (p->genuine_ttl >= 0) {
-		set_int(L, "genuine_ttl", p->genuine_ttl);
-		set_int(L, "genuine_hop", p->genuine_hop);
+		nrb_lua_setint(L, "genuine_ttl", p->genuine_ttl);
+		nrb_lua_setint(L, "genuine_hop", p->genuine_hop);
 	}
-	set_int(L, "ip_id", p->ip_id);
+	nrb_lua_setint(L, "ip_id", p->ip_id);
 	set_ms(L, "delay_ms", p->delay_us);
 	set_ms(L, "genuine_rtt_ms", p->genuine_rtt_us);
 	lua_createtable(L, (int)p->n_reasons, 0);
@@ -139,32 +115,32 @@ static void push_side(lua_State *L, const struct nrb_cap_side *s)
 {
 	lua_createtable(L, 0, 22);
 	set_addr(L, "address", &s->addr);
-	set_int(L, "port", s->port);
-	set_int(L, "packets", (lua_Integer)s->packets);
-	set_int(L, "payload_bytes", (lua_Integer)s->payload_bytes);
+	nrb_lua_setint(L, "port", s->port);
+	nrb_lua_setint(L, "packets", (lua_Integer)s->packets);
+	nrb_lua_setint(L, "payload_bytes", (lua_Integer)s->payload_bytes);
 	if (s->packets) {
-		set_int(L, "ttl_first", s->ttl_first);
-		set_int(L, "ttl_min", s->ttl_min);
-		set_int(L, "ttl_max", s->ttl_max);
-		set_int(L, "hop", nrb_cap_ttl_hop(s->ttl_first));
-		set_int(L, "ip_id_first", s->ip_id_first);
-		set_int(L, "ip_id_last", s->ip_id_last);
+		nrb_lua_setint(L, "ttl_first", s->ttl_first);
+		nrb_lua_setint(L, "ttl_min", s->ttl_min);
+		nrb_lua_setint(L, "ttl_max", s->ttl_max);
+		nrb_lua_setint(L, "hop", nrb_cap_ttl_hop(s->ttl_first));
+		nrb_lua_setint(L, "ip_id_first", s->ip_id_first);
+		nrb_lua_setint(L, "ip_id_last", s->ip_id_last);
 	}
 	if (s->mss)
-		set_int(L, "mss", s->mss);
+		nrb_lua_setint(L, "mss", s->mss);
 	if (s->wscale >= 0)
-		set_int(L, "wscale", s->wscale);
-	set_bool(L, "sack_ok", s->sack_ok);
-	set_bool(L, "timestamps", s->timestamps);
+		nrb_lua_setint(L, "wscale", s->wscale);
+	nrb_lua_setbool(L, "sack_ok", s->sack_ok);
+	nrb_lua_setbool(L, "timestamps", s->timestamps);
 	if (s->syns)
-		set_int(L, "syn_window", s->syn_window);
-	set_int(L, "syns", s->syns);
-	set_int(L, "retransmissions", s->retrans);
-	set_int(L, "large_segments", s->large_segments);
-	set_int(L, "large_retransmissions", s->large_retrans);
-	set_int(L, "max_payload", s->max_payload);
-	set_bool(L, "fin", s->fin);
-	set_bool(L, "rst", s->rst);
+		nrb_lua_setint(L, "syn_window", s->syn_window);
+	nrb_lua_setint(L, "syns", s->syns);
+	nrb_lua_setint(L, "retransmissions", s->retrans);
+	nrb_lua_setint(L, "large_segments", s->large_segments);
+	nrb_lua_setint(L, "large_retransmissions", s->large_retrans);
+	nrb_lua_setint(L, "max_payload", s->max_payload);
+	nrb_lua_setbool(L, "fin", s->fin);
+	nrb_lua_setbool(L, "rst", s->rst);
 }
 
 static void push_stats(lua_State *L, const struct nrb_cap_result *r)
@@ -172,25 +148,25 @@ static void push_stats(lua_State *L, const struct nrb_cap_result *r)
 	const struct nrb_cap_stats *st = &r->stats;
 
 	lua_createtable(L, 0, 17);
-	set_int(L, "packets", (lua_Integer)st->packets);
-	set_int(L, "bytes", (lua_Integer)st->bytes);
-	set_int(L, "ip_packets", (lua_Integer)st->ip_packets);
-	set_int(L, "non_ip", (lua_Integer)st->non_ip);
-	set_int(L, "malformed", (lua_Integer)st->malformed);
-	set_int(L, "snaplen_cut", (lua_Integer)st->snaplen_cut);
-	set_int(L, "filtered", (lua_Integer)st->filtered);
-	set_int(L, "fragments", (lua_Integer)st->fragments);
-	set_int(L, "vlan_tagged", (lua_Integer)st->vlan_tagged);
+	nrb_lua_setint(L, "packets", (lua_Integer)st->packets);
+	nrb_lua_setint(L, "bytes", (lua_Integer)st->bytes);
+	nrb_lua_setint(L, "ip_packets", (lua_Integer)st->ip_packets);
+	nrb_lua_setint(L, "non_ip", (lua_Integer)st->non_ip);
+	nrb_lua_setint(L, "malformed", (lua_Integer)st->malformed);
+	nrb_lua_setint(L, "snaplen_cut", (lua_Integer)st->snaplen_cut);
+	nrb_lua_setint(L, "filtered", (lua_Integer)st->filtered);
+	nrb_lua_setint(L, "fragments", (lua_Integer)st->fragments);
+	nrb_lua_setint(L, "vlan_tagged", (lua_Integer)st->vlan_tagged);
 	if (st->first_vlan >= 0)
-		set_int(L, "first_vlan", st->first_vlan);
-	set_int(L, "flows_dropped", (lua_Integer)st->flows_dropped);
-	set_int(L, "icmp_dropped", (lua_Integer)st->icmp_dropped);
-	set_int(L, "findings_dropped", (lua_Integer)st->findings_dropped);
-	set_int(L, "max_flows", (lua_Integer)r->opts.max_flows);
+		nrb_lua_setint(L, "first_vlan", st->first_vlan);
+	nrb_lua_setint(L, "flows_dropped", (lua_Integer)st->flows_dropped);
+	nrb_lua_setint(L, "icmp_dropped", (lua_Integer)st->icmp_dropped);
+	nrb_lua_setint(L, "findings_dropped", (lua_Integer)st->findings_dropped);
+	nrb_lua_setint(L, "max_flows", (lua_Integer)r->opts.max_flows);
 	if (st->packets) {
-		set_num(L, "first_time", (lua_Number)st->first_us / 1e6);
-		set_num(L, "last_time", (lua_Number)st->last_us / 1e6);
-		set_num(L, "duration_ms", (lua_Number)(st->last_us - st->first_us) / 1000.0);
+		nrb_lua_setnum(L, "first_time", (lua_Number)st->first_us / 1e6);
+		nrb_lua_setnum(L, "last_time", (lua_Number)st->last_us / 1e6);
+		nrb_lua_setnum(L, "duration_ms", (lua_Number)(st->last_us - st->first_us) / 1000.0);
 	}
 	lua_setfield(L, -2, "stats");
 }
@@ -204,17 +180,17 @@ static void push_connections(lua_State *L, const struct nrb_cap_result *r)
 		const struct nrb_cap_conn *c = &r->conns[i];
 
 		lua_createtable(L, 0, 20);
-		set_str(L, "proto", "tcp");
-		set_str(L, "af", af_name(c->af));
-		set_str(L, "state", nrb_cap_state_name(c->state));
-		set_str(L, "state_desc", nrb_cap_state_desc(c->state));
-		set_str(L, "history", c->history);
-		set_num(L, "start_time", (lua_Number)c->first_us / 1e6);
-		set_num(L, "duration_ms", (lua_Number)(c->last_us - c->first_us) / 1000.0);
+		nrb_lua_setstr(L, "proto", "tcp");
+		nrb_lua_setstr(L, "af", af_name(c->af));
+		nrb_lua_setstr(L, "state", nrb_cap_state_name(c->state));
+		nrb_lua_setstr(L, "state_desc", nrb_cap_state_desc(c->state));
+		nrb_lua_setstr(L, "history", c->history);
+		nrb_lua_setnum(L, "start_time", (lua_Number)c->first_us / 1e6);
+		nrb_lua_setnum(L, "duration_ms", (lua_Number)(c->last_us - c->first_us) / 1000.0);
 		set_ms(L, "handshake_rtt_ms", c->handshake_rtt_us);
 		set_ms(L, "ack_rtt_ms", c->ack_rtt_us);
 		if (c->reset_by) {
-			set_str(L, "reset_by", nrb_cap_who_name(c->reset_by));
+			nrb_lua_setstr(L, "reset_by", nrb_cap_who_name(c->reset_by));
 			if (c->rst) {
 				push_provenance(L, c->rst);
 				lua_setfield(L, -2, "reset");
@@ -222,10 +198,10 @@ static void push_connections(lua_State *L, const struct nrb_cap_result *r)
 		}
 		lua_newtable(L);
 		lua_setfield(L, -2, "icmp"); /* filled by push_icmp */
-		set_bool(L, "frag_needed", c->frag_needed);
-		set_int(L, "large_threshold", c->large_threshold);
+		nrb_lua_setbool(L, "frag_needed", c->frag_needed);
+		nrb_lua_setint(L, "large_threshold", c->large_threshold);
 		if (c->large_loss)
-			set_str(L, "large_loss", nrb_cap_who_name(c->large_loss));
+			nrb_lua_setstr(L, "large_loss", nrb_cap_who_name(c->large_loss));
 		push_side(L, &c->orig);
 		lua_setfield(L, -2, "orig");
 		push_side(L, &c->resp);
@@ -244,22 +220,22 @@ static void push_udp(lua_State *L, const struct nrb_cap_result *r)
 		const struct nrb_cap_udp *u = &r->udp[i];
 
 		lua_createtable(L, 0, 16);
-		set_str(L, "proto", "udp");
-		set_str(L, "af", af_name(u->af));
+		nrb_lua_setstr(L, "proto", "udp");
+		nrb_lua_setstr(L, "af", af_name(u->af));
 		set_addr(L, "client", &u->client);
-		set_int(L, "client_port", u->client_port);
+		nrb_lua_setint(L, "client_port", u->client_port);
 		set_addr(L, "server", &u->server);
-		set_int(L, "server_port", u->server_port);
-		set_int(L, "requests", (lua_Integer)u->requests);
-		set_int(L, "responses", (lua_Integer)u->responses);
-		set_int(L, "request_bytes", (lua_Integer)u->request_bytes);
-		set_int(L, "response_bytes", (lua_Integer)u->response_bytes);
-		set_num(L, "start_time", (lua_Number)u->first_us / 1e6);
-		set_num(L, "duration_ms", (lua_Number)(u->last_us - u->first_us) / 1000.0);
+		nrb_lua_setint(L, "server_port", u->server_port);
+		nrb_lua_setint(L, "requests", (lua_Integer)u->requests);
+		nrb_lua_setint(L, "responses", (lua_Integer)u->responses);
+		nrb_lua_setint(L, "request_bytes", (lua_Integer)u->request_bytes);
+		nrb_lua_setint(L, "response_bytes", (lua_Integer)u->response_bytes);
+		nrb_lua_setnum(L, "start_time", (lua_Number)u->first_us / 1e6);
+		nrb_lua_setnum(L, "duration_ms", (lua_Number)(u->last_us - u->first_us) / 1000.0);
 		set_ms(L, "rtt_ms", u->rtt_us);
 		if (u->responses)
-			set_int(L, "server_ttl", u->server_ttl);
-		set_str(L, "status", u->responses ? "answered" : u->icmp_count ? "icmp_error" : "unanswered");
+			nrb_lua_setint(L, "server_ttl", u->server_ttl);
+		nrb_lua_setstr(L, "status", u->responses ? "answered" : u->icmp_count ? "icmp_error" : "unanswered");
 		lua_newtable(L);
 		lua_setfield(L, -2, "icmp");
 		lua_rawseti(L, -2, (lua_Integer)i + 1);
@@ -289,36 +265,36 @@ static void push_icmp(lua_State *L, const struct nrb_cap_result *r)
 		const char *pn = proto_name(e->quote.proto);
 
 		lua_createtable(L, 0, 18);
-		set_num(L, "time", (lua_Number)e->ts_us / 1e6);
-		set_str(L, "af", af_name(e->af));
-		set_int(L, "type", e->type);
-		set_int(L, "code", e->code);
-		set_str(L, "name", nrb_pkt_icmp_name(e->af, e->type, e->code));
-		set_str(L, "kind", nrb_pkt_err_name(e->err));
+		nrb_lua_setnum(L, "time", (lua_Number)e->ts_us / 1e6);
+		nrb_lua_setstr(L, "af", af_name(e->af));
+		nrb_lua_setint(L, "type", e->type);
+		nrb_lua_setint(L, "code", e->code);
+		nrb_lua_setstr(L, "name", nrb_pkt_icmp_name(e->af, e->type, e->code));
+		nrb_lua_setstr(L, "kind", nrb_pkt_err_name(e->err));
 		set_addr(L, "sender", &e->sender);
 		set_addr(L, "to", &e->to);
-		set_int(L, "ttl", e->ttl);
-		set_int(L, "hop", e->hop);
-		set_int(L, "ip_id", e->ip_id);
+		nrb_lua_setint(L, "ttl", e->ttl);
+		nrb_lua_setint(L, "hop", e->hop);
+		nrb_lua_setint(L, "ip_id", e->ip_id);
 		if (e->mtu)
-			set_int(L, "mtu", e->mtu);
+			nrb_lua_setint(L, "mtu", e->mtu);
 		if (e->quote.present) {
 			lua_createtable(L, 0, 5);
 			if (pn)
-				set_str(L, "proto", pn);
+				nrb_lua_setstr(L, "proto", pn);
 			else
-				set_int(L, "proto", e->quote.proto);
+				nrb_lua_setint(L, "proto", e->quote.proto);
 			set_addr(L, "src", &e->quote.src);
 			set_addr(L, "dst", &e->quote.dst);
 			if (e->quote.l4_present && (e->quote.proto == IPPROTO_TCP || e->quote.proto == IPPROTO_UDP)) {
-				set_int(L, "sport", e->quote.sport);
-				set_int(L, "dport", e->quote.dport);
+				nrb_lua_setint(L, "sport", e->quote.sport);
+				nrb_lua_setint(L, "dport", e->quote.dport);
 			}
 			lua_setfield(L, -2, "quote");
 		}
 		set_index(L, "connection", e->conn);
 		set_index(L, "udp", e->udp);
-		set_bool(L, "from_target", e->from_target);
+		nrb_lua_setbool(L, "from_target", e->from_target);
 		if (e->from_target) {
 			push_provenance(L, &e->prov);
 			lua_setfield(L, -2, "provenance");
@@ -346,19 +322,19 @@ static void push_findings(lua_State *L, const struct nrb_cap_result *r)
 		const struct nrb_cap_finding *f = &r->findings[i];
 
 		lua_createtable(L, 0, 7);
-		set_str(L, "severity", nrb_cap_severity_name(f->severity));
-		set_str(L, "kind", f->kind);
-		set_str(L, "text", f->text);
+		nrb_lua_setstr(L, "severity", nrb_cap_severity_name(f->severity));
+		nrb_lua_setstr(L, "kind", f->kind);
+		nrb_lua_setstr(L, "text", f->text);
 		if (f->hop >= 0)
-			set_int(L, "hop", f->hop);
+			nrb_lua_setint(L, "hop", f->hop);
 		set_index(L, "connection", f->conn);
 		set_index(L, "udp", f->udp);
 		set_index(L, "icmp", f->icmp);
-		set_int(L, "count", f->count);
+		nrb_lua_setint(L, "count", f->count);
 		if (f->addr.af) {
 			set_addr(L, "address", &f->addr);
 			if (f->port)
-				set_int(L, "port", f->port);
+				nrb_lua_setint(L, "port", f->port);
 		}
 		lua_rawseti(L, -2, (lua_Integer)i + 1);
 	}
@@ -373,14 +349,14 @@ static int build_table(lua_State *L)
 	const char *path = lua_tostring(L, 2);
 
 	lua_createtable(L, 0, 9);
-	set_str(L, "file", path);
+	nrb_lua_setstr(L, "file", path);
 	lua_createtable(L, 0, 2);
-	set_int(L, "type", r->linktype);
-	set_str(L, "name", r->linktype_name);
+	nrb_lua_setint(L, "type", r->linktype);
+	nrb_lua_setstr(L, "name", r->linktype_name);
 	lua_setfield(L, -2, "link");
-	set_bool(L, "truncated", r->truncated);
+	nrb_lua_setbool(L, "truncated", r->truncated);
 	if (r->truncated)
-		set_str(L, "read_error", r->read_error);
+		nrb_lua_setstr(L, "read_error", r->read_error);
 	push_stats(L, r);
 	push_connections(L, r);
 	push_udp(L, r);

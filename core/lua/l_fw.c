@@ -129,20 +129,6 @@ static struct nrb_fw_ruleset *get_ruleset(lua_State *L, int idx)
 	return rs;
 }
 
-static void set_str(lua_State *L, const char *k, const char *v)
-{
-	if (v) {
-		lua_pushstring(L, v);
-		lua_setfield(L, -2, k);
-	}
-}
-
-static void set_int(lua_State *L, const char *k, lua_Integer v)
-{
-	lua_pushinteger(L, v);
-	lua_setfield(L, -2, k);
-}
-
 static void push_managers(lua_State *L, unsigned m)
 {
 	int n = 0;
@@ -165,43 +151,43 @@ static void push_ruleset(lua_State *L, const struct nrb_fw_ruleset *rs)
 		const struct nrb_fw_table *tb = rs->tables[t];
 
 		lua_createtable(L, 0, 6);
-		set_str(L, "family", nrb_fw_tfamily_name(tb->family));
-		set_str(L, "name", tb->name);
-		set_str(L, "origin", tb->origin == NRB_FW_ORIGIN_NFT ? "nft" : "iptables");
-		set_str(L, "source", tb->source);
+		nrb_lua_setstr(L, "family", nrb_fw_tfamily_name(tb->family));
+		nrb_lua_setstr(L, "name", tb->name);
+		nrb_lua_setstr(L, "origin", tb->origin == NRB_FW_ORIGIN_NFT ? "nft" : "iptables");
+		nrb_lua_setstr(L, "source", tb->source);
 		lua_createtable(L, (int)tb->nchains, 0);
 		for (size_t c = 0; c < tb->nchains; c++) {
 			const struct nrb_fw_chain *ch = tb->chains[c];
 
 			lua_createtable(L, 0, 6);
-			set_str(L, "name", ch->name);
+			nrb_lua_setstr(L, "name", ch->name);
 			if (ch->hook != NRB_FW_HOOK_NONE) {
-				set_str(L, "hook", nrb_fw_hook_name(ch->hook));
-				set_int(L, "prio", ch->prio);
-				set_str(L, "type", ch->type == NRB_FW_CT_NAT ? "nat"
+				nrb_lua_setstr(L, "hook", nrb_fw_hook_name(ch->hook));
+				nrb_lua_setint(L, "prio", ch->prio);
+				nrb_lua_setstr(L, "type", ch->type == NRB_FW_CT_NAT ? "nat"
 				                   : ch->type == NRB_FW_CT_ROUTE ? "route" : "filter");
 			}
 			if (ch->has_policy)
-				set_str(L, "policy", nrb_fw_vkind_name(ch->policy));
+				nrb_lua_setstr(L, "policy", nrb_fw_vkind_name(ch->policy));
 			lua_createtable(L, (int)ch->nrules, 0);
 			for (size_t r = 0; r < ch->nrules; r++) {
 				const struct nrb_fw_rule *ru = ch->rules[r];
 
 				lua_createtable(L, 0, 10);
-				set_str(L, "ref", nrb_fw_rule_ref(ru, ref, sizeof ref));
-				set_int(L, "index", ru->index);
+				nrb_lua_setstr(L, "ref", nrb_fw_rule_ref(ru, ref, sizeof ref));
+				nrb_lua_setint(L, "index", ru->index);
 				if (ru->line)
-					set_int(L, "line", ru->line);
+					nrb_lua_setint(L, "line", ru->line);
 				if (ru->handle)
-					set_int(L, "handle", (lua_Integer)ru->handle);
-				set_str(L, "text", ru->text);
-				set_str(L, "comment", ru->comment);
-				set_str(L, "verdict", nrb_fw_vkind_name(ru->verdict));
-				set_str(L, "target", ru->target);
-				set_str(L, "reject_with", ru->reject_with);
+					nrb_lua_setint(L, "handle", (lua_Integer)ru->handle);
+				nrb_lua_setstr(L, "text", ru->text);
+				nrb_lua_setstr(L, "comment", ru->comment);
+				nrb_lua_setstr(L, "verdict", nrb_fw_vkind_name(ru->verdict));
+				nrb_lua_setstr(L, "target", ru->target);
+				nrb_lua_setstr(L, "reject_with", ru->reject_with);
 				if (ru->has_counter) {
-					set_int(L, "packets", (lua_Integer)ru->packets);
-					set_int(L, "bytes", (lua_Integer)ru->bytes);
+					nrb_lua_setint(L, "packets", (lua_Integer)ru->packets);
+					nrb_lua_setint(L, "bytes", (lua_Integer)ru->bytes);
 				}
 				lua_rawseti(L, -2, (lua_Integer)r + 1);
 			}
@@ -212,7 +198,7 @@ static void push_ruleset(lua_State *L, const struct nrb_fw_ruleset *rs)
 		lua_rawseti(L, -2, (lua_Integer)t + 1);
 	}
 	lua_setfield(L, -2, "tables");
-	set_int(L, "nrules", (lua_Integer)rs->nrules);
+	nrb_lua_setint(L, "nrules", (lua_Integer)rs->nrules);
 	push_managers(L, nrb_fw_managers(rs));
 	lua_setfield(L, -2, "managers");
 	lua_createtable(L, (int)rs->nwarnings, 0);
@@ -289,12 +275,12 @@ static int l_snap_diff(lua_State *L)
 		const struct nrb_fw_chain *c = d[i].rule ? d[i].rule->chain : d[i].chain;
 
 		lua_createtable(L, 0, 6);
-		set_str(L, "ref", d[i].ref);
-		set_int(L, "packets", (lua_Integer)d[i].packets);
-		set_int(L, "bytes", (lua_Integer)d[i].bytes);
-		set_str(L, "table", c->table->name);
-		set_str(L, "chain", c->name);
-		set_str(L, "kind", d[i].rule ? "rule" : "policy");
+		nrb_lua_setstr(L, "ref", d[i].ref);
+		nrb_lua_setint(L, "packets", (lua_Integer)d[i].packets);
+		nrb_lua_setint(L, "bytes", (lua_Integer)d[i].bytes);
+		nrb_lua_setstr(L, "table", c->table->name);
+		nrb_lua_setstr(L, "chain", c->name);
+		nrb_lua_setstr(L, "kind", d[i].rule ? "rule" : "policy");
 		lua_rawseti(L, -2, (lua_Integer)i + 1);
 	}
 	nrb_fw_deltas_free(d, n);
@@ -315,31 +301,31 @@ static int l_snap_tostring(lua_State *L)
 static void push_result(lua_State *L, const struct nrb_fw_result *res)
 {
 	lua_createtable(L, 0, 8);
-	set_str(L, "decision", nrb_fw_decision_name(res->decision));
-	set_str(L, "assumed", nrb_fw_decision_name(res->assumed));
-	set_str(L, "reject_with", res->reject_with);
+	nrb_lua_setstr(L, "decision", nrb_fw_decision_name(res->decision));
+	nrb_lua_setstr(L, "assumed", nrb_fw_decision_name(res->assumed));
+	nrb_lua_setstr(L, "reject_with", res->reject_with);
 	if (res->manager) {
-		set_str(L, "manager", nrb_fw_manager_name(res->manager));
-		set_str(L, "advice", nrb_fw_manager_advice(res->manager));
+		nrb_lua_setstr(L, "manager", nrb_fw_manager_name(res->manager));
+		nrb_lua_setstr(L, "advice", nrb_fw_manager_advice(res->manager));
 	}
 	lua_createtable(L, (int)res->nsteps, 0);
 	for (size_t i = 0; i < res->nsteps; i++) {
 		const struct nrb_fw_step *s = &res->path[i];
 
 		lua_createtable(L, 0, 9);
-		set_str(L, "ref", s->ref);
-		set_str(L, "action", nrb_fw_vkind_name(s->action));
-		set_str(L, "kind", s->kind == NRB_FW_STEP_RULE ? "rule" : "policy");
-		set_str(L, "table", s->chain->table->name);
-		set_str(L, "family", nrb_fw_tfamily_name(s->chain->table->family));
-		set_str(L, "chain", s->chain->name);
+		nrb_lua_setstr(L, "ref", s->ref);
+		nrb_lua_setstr(L, "action", nrb_fw_vkind_name(s->action));
+		nrb_lua_setstr(L, "kind", s->kind == NRB_FW_STEP_RULE ? "rule" : "policy");
+		nrb_lua_setstr(L, "table", s->chain->table->name);
+		nrb_lua_setstr(L, "family", nrb_fw_tfamily_name(s->chain->table->family));
+		nrb_lua_setstr(L, "chain", s->chain->name);
 		if (s->rule) {
 			if (s->rule->line)
-				set_int(L, "line", s->rule->line);
+				nrb_lua_setint(L, "line", s->rule->line);
 			if (s->rule->handle)
-				set_int(L, "handle", (lua_Integer)s->rule->handle);
-			set_str(L, "text", s->rule->text);
-			set_str(L, "comment", s->rule->comment);
+				nrb_lua_setint(L, "handle", (lua_Integer)s->rule->handle);
+			nrb_lua_setstr(L, "text", s->rule->text);
+			nrb_lua_setstr(L, "comment", s->rule->comment);
 		}
 		lua_rawseti(L, -2, (lua_Integer)i + 1);
 	}

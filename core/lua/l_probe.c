@@ -198,32 +198,6 @@ static void mark_array(lua_State *L)
 		lua_pop(L, 1);
 }
 
-static void set_str(lua_State *L, const char *k, const char *v)
-{
-	if (v) {
-		lua_pushstring(L, v);
-		lua_setfield(L, -2, k);
-	}
-}
-
-static void set_int(lua_State *L, const char *k, lua_Integer v)
-{
-	lua_pushinteger(L, v);
-	lua_setfield(L, -2, k);
-}
-
-static void set_num(lua_State *L, const char *k, double v)
-{
-	lua_pushnumber(L, v);
-	lua_setfield(L, -2, k);
-}
-
-static void set_bool(lua_State *L, const char *k, int v)
-{
-	lua_pushboolean(L, v);
-	lua_setfield(L, -2, k);
-}
-
 static void set_addr(lua_State *L, const char *k, const struct nrb_pkt_addr *a)
 {
 	char buf[64];
@@ -239,15 +213,15 @@ static void push_icmp_err(lua_State *L, const struct nrb_icmp_err *e, int with_t
 {
 	lua_createtable(L, 0, 6);
 	set_addr(L, "from", &e->from);
-	set_int(L, "type", e->type);
-	set_int(L, "code", e->code);
-	set_str(L, "kind", e->kind);
+	nrb_lua_setint(L, "type", e->type);
+	nrb_lua_setint(L, "code", e->code);
+	nrb_lua_setstr(L, "kind", e->kind);
 	if (e->mtu)
-		set_int(L, "mtu", e->mtu);
+		nrb_lua_setint(L, "mtu", e->mtu);
 	if (with_ttl)
-		set_int(L, "ttl", e->ttl);
+		nrb_lua_setint(L, "ttl", e->ttl);
 	if (e->reply_ttl >= 0)
-		set_int(L, "reply_ttl", e->reply_ttl);
+		nrb_lua_setint(L, "reply_ttl", e->reply_ttl);
 }
 
 /* Options every asynchronous probe takes, and the session they configure. */
@@ -370,28 +344,28 @@ static int l_probe_ping(lua_State *L)
 		return add_failed(L, s, rc, err);
 	rc = nrb_sess_run(s, q.count * q.interval_us + q.timeout_us + 2000000);
 	lua_createtable(L, 0, 18);
-	set_str(L, "address", text);
-	set_int(L, "sent", r.sent);
-	set_int(L, "received", r.received);
-	set_num(L, "loss_pct", r.sent ? 100.0 * (r.sent - r.received) / r.sent : 0.0);
+	nrb_lua_setstr(L, "address", text);
+	nrb_lua_setint(L, "sent", r.sent);
+	nrb_lua_setint(L, "received", r.received);
+	nrb_lua_setnum(L, "loss_pct", r.sent ? 100.0 * (r.sent - r.received) / r.sent : 0.0);
 	if (r.received) {
-		set_num(L, "rtt_min_ms", r.rtt.min);
-		set_num(L, "rtt_avg_ms", r.rtt.mean);
-		set_num(L, "rtt_max_ms", r.rtt.max);
-		set_num(L, "rtt_stddev_ms", nrb_rtt_pstddev(&r.rtt));
-		set_num(L, "jitter_ms", r.rtt.jitter);
+		nrb_lua_setnum(L, "rtt_min_ms", r.rtt.min);
+		nrb_lua_setnum(L, "rtt_avg_ms", r.rtt.mean);
+		nrb_lua_setnum(L, "rtt_max_ms", r.rtt.max);
+		nrb_lua_setnum(L, "rtt_stddev_ms", nrb_rtt_pstddev(&r.rtt));
+		nrb_lua_setnum(L, "jitter_ms", r.rtt.jitter);
 	}
 	if (r.reply_ttl >= 0)
-		set_int(L, "reply_ttl", r.reply_ttl);
-	set_str(L, "status", r.sent == 0 ? "error" : r.received == r.sent ? "ok" :
+		nrb_lua_setint(L, "reply_ttl", r.reply_ttl);
+	nrb_lua_setstr(L, "status", r.sent == 0 ? "error" : r.received == r.sent ? "ok" :
 	                     r.received ? "loss" : "no_reply");
 	lua_createtable(L, r.nreplies, 0);
 	for (int i = 0; i < r.nreplies; i++) {
 		lua_createtable(L, 0, 3);
-		set_int(L, "seq", r.replies[i].seq);
-		set_num(L, "rtt_ms", r.replies[i].rtt_ms);
+		nrb_lua_setint(L, "seq", r.replies[i].seq);
+		nrb_lua_setnum(L, "rtt_ms", r.replies[i].rtt_ms);
 		if (r.replies[i].ttl >= 0)
-			set_int(L, "ttl", r.replies[i].ttl);
+			nrb_lua_setint(L, "ttl", r.replies[i].ttl);
 		lua_rawseti(L, -2, i + 1);
 	}
 	mark_array(L);
@@ -403,15 +377,15 @@ static int l_probe_ping(lua_State *L)
 	}
 	mark_array(L);
 	lua_setfield(L, -2, "errors");
-	set_int(L, "size_bytes", q.size);
-	set_bool(L, "df", q.df);
-	set_int(L, "count", q.count);
-	set_num(L, "interval_ms", (double)q.interval_us / 1000.0);
-	set_str(L, "degraded", r.degraded);
+	nrb_lua_setint(L, "size_bytes", q.size);
+	nrb_lua_setbool(L, "df", q.df);
+	nrb_lua_setint(L, "count", q.count);
+	nrb_lua_setnum(L, "interval_ms", (double)q.interval_us / 1000.0);
+	nrb_lua_setstr(L, "degraded", r.degraded);
 	if (r.send_errno)
-		set_str(L, "error", strerror(r.send_errno));
+		nrb_lua_setstr(L, "error", strerror(r.send_errno));
 	if (rc == -EINTR)
-		set_bool(L, "interrupted", 1);
+		nrb_lua_setbool(L, "interrupted", 1);
 	nrb_ping_result_free(&r);
 	nrb_sess_free(s);
 	return 1;
@@ -422,42 +396,42 @@ static void push_trace(lua_State *L, const struct nrb_trace_result *r)
 	const struct nrb_trace_req *q = &r->req;
 
 	lua_createtable(L, 0, 20);
-	set_str(L, "proto", nrb_proto_name(q->proto));
+	nrb_lua_setstr(L, "proto", nrb_proto_name(q->proto));
 	if (q->proto != NRB_PROTO_ICMP)
-		set_int(L, "port", q->port);
+		nrb_lua_setint(L, "port", q->port);
 	set_addr(L, "address", &q->dst);
-	set_str(L, "family", q->dst.af == AF_INET6 ? "ipv6" : "ipv4");
-	set_int(L, "max_ttl", q->max_ttl);
-	set_bool(L, "reached", r->reached);
+	nrb_lua_setstr(L, "family", q->dst.af == AF_INET6 ? "ipv6" : "ipv4");
+	nrb_lua_setint(L, "max_ttl", q->max_ttl);
+	nrb_lua_setbool(L, "reached", r->reached);
 	if (r->reached) {
-		set_int(L, "reached_ttl", r->reached_ttl);
-		set_str(L, "dest_answer", r->dest_answer);
+		nrb_lua_setint(L, "reached_ttl", r->reached_ttl);
+		nrb_lua_setstr(L, "dest_answer", r->dest_answer);
 		if (r->dest_reply_ttl >= 0)
-			set_int(L, "dest_reply_ttl", r->dest_reply_ttl);
+			nrb_lua_setint(L, "dest_reply_ttl", r->dest_reply_ttl);
 	}
 	if (r->last_ttl) {
-		set_int(L, "last_ttl", r->last_ttl);
+		nrb_lua_setint(L, "last_ttl", r->last_ttl);
 		set_addr(L, "last_address", &r->last_address);
 	}
-	set_str(L, "stop", r->stop);
+	nrb_lua_setstr(L, "stop", r->stop);
 	if (r->has_unreach) {
 		push_icmp_err(L, &r->unreach, 1);
 		lua_setfield(L, -2, "unreachable");
 	}
-	set_str(L, "degraded", r->degraded);
+	nrb_lua_setstr(L, "degraded", r->degraded);
 	if (r->send_errno)
-		set_str(L, "error", strerror(r->send_errno));
-	set_num(L, "time_ms", (double)r->elapsed_us / 1000.0);
-	set_num(L, "timeout_ms", (double)r->timeout_used_us / 1000.0);
+		nrb_lua_setstr(L, "error", strerror(r->send_errno));
+	nrb_lua_setnum(L, "time_ms", (double)r->elapsed_us / 1000.0);
+	nrb_lua_setnum(L, "timeout_ms", (double)r->timeout_used_us / 1000.0);
 	lua_createtable(L, r->nhops, 0);
 	for (int t = 1; t <= r->nhops; t++) {
 		const struct nrb_hop *h = &r->hops[t - 1];
 		int na = 0;
 
 		lua_createtable(L, 0, 5);
-		set_int(L, "ttl", t);
-		set_int(L, "sent", h->sent);
-		set_int(L, "received", h->received);
+		nrb_lua_setint(L, "ttl", t);
+		nrb_lua_setint(L, "sent", h->sent);
+		nrb_lua_setint(L, "received", h->received);
 		lua_createtable(L, 0, 0);
 		for (int i = 0; i < h->nreplies; i++) {
 			int dup = 0;
@@ -480,17 +454,17 @@ static void push_trace(lua_State *L, const struct nrb_trace_result *r)
 
 			lua_createtable(L, 0, 7);
 			set_addr(L, "address", &hr->from);
-			set_num(L, "rtt_ms", hr->rtt_ms);
-			set_str(L, "kind", hr->kind);
+			nrb_lua_setnum(L, "rtt_ms", hr->rtt_ms);
+			nrb_lua_setstr(L, "kind", hr->kind);
 			if (hr->reply_ttl >= 0)
-				set_int(L, "reply_ttl", hr->reply_ttl);
+				nrb_lua_setint(L, "reply_ttl", hr->reply_ttl);
 			if (strcmp(hr->kind, "syn_ack") && strcmp(hr->kind, "rst") &&
 			    strcmp(hr->kind, "echo_reply") && strcmp(hr->kind, "udp_answer")) {
-				set_int(L, "type", hr->type);
-				set_int(L, "code", hr->code);
+				nrb_lua_setint(L, "type", hr->type);
+				nrb_lua_setint(L, "code", hr->code);
 			}
 			if (hr->mtu)
-				set_int(L, "mtu", hr->mtu);
+				nrb_lua_setint(L, "mtu", hr->mtu);
 			lua_rawseti(L, -2, i + 1);
 		}
 		mark_array(L);
@@ -515,20 +489,20 @@ static void push_tcp_fallback(lua_State *L, const struct nrb_trace_req *q, const
 	if (nrb_tcp_connect(&tq, &tr, NULL, 0) < 0)
 		tr.status = NRB_TCP_ERROR;
 	lua_createtable(L, 0, 12);
-	set_str(L, "proto", "tcp");
-	set_int(L, "port", q->port);
-	set_str(L, "address", text);
-	set_str(L, "family", q->dst.af == AF_INET6 ? "ipv6" : "ipv4");
-	set_int(L, "max_ttl", q->max_ttl);
-	set_bool(L, "reached", tr.status == NRB_TCP_CONNECTED || tr.status == NRB_TCP_REFUSED);
+	nrb_lua_setstr(L, "proto", "tcp");
+	nrb_lua_setint(L, "port", q->port);
+	nrb_lua_setstr(L, "address", text);
+	nrb_lua_setstr(L, "family", q->dst.af == AF_INET6 ? "ipv6" : "ipv4");
+	nrb_lua_setint(L, "max_ttl", q->max_ttl);
+	nrb_lua_setbool(L, "reached", tr.status == NRB_TCP_CONNECTED || tr.status == NRB_TCP_REFUSED);
 	if (tr.status == NRB_TCP_CONNECTED || tr.status == NRB_TCP_REFUSED) {
-		set_str(L, "dest_answer", tr.status == NRB_TCP_CONNECTED ? "syn_ack" : "rst");
-		set_str(L, "stop", "reached");
+		nrb_lua_setstr(L, "dest_answer", tr.status == NRB_TCP_CONNECTED ? "syn_ack" : "rst");
+		nrb_lua_setstr(L, "stop", "reached");
 	} else {
-		set_str(L, "stop", tr.status == NRB_TCP_UNREACHABLE ? "unreachable" : "silence");
+		nrb_lua_setstr(L, "stop", tr.status == NRB_TCP_UNREACHABLE ? "unreachable" : "silence");
 	}
-	set_str(L, "connect", nrb_tcp_status_name(tr.status));
-	set_str(L, "degraded", why);
+	nrb_lua_setstr(L, "connect", nrb_tcp_status_name(tr.status));
+	nrb_lua_setstr(L, "degraded", why);
 	lua_createtable(L, 0, 0);
 	mark_array(L);
 	lua_setfield(L, -2, "hops");
@@ -635,7 +609,7 @@ static int l_probe_trace(lua_State *L)
 		else
 			push_trace(L, &res[i]);
 		if (rc == -EINTR) {
-			set_bool(L, "interrupted", 1);
+			nrb_lua_setbool(L, "interrupted", 1);
 		}
 		if (multi)
 			lua_setfield(L, -2, names[q[i].proto - 1]);
@@ -671,17 +645,17 @@ static int l_probe_mtr(lua_State *L)
 		return add_failed(L, s, rc, err);
 	rc = nrb_sess_run(s, (uint64_t)q.rounds * q.interval_us + 2 * q.trace.timeout_us + 10000000);
 	lua_createtable(L, 0, 10);
-	set_str(L, "proto", nrb_proto_name(q.trace.proto));
+	nrb_lua_setstr(L, "proto", nrb_proto_name(q.trace.proto));
 	if (q.trace.proto != NRB_PROTO_ICMP)
-		set_int(L, "port", q.trace.port);
+		nrb_lua_setint(L, "port", q.trace.port);
 	set_addr(L, "address", &q.trace.dst);
-	set_int(L, "rounds", r->rounds_done);
-	set_num(L, "interval_ms", (double)q.interval_us / 1000.0);
-	set_str(L, "degraded", r->degraded);
+	nrb_lua_setint(L, "rounds", r->rounds_done);
+	nrb_lua_setnum(L, "interval_ms", (double)q.interval_us / 1000.0);
+	nrb_lua_setstr(L, "degraded", r->degraded);
 	if (r->dest_ttl)
-		set_int(L, "dest_ttl", r->dest_ttl);
+		nrb_lua_setint(L, "dest_ttl", r->dest_ttl);
 	if (rc == -EINTR)
-		set_bool(L, "interrupted", 1);
+		nrb_lua_setbool(L, "interrupted", 1);
 	lua_createtable(L, r->nhops, 0);
 	for (int t = 1; t <= r->nhops; t++) {
 		const struct nrb_mtr_hop *h = &r->hops[t - 1];
@@ -689,7 +663,7 @@ static int l_probe_mtr(lua_State *L)
 		char buf[64];
 
 		lua_createtable(L, 0, 12);
-		set_int(L, "ttl", t);
+		nrb_lua_setint(L, "ttl", t);
 		for (int i = 0; i < h->naddrs; i++)
 			if (best < 0 || h->addr_count[i] > h->addr_count[best])
 				best = i;
@@ -702,18 +676,18 @@ static int l_probe_mtr(lua_State *L)
 		}
 		mark_array(L);
 		lua_setfield(L, -2, "addresses");
-		set_int(L, "sent", h->sent);
-		set_int(L, "received", h->received);
-		set_num(L, "loss_pct", h->sent ? 100.0 * (h->sent - h->received) / h->sent : 0.0);
+		nrb_lua_setint(L, "sent", h->sent);
+		nrb_lua_setint(L, "received", h->received);
+		nrb_lua_setnum(L, "loss_pct", h->sent ? 100.0 * (h->sent - h->received) / h->sent : 0.0);
 		if (h->received) {
-			set_num(L, "last_ms", h->rtt.last);
-			set_num(L, "avg_ms", h->rtt.mean);
-			set_num(L, "best_ms", h->rtt.min);
-			set_num(L, "worst_ms", h->rtt.max);
-			set_num(L, "stdev_ms", nrb_rtt_stddev(&h->rtt));
+			nrb_lua_setnum(L, "last_ms", h->rtt.last);
+			nrb_lua_setnum(L, "avg_ms", h->rtt.mean);
+			nrb_lua_setnum(L, "best_ms", h->rtt.min);
+			nrb_lua_setnum(L, "worst_ms", h->rtt.max);
+			nrb_lua_setnum(L, "stdev_ms", nrb_rtt_stddev(&h->rtt));
 		}
 		if (h->dest)
-			set_bool(L, "destination", 1);
+			nrb_lua_setbool(L, "destination", 1);
 		lua_rawseti(L, -2, t);
 	}
 	mark_array(L);
@@ -764,42 +738,42 @@ static int port_probe(lua_State *L, enum nrb_proto proto)
 		if (nrb_tcp_connect(&tq, &tr, err, sizeof err) < 0)
 			tr.status = NRB_TCP_ERROR;
 		lua_createtable(L, 0, 8);
-		set_str(L, "status", tr.status == NRB_TCP_CONNECTED ? "syn_ack" :
+		nrb_lua_setstr(L, "status", tr.status == NRB_TCP_CONNECTED ? "syn_ack" :
 		                     tr.status == NRB_TCP_REFUSED ? "rst" :
 		                     tr.status == NRB_TCP_UNREACHABLE ? "icmp" :
 		                     tr.status == NRB_TCP_TIMEOUT ? "timeout" : "error");
-		set_str(L, "address", text);
-		set_int(L, "port", q.port);
+		nrb_lua_setstr(L, "address", text);
+		nrb_lua_setint(L, "port", q.port);
 		if (tr.status == NRB_TCP_CONNECTED || tr.status == NRB_TCP_REFUSED)
-			set_num(L, "rtt_ms", (double)tr.elapsed_us / 1000.0);
-		set_str(L, "connect", nrb_tcp_status_name(tr.status));
-		set_str(L, "degraded", err);
+			nrb_lua_setnum(L, "rtt_ms", (double)tr.elapsed_us / 1000.0);
+		nrb_lua_setstr(L, "connect", nrb_tcp_status_name(tr.status));
+		nrb_lua_setstr(L, "degraded", err);
 		return 1;
 	}
 	if (rc < 0)
 		return add_failed(L, s, rc, err);
 	rc = nrb_sess_run(s, q.timeout_us + 2000000);
 	lua_createtable(L, 0, 12);
-	set_str(L, "status", r.status ? r.status : (rc == -EINTR ? "interrupted" : "error"));
-	set_str(L, "address", text);
-	set_int(L, "port", q.port);
+	nrb_lua_setstr(L, "status", r.status ? r.status : (rc == -EINTR ? "interrupted" : "error"));
+	nrb_lua_setstr(L, "address", text);
+	nrb_lua_setint(L, "port", q.port);
 	if (r.answered) {
-		set_num(L, "rtt_ms", r.rtt_ms);
+		nrb_lua_setnum(L, "rtt_ms", r.rtt_ms);
 		set_addr(L, "from", &r.from);
 		if (r.reply_ttl >= 0)
-			set_int(L, "reply_ttl", r.reply_ttl);
+			nrb_lua_setint(L, "reply_ttl", r.reply_ttl);
 		if (r.reply_ipid >= 0)
-			set_int(L, "reply_ipid", r.reply_ipid);
+			nrb_lua_setint(L, "reply_ipid", r.reply_ipid);
 	}
 	if (r.has_icmp) {
 		push_icmp_err(L, &r.icmp, 0);
 		lua_setfield(L, -2, "icmp");
 	}
 	if (proto == NRB_PROTO_UDP && r.bytes)
-		set_int(L, "bytes", (lua_Integer)r.bytes);
-	set_str(L, "degraded", r.degraded);
+		nrb_lua_setint(L, "bytes", (lua_Integer)r.bytes);
+	nrb_lua_setstr(L, "degraded", r.degraded);
 	if (r.send_errno)
-		set_str(L, "error", strerror(r.send_errno));
+		nrb_lua_setstr(L, "error", strerror(r.send_errno));
 	nrb_sess_free(s);
 	return 1;
 }
@@ -844,34 +818,34 @@ static int l_probe_pmtu(lua_State *L)
 		return add_failed(L, s, rc, err);
 	rc = nrb_sess_run(s, 40 * q.timeout_us * (uint64_t)q.tries + 2000000);
 	lua_createtable(L, 0, 10);
-	set_str(L, "status", r->status ? r->status : "error");
+	nrb_lua_setstr(L, "status", r->status ? r->status : "error");
 	set_addr(L, "address", &q.dst);
-	set_str(L, "proto", nrb_proto_name(q.proto));
-	set_int(L, "local_mtu", r->local_mtu);
+	nrb_lua_setstr(L, "proto", nrb_proto_name(q.proto));
+	nrb_lua_setint(L, "local_mtu", r->local_mtu);
 	if (r->path_mtu)
-		set_int(L, "path_mtu", r->path_mtu);
+		nrb_lua_setint(L, "path_mtu", r->path_mtu);
 	if (r->smallest_lost)
-		set_int(L, "smallest_lost", r->smallest_lost);
+		nrb_lua_setint(L, "smallest_lost", r->smallest_lost);
 	if (r->has_reported) {
 		lua_createtable(L, 0, 3);
 		set_addr(L, "from", &r->reported_from);
-		set_int(L, "mtu", r->reported_mtu);
+		nrb_lua_setint(L, "mtu", r->reported_mtu);
 		if (r->reported_ttl >= 0)
-			set_int(L, "ttl", r->reported_ttl);
+			nrb_lua_setint(L, "ttl", r->reported_ttl);
 		lua_setfield(L, -2, "reported");
 	}
 	lua_createtable(L, r->nprobes, 0);
 	for (int i = 0; i < r->nprobes; i++) {
 		lua_createtable(L, 0, 2);
-		set_int(L, "size_bytes", r->probes[i].size);
-		set_str(L, "result", r->probes[i].result);
+		nrb_lua_setint(L, "size_bytes", r->probes[i].size);
+		nrb_lua_setstr(L, "result", r->probes[i].result);
 		lua_rawseti(L, -2, i + 1);
 	}
 	mark_array(L);
 	lua_setfield(L, -2, "probes");
-	set_str(L, "degraded", r->degraded);
+	nrb_lua_setstr(L, "degraded", r->degraded);
 	if (rc == -EINTR)
-		set_bool(L, "interrupted", 1);
+		nrb_lua_setbool(L, "interrupted", 1);
 	nrb_sess_free(s);
 	return 1;
 }
