@@ -7,7 +7,7 @@ pkgs=(
   build-essential cmake pkg-config
   liblua5.4-dev libyaml-dev libpcap-dev libjson-c-dev libcmocka-dev
   iproute2 iptables nftables tcpdump traceroute mtr-tiny netcat-openbsd
-  iputils-ping iputils-tracepath procps python3 dnsmasq-base
+  iputils-ping iputils-tracepath procps python3 dnsmasq-base jq
 )
 # Optional tooling, not needed by the tests: --bench adds tshark (the reference of
 # tests/bench/capture_bench.sh), --fuzz adds clang and libFuzzer (tests/fuzzcap).
