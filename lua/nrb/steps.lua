@@ -47,32 +47,6 @@ M.kinds.tcp_connect = {
   end,
 }
 
-M.kinds.route = {
-  summary = "the kernel's route to an address (like ip route get): gateway, interface, source",
-  args = {
-    host = { type = "host", required = true },
-  },
-  run = function(_, a)
-    local address = a.host
-    local r = probe.resolve{ host = a.host }
-    if r.status ~= "ok" then
-      return { status = "unresolved", host = a.host, error = r.error }, "failed",
-        { { severity = "error", text = string.format("%s does not resolve: %s", a.host, r.error or "") } }
-    end
-    address = r.addresses[1]
-    local ev, err = probe.route{ address = address }
-    if not ev then
-      return { status = "error", host = a.host, address = address, error = err }, "failed"
-    end
-    ev.host = a.host
-    if ev.status ~= "ok" then
-      return ev, "failed", { { severity = "error", text = string.format(
-        "this host has no usable route to %s (%s: %s)", address, ev.type or "none", ev.error or "") } }
-    end
-    return ev, "ok"
-  end,
-}
-
 -- Resolve a step's host, then run fn(address): evidence, status, findings.  A name
 -- that does not resolve, or a probe that could not run (no route for the family, no
 -- ICMP socket), is a failed step with the reason as evidence.
@@ -90,6 +64,22 @@ local function with_address(a, fn)
   ev.host = a.host
   return ev
 end
+
+M.kinds.route = {
+  summary = "the kernel's route to an address (like ip route get): gateway, interface, source",
+  args = {
+    host = { type = "host", required = true },
+  },
+  run = function(_, a)
+    local ev, st, f = with_address(a, function(addr) return probe.route{ address = addr } end)
+    if st then return ev, st, f end
+    if ev.status ~= "ok" then
+      return ev, "failed", { { severity = "error", text = string.format(
+        "this host has no usable route to %s (%s: %s)", ev.address, ev.type or "none", ev.error or "") } }
+    end
+    return ev, "ok"
+  end,
+}
 
 local common = {
   pps = { type = "int", default = 100, min = 1, max = 10000 },
@@ -279,18 +269,17 @@ M.kinds.fw = {
   },
   run = function(_, a)
     local fw = require "nrb.fw"
-    local r = probe.resolve{ host = a.host }
-    if r.status ~= "ok" then
-      return { decision = "uncertain", host = a.host, error = r.error }, "failed"
-    end
-    local address = r.addresses[1]
-    local route = probe.route{ address = address } or {}
-    local ev = fw.check_flow{ dst = address, port = a.port, proto = a.proto, src = route.prefsrc, oif = route.dev }
-    ev.host, ev.address, ev.port, ev.proto = a.host, address, a.port, a.proto
+    local ev, st, f = with_address(a, function(addr)
+      local route = probe.route{ address = addr } or {}
+      local e = fw.check_flow{ dst = addr, port = a.port, proto = a.proto, src = route.prefsrc, oif = route.dev }
+      e.address, e.port, e.proto = addr, a.port, a.proto
+      return e
+    end)
+    if st then return ev, st, f end
     if ev.decision == "drop" or ev.decision == "reject" then
       local rule = ev.rule and (ev.rule.ref or ev.rule.text) or "a rule"
       return ev, "failed", { { severity = "error", text = string.format(
-        "this host's firewall would %s %s to %s port %s (%s): %s", ev.decision, a.proto, address,
+        "this host's firewall would %s %s to %s port %s (%s): %s", ev.decision, a.proto, ev.address,
         tostring(a.port or "any"), ev.direction, rule) } }
     end
     if ev.decision == "uncertain" then
