@@ -163,6 +163,10 @@ M.catalog = {
     en = "{address} is a public address outside this network: the device belongs to a carrier or the server's provider",
     zh = "{address} 是本网络之外的公网地址：该设备属于运营商或服务器所在的服务商",
   },
+  unavailable = {
+    en = "some probes could not run ({what}): confidence lowered; run as root (or with CAP_NET_RAW and CAP_NET_ADMIN) for the full procedure",
+    zh = "部分探测无法运行（{what}）：可信度已降低；请以 root（或具备 CAP_NET_RAW 与 CAP_NET_ADMIN）运行以完成全部步骤",
+  },
   degraded = {
     en = "some probes ran degraded ({what}): confidence lowered",
     zh = "部分探测以降级方式运行（{what}）：可信度已降低",

@@ -379,6 +379,18 @@ function T.gather_by_step_kind()
   eq(v.hop, 2, "hop")
 end
 
+function T.probes_that_could_not_run_lower_confidence()
+  local ctx = { params = { target = SRV, port = 443, proto = "tcp" }, records = {
+    { id = "resolve", uses = "resolve", args = { host = SRV }, status = "ok", evidence = { status = "ok", addresses = { SRV } } },
+    { id = "ping", uses = "ping", args = {}, status = "failed", evidence = { status = "error", error = "priv: no raw IPv4 ICMP socket\nsecond line" } },
+    { id = "connect", uses = "tcp_connect", args = { port = 443 }, status = "ok", evidence = { status = "connected", sent = 2, connected = 2 } },
+  } }
+  local v = rules.verdict(ctx)
+  eq(v.class, "OK", "class")
+  eq(v.confidence, "medium", "confidence")
+  has(v.reasons, "some probes could not run %(ping: priv: no raw IPv4 ICMP socket%)", "reason names the probe, first line only")
+end
+
 function T.use_rules_validation()
   local runbook = require "nrb.runbook"
   local base = function(verdict)

@@ -99,6 +99,10 @@ local function finish(v, ev)
     v.reason("degraded", { what = table.concat(degraded, "; ") })
     if v.confidence == "high" then v.confidence = "medium" end
   end
+  if ev.unavailable and #ev.unavailable > 0 then
+    v.reason("unavailable", { what = table.concat(ev.unavailable, "; ") })
+    if v.confidence == "high" then v.confidence = "medium" end
+  end
   if ev.fw and ev.fw.decision == "uncertain" then
     v.reason("fw_uncertain", { notes = table.concat(ev.fw.notes or { "no details" }, "; ") })
   end
@@ -517,9 +521,13 @@ function M.gather(ctx)
   local p = ctx.params or {}
   local ev = { target = { host = p.target, proto = p.proto or "tcp", port = p.port }, trace = {} }
   local cmp_port = p.compare_port
+  ev.unavailable = {}
   for _, r in ipairs(ctx.records or {}) do
     local e, a, kind = r.evidence, r.args or {}, r.uses
-    if r.status == "ok" or r.status == "failed" then
+    if type(e) == "table" and e.status == "error" and e.error then
+      -- the probe could not run at all (no privilege, no socket): say so, do not use it
+      ev.unavailable[#ev.unavailable + 1] = string.format("%s: %s", r.id or kind, (tostring(e.error):match("^[^\n]*")))
+    elseif r.status == "ok" or r.status == "failed" then
       if kind == "resolve" then
         if a.host == p.target and not ev.resolve then ev.resolve = e end
       elseif kind == "route" then ev.route = ev.route or e
