@@ -26,6 +26,7 @@
  * evidence, not an error.
  */
 #include "lua/host_int.h"
+#include "probe/listen.h"
 #include "probe/netprobe.h"
 #include "probe/probe.h"
 #include "probe/route.h"
@@ -850,6 +851,48 @@ static int l_probe_pmtu(lua_State *L)
 	return 1;
 }
 
+/* listening{port = 443, proto = "tcp"|"udp"} -> {status = "listening"|"none", proto, port,
+ * sockets = {{address, family, backlog, queued, uid}, ...}, truncated} | nil, msg */
+static int l_probe_listening(lua_State *L)
+{
+	static const char *const keys[] = {"port", "proto", NULL};
+	static const char *const protos[] = {"tcp", "udp", NULL};
+	struct nrb_listen_result r;
+	lua_Integer port;
+	char err[256];
+	int proto;
+
+	nrb_lua_check_keys(L, 1, keys);
+	lua_getfield(L, 1, "port");
+	port = luaL_checkinteger(L, -1);
+	lua_getfield(L, 1, "proto");
+	proto = luaL_checkoption(L, -1, "tcp", protos);
+	lua_pop(L, 2);
+	luaL_argcheck(L, port >= 1 && port <= 65535, 1, "port must be 1..65535");
+	if (nrb_listen_lookup(proto == 0 ? IPPROTO_TCP : IPPROTO_UDP, (int)port, &r, err, sizeof err) < 0) {
+		luaL_pushfail(L);
+		lua_pushstring(L, err);
+		return 2;
+	}
+	lua_createtable(L, 0, 5);
+	nrb_lua_setstr(L, "status", r.count > 0 ? "listening" : "none");
+	nrb_lua_setstr(L, "proto", protos[proto]);
+	nrb_lua_setint(L, "port", port);
+	nrb_lua_setbool(L, "truncated", r.truncated);
+	lua_createtable(L, r.count, 0);
+	for (int i = 0; i < r.count; i++) {
+		lua_createtable(L, 0, 5);
+		nrb_lua_setstr(L, "address", r.socks[i].addr);
+		nrb_lua_setstr(L, "family", r.socks[i].family == AF_INET6 ? "ipv6" : "ipv4");
+		nrb_lua_setint(L, "backlog", r.socks[i].backlog);
+		nrb_lua_setint(L, "queued", r.socks[i].queued);
+		nrb_lua_setint(L, "uid", r.socks[i].uid);
+		lua_rawseti(L, -2, i + 1);
+	}
+	lua_setfield(L, -2, "sockets");
+	return 1;
+}
+
 int luaopen_nrb_core_probe(lua_State *L)
 {
 	static const luaL_Reg funcs[] = {
@@ -862,6 +905,7 @@ int luaopen_nrb_core_probe(lua_State *L)
 		{"tcp_syn", l_probe_tcp_syn},
 		{"udp", l_probe_udp},
 		{"pmtu", l_probe_pmtu},
+		{"listening", l_probe_listening},
 		{NULL, NULL},
 	};
 

@@ -30,6 +30,9 @@ M.mtr = core.mtr
 M.tcp_syn = core.tcp_syn
 M.udp = core.udp
 M.pmtu = core.pmtu
+-- probe.listening{port, proto = "tcp"|"udp"}: is anything listening on this host's port
+-- (ss -ltn over sock_diag)?  -> {status = "listening"|"none", sockets = {...}}
+M.listening = core.listening
 
 -- Resolve a host (name or literal) to its first address: address or nil, message.
 function M.address(host, family)

@@ -278,6 +278,29 @@ M.kinds.pmtu = {
   end,
 }
 
+M.kinds.listen = {
+  usage = "nrb probe listen --port N [--proto tcp|udp] [--format text|json]",
+  summary = "is anything listening on this host's port (like ss -ltn), no target needed",
+  opts = {
+    port = { type = "port", required = true },
+    proto = { type = "enum", values = { "tcp", "udp" }, default = "tcp" },
+  },
+  no_target = true,
+  run = function(_, o)
+    return probe.listening{ port = o.port, proto = o.proto }
+  end,
+  text = function(ev)
+    if ev.status ~= "listening" then
+      return string.format("%s port %d: nothing listens on this host\n", ev.proto, ev.port)
+    end
+    local out = { string.format("%s port %d: %d socket(s) listening", ev.proto, ev.port, #ev.sockets) }
+    for _, k in ipairs(ev.sockets) do
+      out[#out + 1] = string.format("  %-40s backlog %d, queued %d, uid %d", k.address, k.backlog, k.queued, k.uid)
+    end
+    return table.concat(out, "\n") .. "\n"
+  end,
+}
+
 local function names()
   local n = {}
   for k in pairs(M.kinds) do n[#n + 1] = k end
@@ -346,8 +369,11 @@ function M.main(o)
     end
     i = i + 1
   end
-  if target == nil then return usage_error("probe " .. kind_name .. " needs a target (name or address)", kind_name) end
-  if not params.is_host(target) then
+  if kind.no_target then
+    if target ~= nil then return usage_error(string.format("unexpected argument '%s'", target), kind_name) end
+  elseif target == nil then
+    return usage_error("probe " .. kind_name .. " needs a target (name or address)", kind_name)
+  elseif not params.is_host(target) then
     host.write_stderr(string.format("nrb: '%s' is not a host name or IP address; nothing sent\n", target))
     return 1
   end

@@ -260,6 +260,26 @@ M.kinds.pmtu = {
   end,
 }
 
+M.kinds.listening = {
+  summary = "is anything listening on this host's port (ss -ltn / ss -lun, over sock_diag)",
+  args = {
+    port = { type = "port", required = true },
+    proto = { type = "enum", values = { "tcp", "udp" }, default = "tcp" },
+  },
+  run = function(_, a)
+    local ev, err = probe.listening{ port = a.port, proto = a.proto }
+    if not ev then
+      return { status = "error", error = err, port = a.port, proto = a.proto }, "failed",
+        { { severity = "error", text = err } }
+    end
+    if ev.status ~= "listening" then
+      return ev, "failed", { { severity = "error", text = string.format(
+        "nothing listens on %s port %d on this host", a.proto, a.port) } }
+    end
+    return ev, "ok"
+  end,
+}
+
 M.kinds.fw = {
   summary = "this host's firewall decision for a flow to the target (output, and the replies back in), with the rule that decides",
   args = {

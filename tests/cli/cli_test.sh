@@ -76,6 +76,9 @@ expect "probe port 0"          1 "^nrb: --port: '0' is out of range 1-65535; not
 expect "probe count 1000"      1 "--count: '1000' is above the maximum 20" -- "$NRB" probe tcp 127.0.0.1 --port "$PORT" --count 1000
 expect "probe missing port"    1 "--port is required" -- "$NRB" probe tcp 127.0.0.1
 expect "probe bad target"      1 "'-x' is not a host name" -- "$NRB" probe tcp -x --port 80
+expect "probe listen open"     0 "^tcp port $PORT: 1 socket\(s\) listening" -- "$NRB" probe listen --port "$PORT"
+expect "probe listen closed"   0 "^tcp port $CLOSED: nothing listens on this host" -- "$NRB" probe listen --port "$CLOSED"
+expect "probe listen target"   2 "unexpected argument 'x'" -- "$NRB" probe listen x --port "$PORT"
 expect "probe unknown kind"    2 "unknown probe 'bogus'" -- "$NRB" probe bogus
 expect "probe unknown option"  2 "unknown option --colour for probe tcp" -- "$NRB" probe tcp 127.0.0.1 --colour red
 expect "probe without target"  2 "needs a target" -- "$NRB" probe route
