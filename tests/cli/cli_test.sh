@@ -126,7 +126,7 @@ for sig in INT TERM; do
   rm -f "$tmp/i.json" "$tmp/i.md"
   "$NRB" run "$FIX/slow.lua" -q --json "$tmp/i.json" --output "$tmp/i.md" 2>"$tmp/i.err" &
   p=$!
-  sleep 0.7
+  sleep 1.5 # well into the spinning step, even on a loaded machine or under ASan
   kill -s $sig $p
   wait $p
   rc=$?
