@@ -167,6 +167,30 @@ M.catalog = {
     en = "some probes could not run ({what}): confidence lowered; run as root (or with CAP_NET_RAW and CAP_NET_ADMIN) for the full procedure",
     zh = "部分探测无法运行（{what}）：可信度已降低；请以 root（或具备 CAP_NET_RAW 与 CAP_NET_ADMIN）运行以完成全部步骤",
   },
+  server_not_listening = {
+    en = "nothing listens on {proto} port {port} on this host",
+    zh = "本机 {proto} 端口 {port} 上没有服务在监听",
+  },
+  server_listening = {
+    en = "{n} socket(s) listen on {proto} port {port} ({addresses})",
+    zh = "{proto} 端口 {port} 上有 {n} 个套接字在监听（{addresses}）",
+  },
+  server_fw = {
+    en = "this host's firewall would {decision} {proto}/{port} from {peer} ({direction}): {rule}",
+    zh = "本机防火墙会{decision_zh}来自 {peer} 的 {proto}/{port}（{direction}）：{rule}",
+  },
+  server_ok_summary = {
+    en = "nothing on this host stops {proto}/{port} from {peer}: it listens and its firewall accepts",
+    zh = "本机没有阻止来自 {peer} 的 {proto}/{port}：服务在监听且防火墙放行",
+  },
+  reverse_path = {
+    en = "the reverse path to {peer}: {how}",
+    zh = "到 {peer} 的回程路径：{how}",
+  },
+  server_no_capture = {
+    en = "without a capture this run cannot say whether the client's packets arrived; run the client's standard runbook at the same time and merge the reports",
+    zh = "没有抓包，本次运行无法判断客户端的报文是否到达；请同时在客户端运行 standard 运行手册并合并报告",
+  },
   degraded = {
     en = "some probes ran degraded ({what}): confidence lowered",
     zh = "部分探测以降级方式运行（{what}）：可信度已降低",
@@ -223,6 +247,10 @@ M.suggestions = {
   ICMP_FILTERED = {
     { en = "No action needed for the service; use TCP-based checks for monitoring this host.",
       zh = "服务本身无需处理；监控该主机请使用基于 TCP 的检测。" },
+  },
+  SERVER_SIDE_OK = {
+    { en = "Merge this report with the client's (nrb merge client.json server.json) to see where the packets stop.",
+      zh = "将本报告与客户端报告合并（nrb merge client.json server.json），查看报文在何处中断。" },
   },
   OK = {
     { en = "If users still see failures, run from their network (another region or carrier) and merge the reports.",

@@ -137,12 +137,15 @@ function M.combine(reports)
         v.class, v.confidence, v.hop, v.address = "SERVICE_DOWN", "high", nil, target.address
         v.summary = string.format("nothing listens on %s/%s on the server", tostring(target.proto), tostring(target.port))
         v.reasons[#v.reasons + 1] = who .. ": no socket listens on the port"
-      elseif (sv.syn_seen or 0) > 0 and (sv.fw_decision == "drop" or sv.fw_decision == "reject") then
+      elseif sv.syn_seen ~= 0 and (sv.fw_decision == "drop" or sv.fw_decision == "reject") then
+        -- the server's own firewall would stop the flow (and, with a capture, SYNs arrived)
         v.class, v.confidence, v.address = "SERVER_FIREWALL", "high", target.address
-        v.summary = string.format("the server receives the client's SYNs and its firewall %ss them%s",
-          sv.fw_decision, sv.fw_rule and (": " .. sv.fw_rule) or "")
-        v.reasons[#v.reasons + 1] = string.format("%s: %d SYN(s) from the client arrived; the firewall decision is %s%s",
-          who, sv.syn_seen, sv.fw_decision, sv.fw_rule and (" by " .. sv.fw_rule) or "")
+        v.hop = type(first.verdict.hop) == "number" and first.verdict.hop or nil
+        v.summary = string.format("the server's firewall %ss the client's %s/%s%s", sv.fw_decision,
+          tostring(target.proto), tostring(target.port), sv.fw_rule and (": " .. sv.fw_rule) or "")
+        v.reasons[#v.reasons + 1] = string.format("%s: %sthe firewall decision for the client's flow is %s%s", who,
+          sv.syn_seen and string.format("%d SYN(s) from the client arrived; ", sv.syn_seen) or "",
+          sv.fw_decision, sv.fw_rule and (" by " .. sv.fw_rule) or "")
       elseif (sv.syn_seen or 0) > 0 and sv.answered == "syn_ack" then
         v.class, v.confidence = "ROUTING", "medium"
         v.summary = "the server answers the client's SYNs but the answers do not reach the client: the return path"

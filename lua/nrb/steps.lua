@@ -281,26 +281,33 @@ M.kinds.listening = {
 }
 
 M.kinds.fw = {
-  summary = "this host's firewall decision for a flow to the target (output, and the replies back in), with the rule that decides",
+  summary = "this host's firewall for a flow, with the rule that decides: outbound (this host connecting to host:port, and the replies) or inbound (host connecting to this host's port)",
   args = {
     host = { type = "host", required = true },
     port = { type = "port" },
     proto = { type = "enum", values = { "tcp", "udp", "icmp" }, default = "tcp" },
+    direction = { type = "enum", values = { "outbound", "inbound" }, default = "outbound" },
   },
   run = function(_, a)
     local fw = require "nrb.fw"
     local ev, st, f = with_address(a, function(addr)
       local route = probe.route{ address = addr } or {}
-      local e = fw.check_flow{ dst = addr, port = a.port, proto = a.proto, src = route.prefsrc, oif = route.dev }
-      e.address, e.port, e.proto = addr, a.port, a.proto
+      local e
+      if a.direction == "inbound" then
+        e = fw.check_inbound{ src = addr, dst = route.prefsrc, port = a.port, proto = a.proto, iif = route.dev }
+      else
+        e = fw.check_flow{ dst = addr, port = a.port, proto = a.proto, src = route.prefsrc, oif = route.dev }
+      end
+      e.address, e.port, e.proto, e.flow = addr, a.port, a.proto, a.direction
       return e
     end)
     if st then return ev, st, f end
     if ev.decision == "drop" or ev.decision == "reject" then
       local rule = ev.rule and (ev.rule.ref or ev.rule.text) or "a rule"
+      local flow = a.direction == "inbound" and string.format("%s from %s to this host's port %s", a.proto, ev.address, tostring(a.port or "any"))
+        or string.format("%s to %s port %s", a.proto, ev.address, tostring(a.port or "any"))
       return ev, "failed", { { severity = "error", text = string.format(
-        "this host's firewall would %s %s to %s port %s (%s): %s", ev.decision, a.proto, ev.address,
-        tostring(a.port or "any"), ev.direction, rule) } }
+        "this host's firewall would %s %s (%s): %s", ev.decision, flow, ev.direction, rule) } }
     end
     if ev.decision == "uncertain" then
       return ev, "ok", { { severity = "warn", text = "the local firewall check is inconclusive: " ..
