@@ -222,6 +222,17 @@ struct nrb_pkt_quote {
 	size_t len;               /* bytes quoted, from the quoted IP header on */
 };
 
+/** Most MPLS label stack entries kept from an ICMP extension (RFC 4950). */
+#define NRB_PKT_MAX_MPLS 4
+
+/** One MPLS label stack entry a router reported with its ICMP error (RFC 4950). */
+struct nrb_pkt_mpls {
+	uint32_t label;  /* 20-bit label */
+	uint8_t tc;      /* traffic class (formerly EXP), 3 bits */
+	uint8_t bottom;  /* 1 on the bottom-of-stack entry */
+	uint8_t ttl;     /* the label's TTL */
+};
+
 /** Everything the parsers extract from one received packet. */
 struct nrb_pkt_info {
 	enum nrb_pkt_kind kind;   /* classification, see enum */
@@ -249,6 +260,9 @@ struct nrb_pkt_info {
 	enum nrb_pkt_err err;     /* normalised ICMP error, NRB_ERR_NONE otherwise */
 	uint32_t mtu;             /* next-hop MTU (v4 frag needed) or MTU (v6 too big), else 0 */
 	struct nrb_pkt_quote quote; /* quoted original for ICMP errors */
+	uint8_t has_ext;          /* the ICMP error carries an RFC 4884 extension structure */
+	uint8_t mpls_count;       /* MPLS entries in mpls[] (at most NRB_PKT_MAX_MPLS) */
+	struct nrb_pkt_mpls mpls[NRB_PKT_MAX_MPLS]; /* label stack the router saw (RFC 4950) */
 	uint16_t sport;           /* TCP/UDP source port */
 	uint16_t dport;           /* TCP/UDP destination port */
 	uint32_t tcp_seq;         /* TCP sequence number */
@@ -264,6 +278,10 @@ struct nrb_pkt_info {
  *  the link header).  IPv4 options are skipped (IHL checked); IPv6 hop-by-hop,
  *  routing, fragment, destination-options and AH headers are skipped, at most 8.
  *  Trailing bytes beyond the IP total length (Ethernet padding) are ignored.
+ *  ICMP errors with RFC 4884 extensions (length field set, or the older fixed 128-byte
+ *  layout with a version-2 header) have the quote limited to the original datagram and
+ *  MPLS label stacks (RFC 4950) extracted; a malformed extension is ignored, never an
+ *  error of the packet.
  *  @param buf,len the packet (borrowed); @param out filled (zeroed first).
  *  @return 0; -EINVAL (NULL); -EBADMSG malformed or truncated; -EPROTONOSUPPORT not
  *  IPv4/IPv6.  A truncated ICMP quote is not an error: quote.l4_present says what is there. */
@@ -326,6 +344,7 @@ int nrb_pkt_sig_from_probe(const struct nrb_pkt_probe *p, struct nrb_pkt_sig *si
 /** Signature of the probe a received packet answers:
  *   - echo reply: proto ICMP, dst = reply source, id/seq;
  *   - ICMP error: from the quote (quoted proto, quoted dst, ports or id/seq, TCP seq);
+ *     a quoted ICMP message must be an echo request;
  *   - TCP with ACK: dst = source, ports swapped, tcp_seq = ack - 1 (a SYN consumes one);
  *   - TCP without ACK, UDP reply: dst = source, ports swapped, no seq.
  *  For transport-only parses (datagram sockets) src must have been filled by the caller.

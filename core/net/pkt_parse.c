@@ -251,13 +251,63 @@ static void parse_quote(const uint8_t *b, size_t len, struct nrb_pkt_quote *q)
 		quote_l4(q, b + v.hdr_len, len - v.hdr_len);
 }
 
+/* RFC 4884 extensions of an ICMP error message p[0..len) (ICMP header included): find
+ * the extension structure, record MPLS label stacks (RFC 4950, class 1 c-type 1), and
+ * return how many bytes after the 8-byte header belong to the quoted datagram. */
+static size_t icmp_ext(const uint8_t *p, size_t len, struct nrb_pkt_info *out)
+{
+	size_t body = len - NRB_PKT_ICMP_HDR, orig, off, olen, i;
+	const uint8_t *e;
+	int v4 = out->af == AF_INET;
+
+	/* only these errors define the length field: v4 3/11/12, v6 1/3 */
+	if (v4 ? (out->icmp_type != 3 && out->icmp_type != 11 && out->icmp_type != 12)
+	       : (out->icmp_type != 1 && out->icmp_type != 3))
+		return body;
+	orig = v4 ? (size_t)p[5] * 4 : (size_t)p[4] * 8;
+	if (orig == 0) {
+		/* pre-4884 routers (RFC 4950 era) put extensions after exactly 128 bytes.
+		 * Only a version-2 header whose checksum verifies counts, so a quoted
+		 * datagram that happens to hold 0x2_ at byte 128 is not mistaken for one. */
+		if (body < 128 + 8 || (p[NRB_PKT_ICMP_HDR + 128] >> 4) != 2 ||
+		    nrb_pkt_csum_fold(nrb_pkt_csum_add(0, p + NRB_PKT_ICMP_HDR + 128,
+		                                       body - 128)) != 0)
+			return body;
+		orig = 128;
+	}
+	if (orig > body || body - orig < 4)
+		return body < orig ? body : orig;
+	e = p + NRB_PKT_ICMP_HDR + orig;
+	if ((e[0] >> 4) != 2)
+		return orig;
+	out->has_ext = 1;
+	/* objects: 16-bit length (incl. the 4-byte header), class, c-type, data */
+	for (off = 4; off + 4 <= body - orig; off += olen) {
+		olen = (size_t)e[off] << 8 | e[off + 1];
+		if (olen < 4 || olen > body - orig - off)
+			break;
+		if (e[off + 2] != 1 || e[off + 3] != 1)
+			continue;
+		for (i = 4; i + 4 <= olen && out->mpls_count < NRB_PKT_MAX_MPLS; i += 4) {
+			const uint8_t *m = e + off + i;
+			struct nrb_pkt_mpls *l = &out->mpls[out->mpls_count++];
+
+			l->label = (uint32_t)m[0] << 12 | (uint32_t)m[1] << 4 | m[2] >> 4;
+			l->tc = (m[2] >> 1) & 7;
+			l->bottom = m[2] & 1;
+			l->ttl = m[3];
+		}
+	}
+	return orig;
+}
+
 /* Parse the transport message at b[off..end) for protocol out->proto of family out->af.
  * partial: the message may be cut short (first fragment), so length fields that
  * claim more than is present are accepted.  @return 0, -EBADMSG. */
 static int parse_transport(const uint8_t *b, size_t off, size_t end, int partial,
                            struct nrb_pkt_info *out)
 {
-	size_t len = end - off, doff, i, ulen;
+	size_t len = end - off, doff, i, ulen, qlen;
 	const uint8_t *p = b + off;
 	uint8_t t;
 
@@ -289,7 +339,8 @@ static int parse_transport(const uint8_t *b, size_t off, size_t end, int partial
 			out->mtu = get16(p + 6);
 		else if (out->err == NRB_ERR_PACKET_TOO_BIG)
 			out->mtu = get32(p + 4);
-		parse_quote(p + NRB_PKT_ICMP_HDR, len - NRB_PKT_ICMP_HDR, &out->quote);
+		qlen = icmp_ext(p, len, out);
+		parse_quote(p + NRB_PKT_ICMP_HDR, qlen, &out->quote);
 		return 0;
 	case IPPROTO_TCP:
 		if (len < NRB_PKT_TCP_HDR)
@@ -555,6 +606,8 @@ int nrb_pkt_sig_from_reply(const struct nrb_pkt_info *r, struct nrb_pkt_sig *sig
 		sig->proto = q->proto;
 		sig->dst = q->dst;
 		sig->af = q->dst.af ? q->dst.af : r->af;
+		if (is_icmp(q->proto) && q->icmp_type != (sig->af == AF_INET ? 8 : 128))
+			return -ENOENT; /* errors are never sent about anything but our echo */
 		if (is_icmp(q->proto)) {
 			sig->a = q->icmp_id;
 			sig->b = q->icmp_seq;

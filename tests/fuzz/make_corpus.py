@@ -55,3 +55,23 @@ rt("rt_udp4.bin", 8, 2 << 1, b"\x40" * 32)
 rt("rt_udp6.bin", 1, 2 << 1, b"\x40" * 32)
 rt("rt_tcp4_mss.bin", 0x30, 3 << 1)
 rt("rt_tcp6_ack.bin", 1, 3 << 1)
+
+# ICMP time exceeded with an RFC 4950 MPLS extension, RFC 4884 and legacy layouts
+def csum(b):
+    s = 0
+    for i in range(0, len(b), 2):
+        s += b[i] << 8 | (b[i + 1] if i + 1 < len(b) else 0)
+    while s >> 16:
+        s = (s & 0xffff) + (s >> 16)
+    return ~s & 0xffff
+
+orig = load(os.path.join(fix, "v4_ttl_exceeded_udp.hex"))
+ext = bytearray(bytes.fromhex("20000000000c010103e8500105dc1b01"))
+c = csum(ext)
+ext[2], ext[3] = c >> 8, c & 255
+for name, lenfield in (("ext_mpls_4884.ip", 32), ("ext_mpls_legacy.ip", 0)):
+    b = bytearray(28 + 128) + ext
+    b[:88] = orig[:88]
+    b[25] = lenfield
+    b[2], b[3] = len(b) >> 8, len(b) & 255
+    open(os.path.join(out, name), "wb").write(b"\x00" + bytes(b))

@@ -1087,6 +1087,137 @@ static void test_icmp_codes_all(void **state)
 	assert_string_equal(nrb_pkt_err_name((enum nrb_pkt_err)99), "unknown");
 }
 
+/* Build an ICMP time exceeded with an RFC 4884/4950 MPLS extension around the real
+ * v4_ttl_exceeded_udp quote.  lenfield: value for the ICMP length byte (32 = 128 bytes,
+ * 0 = legacy layout).  Returns the packet length. */
+static size_t v4_with_mpls(uint8_t *b, uint8_t lenfield, int break_csum)
+{
+	uint8_t orig[MAXPKT];
+	size_t n, total;
+	uint16_t c;
+	static const uint8_t ext[] = {
+		0x20, 0x00, 0x00, 0x00,              /* version 2, checksum below */
+		0x00, 0x0c, 0x01, 0x01,              /* object: 12 bytes, class 1 (MPLS), c-type 1 */
+		0x03, 0xe8, 0x50, 0x01,              /* label 16005, tc 0, S 0, ttl 1 */
+		0x05, 0xdc, 0x1b, 0x01               /* label 24001, tc 5, S 1, ttl 1 */
+	};
+
+	n = load_fixture("v4_ttl_exceeded_udp", orig, sizeof orig);
+	assert_int_equal(n, 88);
+	memset(b, 0, 20 + 8 + 128 + sizeof ext);
+	memcpy(b, orig, 28 + 60);            /* IP, ICMP header, 60 quoted bytes */
+	b[20 + 5] = lenfield;                /* zero padding to 128 follows */
+	memcpy(b + 28 + 128, ext, sizeof ext);
+	c = ref_csum(NULL, 0, ext, sizeof ext);
+	b[28 + 128 + 2] = (uint8_t)(c >> 8);
+	b[28 + 128 + 3] = (uint8_t)(c ^ (break_csum ? 0x01 : 0));
+	total = 28 + 128 + sizeof ext;
+	b[2] = (uint8_t)(total >> 8);
+	b[3] = (uint8_t)total;
+	return total;
+}
+
+static void test_parse_icmp_extensions_mpls(void **state)
+{
+	uint8_t b[MAXPKT];
+	struct nrb_pkt_info r;
+	struct nrb_pkt_sig s;
+	size_t n;
+	int legacy;
+
+	(void)state;
+	for (legacy = 0; legacy < 2; legacy++) {
+		n = v4_with_mpls(b, legacy ? 0 : 32, 0);
+		assert_int_equal(nrb_pkt_parse_ip(b, n, &r), 0);
+		assert_int_equal(r.err, NRB_ERR_TTL_EXCEEDED);
+		assert_int_equal(r.has_ext, 1);
+		assert_int_equal(r.mpls_count, 2);
+		assert_int_equal(r.mpls[0].label, 16005);
+		assert_int_equal(r.mpls[0].tc, 0);
+		assert_int_equal(r.mpls[0].bottom, 0);
+		assert_int_equal(r.mpls[0].ttl, 1);
+		assert_int_equal(r.mpls[1].label, 24001);
+		assert_int_equal(r.mpls[1].tc, 5);
+		assert_int_equal(r.mpls[1].bottom, 1);
+		/* the quote stops where the extension starts, and still matches */
+		assert_int_equal(r.quote.len, 128);
+		assert_int_equal(r.quote.dport, 33434);
+		assert_int_equal(nrb_pkt_sig_from_reply(&r, &s), 0);
+	}
+	/* legacy layout with a checksum that does not verify: no extension assumed */
+	n = v4_with_mpls(b, 0, 1);
+	assert_int_equal(nrb_pkt_parse_ip(b, n, &r), 0);
+	assert_int_equal(r.has_ext, 0);
+	assert_int_equal(r.mpls_count, 0);
+	assert_int_equal(r.quote.len, n - 28);
+	/* with the length field the checksum is not needed */
+	n = v4_with_mpls(b, 32, 1);
+	assert_int_equal(nrb_pkt_parse_ip(b, n, &r), 0);
+	assert_int_equal(r.mpls_count, 2);
+	/* malformed objects stop the walk, never the parse */
+	n = v4_with_mpls(b, 32, 0);
+	b[28 + 128 + 5] = 2;                 /* object length 2 < 4 */
+	assert_int_equal(nrb_pkt_parse_ip(b, n, &r), 0);
+	assert_int_equal(r.has_ext, 1);
+	assert_int_equal(r.mpls_count, 0);
+	b[28 + 128 + 5] = 40;                /* object longer than the packet */
+	assert_int_equal(nrb_pkt_parse_ip(b, n, &r), 0);
+	assert_int_equal(r.mpls_count, 0);
+	/* a length field pointing past the end: the quote is what is there */
+	b[20 + 5] = 100;
+	assert_int_equal(nrb_pkt_parse_ip(b, n, &r), 0);
+	assert_int_equal(r.has_ext, 0);
+	assert_int_equal(r.quote.len, n - 28);
+	assert_int_equal(r.quote.dport, 33434);
+	/* every truncation of the extended packet (length fixed up) parses safely */
+	for (n = 28; n < 28 + 128 + 16; n++) {
+		uint8_t *copy;
+
+		v4_with_mpls(b, 32, 0);
+		b[2] = (uint8_t)(n >> 8);
+		b[3] = (uint8_t)n;
+		copy = malloc(n);
+		assert_non_null(copy);
+		memcpy(copy, b, n);
+		assert_int_equal(nrb_pkt_parse_ip(copy, n, &r), 0);
+		assert_true(r.mpls_count <= 2);
+		assert_true(r.quote.len <= n - 28);
+		free(copy);
+	}
+}
+
+/* An ICMPv6 error counts its length field in 8-byte words. */
+static void test_parse_icmp6_extension_length(void **state)
+{
+	uint8_t orig[MAXPKT], b[MAXPKT];
+	struct nrb_pkt_info r;
+	size_t n, total;
+	static const uint8_t ext[] = { 0x20, 0x00, 0x00, 0x00, 0x00, 0x08, 0x01, 0x01,
+	                               0x00, 0x01, 0x01, 0x40 }; /* label 16, S, ttl 64 */
+
+	(void)state;
+	n = load_fixture("v6_time_exceeded", orig, sizeof orig);
+	assert_true(n - 48 <= 128);
+	memset(b, 0, sizeof b);
+	memcpy(b, orig, n);
+	b[40 + 4] = 16;                      /* 16 * 8 = 128 bytes of original datagram */
+	memcpy(b + 48 + 128, ext, sizeof ext);
+	total = 48 + 128 + sizeof ext;
+	b[4] = (uint8_t)((total - 40) >> 8);
+	b[5] = (uint8_t)(total - 40);
+	assert_int_equal(nrb_pkt_parse_ip(b, total, &r), 0);
+	assert_int_equal(r.has_ext, 1);
+	assert_int_equal(r.mpls_count, 1);
+	assert_int_equal(r.mpls[0].label, 16);
+	assert_int_equal(r.mpls[0].bottom, 1);
+	assert_int_equal(r.mpls[0].ttl, 64);
+	assert_int_equal(r.quote.icmp_id, 5571);
+	/* echo replies and packet-too-big have no length field: never extensions */
+	b[40] = 2;
+	assert_int_equal(nrb_pkt_parse_ip(b, total, &r), 0);
+	assert_int_equal(r.has_ext, 0);
+}
+
 /* ------------------------------------------------------------ signatures */
 
 static struct nrb_pkt_sig probe_sig(const char *dst, uint8_t proto, uint16_t a, uint16_t b,
@@ -1186,6 +1317,11 @@ static void test_signatures_match_real_replies(void **state)
 	b[3] = 52;
 	assert_int_equal(nrb_pkt_parse_ip(b, 52, &r), 0);
 	assert_int_equal(nrb_pkt_sig_from_reply(&r, &s), -ENOENT);
+	/* an error quoting an ICMP message other than our echo request answers nothing */
+	n = load_fixture("v4_ttl_exceeded_icmp", b, sizeof b);
+	b[48] = 0;
+	assert_int_equal(nrb_pkt_parse_ip(b, n, &r), 0);
+	assert_int_equal(nrb_pkt_sig_from_reply(&r, &s), -ENOENT);
 	assert_int_equal(nrb_pkt_sig_from_reply(NULL, &s), -EINVAL);
 	assert_int_equal(nrb_pkt_sig_from_reply(&r, NULL), -EINVAL);
 	assert_int_equal(nrb_pkt_sig_from_probe(NULL, &s), -EINVAL);
@@ -1217,6 +1353,8 @@ int main(void)
 		cmocka_unit_test(test_parse_l4_datagram),
 		cmocka_unit_test(test_parse_recverr),
 		cmocka_unit_test(test_icmp_codes_all),
+		cmocka_unit_test(test_parse_icmp_extensions_mpls),
+		cmocka_unit_test(test_parse_icmp6_extension_length),
 		cmocka_unit_test(test_signatures_match_real_replies),
 	};
 

@@ -122,6 +122,44 @@ static struct sockaddr_in lo4(uint16_t port)
 	return a;
 }
 
+static struct sockaddr_in6 lo6(void)
+{
+	struct sockaddr_in6 a;
+
+	memset(&a, 0, sizeof a);
+	a.sin6_family = AF_INET6;
+	a.sin6_addr = in6addr_loopback;
+	return a;
+}
+
+/* ICMPv6 echo to ::1 on an ICMPv6 socket of either kind: no IP header comes back,
+ * the kernel fills the checksum, and the hop limit arrives as a cmsg. */
+static void echo6(int fd, int dgram)
+{
+	const struct nrb_sock_ops *ops = &nrb_sock_system;
+	struct sockaddr_in6 to = lo6(), me;
+	socklen_t len = sizeof me;
+	struct nrb_pkt_info r;
+	struct nrb_sock_msg m;
+	uint8_t buf[512], pkt[64];
+	int n;
+
+	n = nrb_pkt_build_icmp_echo(pkt, sizeof pkt, AF_INET6, 0x6e36, 9, "nrb6", 4, NULL);
+	CHECK(n == 12);
+	CHECK(ops->send(ops->ctx, fd, pkt, (size_t)n, (struct sockaddr *)&to, sizeof to) == n);
+	CHECK(recv_until(fd, buf, sizeof buf, AF_INET6, 0, IPPROTO_ICMPV6, NRB_PKT_ECHO_REPLY,
+	                 &r, &m) == 12);
+	CHECK(r.icmp_seq == 9);
+	CHECK(m.ttl == 64);
+	CHECK(m.from.ss_family == AF_INET6);
+	if (dgram) {
+		CHECK(getsockname(fd, (struct sockaddr *)&me, &len) == 0);
+		CHECK(r.icmp_id == ntohs(me.sin6_port));
+	} else {
+		CHECK(r.icmp_id == 0x6e36);
+	}
+}
+
 /* As root: raw ICMP echo, and a raw IP_HDRINCL UDP probe matched by its ICMP error. */
 static void child_raw(void)
 {
@@ -181,6 +219,12 @@ static void child_raw(void)
 	CHECK(!nrb_pkt_sig_match(&ps, &rs));
 	close(raw);
 	close(icmp);
+
+	icmp = nrb_priv_open_icmp(AF_INET6, &kind, err, sizeof err);
+	CHECK(icmp >= 0);
+	CHECK(kind == NRB_PRIV_RAW);
+	echo6(icmp, 0);
+	close(icmp);
 	_exit(0);
 }
 
@@ -212,6 +256,12 @@ static void child_dgram(void)
 	CHECK(r.icmp_seq == 42);
 	CHECK(r.icmp_id == ntohs(me.sin_port));
 	CHECK(m.ttl == 64);
+	close(fd);
+
+	fd = nrb_priv_open_icmp(AF_INET6, &kind, err, sizeof err);
+	CHECK(fd >= 0);
+	CHECK(kind == NRB_PRIV_DGRAM);
+	echo6(fd, 1);
 	close(fd);
 	_exit(0);
 }
