@@ -28,58 +28,45 @@ local function deciding(res)
            line = last.line, handle = last.handle, kind = last.kind, comment = last.comment }
 end
 
--- Would this host let a new connection to host:port out, and its answers back in?
-function M.check_flow(o)
-  local family = o.dst:find(":", 1, true) and 6 or 4
+-- Evaluate a new connection in direction `first` (output when this host connects out,
+-- input when a peer connects in) and its replies the other way; the worse decision of the
+-- two is the flow's.  local_addr/remote are this host's and the other end's addresses.
+local function check_both_ways(first, o, local_addr, remote)
+  local second = first == "output" and "input" or "output"
+  local family = remote:find(":", 1, true) and 6 or 4
   local proto = o.proto or "tcp"
-  local out, oerr = core.evaluate{ direction = "output", state = "new", proto = proto, family = family,
-    src = o.src, dst = o.dst, dport = o.port, oif = o.oif }
-  if not out then
-    return { decision = "uncertain", direction = "output", notes = json.array({ "cannot read the firewall: " .. tostring(oerr) }),
-             error = oerr }
+  local out_side = first == "output"
+  local a, aerr = core.evaluate{ direction = first, state = "new", proto = proto, family = family,
+    src = out_side and local_addr or remote, dst = out_side and remote or local_addr, dport = o.port,
+    oif = out_side and o.dev or nil, iif = (not out_side) and o.dev or nil }
+  if not a then
+    return { decision = "uncertain", direction = first, error = aerr,
+             notes = json.array({ "cannot read the firewall: " .. tostring(aerr) }) }
   end
-  local back = core.evaluate{ direction = "input", state = "established", proto = proto, family = family,
-    src = o.dst, dst = o.src, sport = o.port, iif = o.oif }
-  local ev = { output = out, input = back }
-  local worst, wdir = out, "output"
-  if back and (RANK[back.decision] or 0) > (RANK[out.decision] or 0) then worst, wdir = back, "input" end
-  ev.decision = worst.decision
-  ev.direction = wdir
-  ev.rule = deciding(worst)
-  ev.path = worst.path
-  ev.manager = worst.manager
-  ev.advice = worst.advice
-  ev.reject_with = worst.reject_with
+  local b = core.evaluate{ direction = second, state = "established", proto = proto, family = family,
+    src = out_side and remote or local_addr, dst = out_side and local_addr or remote, sport = o.port,
+    iif = out_side and o.dev or nil, oif = (not out_side) and o.dev or nil }
+  local ev = { [first] = a, [second] = b }
+  local worst, wdir = a, first
+  if b and (RANK[b.decision] or 0) > (RANK[a.decision] or 0) then worst, wdir = b, second end
+  ev.decision, ev.direction, ev.rule, ev.path = worst.decision, wdir, deciding(worst), worst.path
+  ev.manager, ev.advice, ev.reject_with = worst.manager, worst.advice, worst.reject_with
   local notes = json.array()
-  for _, n in ipairs(out.notes or {}) do notes[#notes + 1] = "output: " .. n end
-  for _, n in ipairs(back and back.notes or {}) do notes[#notes + 1] = "input (replies): " .. n end
+  for _, n in ipairs(a.notes or {}) do notes[#notes + 1] = first .. ": " .. n end
+  for _, n in ipairs(b and b.notes or {}) do notes[#notes + 1] = second .. " (replies): " .. n end
   ev.notes = notes
   return ev
 end
 
--- Would this host let a new connection from a peer in to its port, and its answers out?
--- (the server-side question; same evidence shape as check_flow)
+-- Would this host let a new connection to dst:port out, and its answers back in?
+function M.check_flow(o)
+  return check_both_ways("output", { proto = o.proto, port = o.port, dev = o.oif }, o.src, o.dst)
+end
+
+-- Would this host let a new connection from a peer (src) in to its port, and its answers
+-- out?  (the server-side question; same evidence shape as check_flow)
 function M.check_inbound(o)
-  local family = o.src:find(":", 1, true) and 6 or 4
-  local proto = o.proto or "tcp"
-  local inn, ierr = core.evaluate{ direction = "input", state = "new", proto = proto, family = family,
-    src = o.src, dst = o.dst, dport = o.port, iif = o.iif }
-  if not inn then
-    return { decision = "uncertain", direction = "input", notes = json.array({ "cannot read the firewall: " .. tostring(ierr) }),
-             error = ierr }
-  end
-  local back = core.evaluate{ direction = "output", state = "established", proto = proto, family = family,
-    src = o.dst, dst = o.src, sport = o.port, oif = o.iif }
-  local ev = { input = inn, output = back }
-  local worst, wdir = inn, "input"
-  if back and (RANK[back.decision] or 0) > (RANK[inn.decision] or 0) then worst, wdir = back, "output" end
-  ev.decision, ev.direction, ev.rule, ev.path = worst.decision, wdir, deciding(worst), worst.path
-  ev.manager, ev.advice, ev.reject_with = worst.manager, worst.advice, worst.reject_with
-  local notes = json.array()
-  for _, n in ipairs(inn.notes or {}) do notes[#notes + 1] = "input: " .. n end
-  for _, n in ipairs(back and back.notes or {}) do notes[#notes + 1] = "output (replies): " .. n end
-  ev.notes = notes
-  return ev
+  return check_both_ways("input", { proto = o.proto, port = o.port, dev = o.iif }, o.dst, o.src)
 end
 
 return M
