@@ -14,7 +14,9 @@
 #include "fw/fw.h"
 #include "util/util.h"
 
-static char *load_fixture(const char *name, size_t *len)
+/* noinline: inlined, gcc -O2 mistakes pointers into the returned heap buffer for
+ * pointers to the local `buf` (-Wdangling-pointer false positive) */
+__attribute__((noinline)) static char *load_fixture(const char *name, size_t *len)
 {
 	char path[512], err[256];
 	char *buf = NULL;
