@@ -17,7 +17,7 @@
  *   probe.mtr{address, proto, port, rounds, interval_ms, max_ttl, timeout_ms}
  *   probe.tcp_syn{address, port, ttl, timeout_ms}
  *   probe.udp{address, port, ttl, timeout_ms, size_bytes}
- *   probe.pmtu{address, proto, port, min_size, max_size, tries, timeout_ms}
+ *   probe.pmtu{address, proto, port, min_size, max_size, tries, timeout_ms, max_ttl}
  * Every one of these also takes pps (global packets-per-second cap, default 100) and
  * unprivileged (true: do not use raw sockets).  They return evidence tables shaped as
  * doc/evidence.md says, or nil, message when the environment fails (no route, no ICMP
@@ -792,7 +792,8 @@ static int l_probe_udp(lua_State *L)
 static int l_probe_pmtu(lua_State *L)
 {
 	static const char *const keys[] = {"address", "proto", "port", "min_size", "max_size",
-	                                   "tries", "timeout_ms", "pps", "unprivileged", NULL};
+	                                   "tries", "timeout_ms", "max_ttl", "pps", "unprivileged",
+	                                   NULL};
 	struct nrb_pmtu_result *r;
 	struct nrb_pmtu_req q;
 	struct common_opts c;
@@ -811,14 +812,15 @@ static int l_probe_pmtu(lua_State *L)
 	q.max_size = (int)opt_int(L, "max_size", 0, 68, NRB_SESS_MAX_SIZE);
 	q.tries = (int)opt_int(L, "tries", 2, 1, 5);
 	q.timeout_us = (uint64_t)opt_int(L, "timeout_ms", 1000, 10, 30000) * 1000;
+	q.max_ttl = (int)opt_int(L, "max_ttl", 30, 1, NRB_PMTU_MAX_TTL);
 	common(L, &c);
 	s = new_sess(L, &c);
 	r = lua_newuserdatauv(L, sizeof *r, 0);
 	rc = nrb_pmtu_add(s, &q, r, err, sizeof err);
 	if (rc < 0)
 		return add_failed(L, s, rc, err);
-	rc = nrb_sess_run(s, 40 * q.timeout_us * (uint64_t)q.tries + 2000000);
-	lua_createtable(L, 0, 10);
+	rc = nrb_sess_run(s, nrb_pmtu_budget_us(&q));
+	lua_createtable(L, 0, 16);
 	nrb_lua_setstr(L, "status", r->status ? r->status : "error");
 	set_addr(L, "address", &q.dst);
 	nrb_lua_setstr(L, "proto", nrb_proto_name(q.proto));
@@ -827,6 +829,22 @@ static int l_probe_pmtu(lua_State *L)
 		nrb_lua_setint(L, "path_mtu", r->path_mtu);
 	if (r->smallest_lost)
 		nrb_lua_setint(L, "smallest_lost", r->smallest_lost);
+	nrb_lua_setint(L, "rounds", r->rounds);
+	nrb_lua_setint(L, "random_losses", r->random_losses);
+	if (r->located) {
+		if (r->hop) {
+			nrb_lua_setint(L, "hop", r->hop);
+			set_addr(L, "hop_address", &r->hop_addr);
+		}
+		if (r->next_hop) {
+			nrb_lua_setint(L, "next_hop", r->next_hop);
+			set_addr(L, "next_hop_address", &r->next_hop_addr);
+		}
+	}
+	if (r->send_errors) {
+		nrb_lua_setint(L, "send_errors", r->send_errors);
+		nrb_lua_setstr(L, "send_error", strerror(-r->send_error));
+	}
 	if (r->has_reported) {
 		lua_createtable(L, 0, 3);
 		set_addr(L, "from", &r->reported_from);
@@ -837,9 +855,10 @@ static int l_probe_pmtu(lua_State *L)
 	}
 	lua_createtable(L, r->nprobes, 0);
 	for (int i = 0; i < r->nprobes; i++) {
-		lua_createtable(L, 0, 2);
+		lua_createtable(L, 0, 3);
 		nrb_lua_setint(L, "size_bytes", r->probes[i].size);
 		nrb_lua_setstr(L, "result", r->probes[i].result);
+		nrb_lua_setint(L, "round", r->probes[i].round);
 		lua_rawseti(L, -2, i + 1);
 	}
 	mark_array(L);

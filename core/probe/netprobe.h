@@ -2,7 +2,7 @@
  * netprobe: the asynchronous probe families that run as tasks in a probe session
  * (task.h): ping (ICMP echo), trace (ICMP/UDP/TCP, all TTLs in parallel, constant flow,
  * adaptive timeout), mtr (per-hop statistics over rounds), tcp_syn (one half-open SYN),
- * udp (one port probe) and pmtu (DF binary search).  Each family has a request struct
+ * udp (one port probe) and pmtu (DF probes in rounds; locates a blackhole).  Each family has a request struct
  * (validated by its *_add function: bad input fails with -EINVAL and a message before
  * anything is sent), a result struct the caller owns, and an *_add function that creates
  * the task and attaches it to a session; nrb_sess_run then runs every task added at once
@@ -24,7 +24,8 @@ enum {
 	NRB_TRACE_MAX_QUERIES = 10, /* probes per hop per trace */
 	NRB_MTR_MAX_ROUNDS = 1000,  /* mtr rounds ceiling */
 	NRB_HOP_MAX_ADDRS = 8,      /* distinct responders kept per hop */
-	NRB_PMTU_MAX_PROBES = 64,   /* pmtu probes kept */
+	NRB_PMTU_MAX_PROBES = 96,   /* pmtu outcomes kept (one per size per round) */
+	NRB_PMTU_MAX_TTL = 64,      /* pmtu locate TTL ceiling */
 	NRB_ERR_KEEP = 32           /* ICMP errors kept in a ping result */
 };
 
@@ -199,17 +200,20 @@ struct nrb_pmtu_req {
 	uint16_t port;             /* UDP port */
 	int min_size;              /* smallest size tried, bytes incl. IP header (>= 68/1280) */
 	int max_size;              /* largest (the local MTU if 0) */
-	int tries;                 /* probes per size before it counts as lost, 1..5 */
+	int tries;                 /* copies of each size per round, 1..5 (default 2) */
 	uint64_t timeout_us;       /* per probe */
+	int max_ttl;               /* locating a blackhole: highest TTL tried (default 30) */
 };
 
 struct nrb_pmtu_probe {
 	int size;                  /* bytes incl. IP header */
 	const char *result;        /* passed, lost, frag_needed, too_big_local */
+	int round;                 /* search round (the last one confirms) */
 };
 
 struct nrb_pmtu_result {
-	const char *status;        /* ok, frag_needed, blackhole */
+	const char *status;        /* ok, frag_needed, blackhole, lossy (sizes vanished but not
+	                            * provably for their size), no_reply */
 	int local_mtu;             /* MTU of the outgoing interface (or max_size) */
 	int path_mtu;              /* largest size that passed, 0 none */
 	int smallest_lost;         /* smallest size that vanished, 0 none */
@@ -219,8 +223,21 @@ struct nrb_pmtu_result {
 	int reported_ttl;          /* TTL of that error as received */
 	struct nrb_pmtu_probe probes[NRB_PMTU_MAX_PROBES]; /* what was tried */
 	int nprobes;               /* used */
+	int rounds;                /* rounds run */
+	int random_losses;         /* sizes lost although a larger one passed */
+	int confirmed;             /* the final round saw small packets reach the target */
+	int located;               /* hop/next_hop were looked for (a confirmed blackhole) */
+	int hop;                   /* last TTL whose router answered a full-size probe, 0 none */
+	struct nrb_pkt_addr hop_addr;      /* that router */
+	int next_hop;              /* first TTL beyond it answering only small probes, 0 none */
+	struct nrb_pkt_addr next_hop_addr; /* that router */
+	int send_errors;           /* probes that could not be sent */
+	int send_error;            /* the first such -errno */
 	const char *degraded;      /* why degraded */
 };
+
+/** Upper bound on a pmtu task's run time for these options (for the caller's deadline). */
+uint64_t nrb_pmtu_budget_us(const struct nrb_pmtu_req *q);
 
 int nrb_pmtu_add(struct nrb_sess *s, const struct nrb_pmtu_req *req,
                  struct nrb_pmtu_result *res, char *err, size_t errlen);

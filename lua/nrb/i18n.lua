@@ -55,6 +55,18 @@ M.catalog = {
     en = "packets of {lost} bytes with DF set vanish with no 'fragmentation needed' while {ok} bytes pass",
     zh = "设置 DF 的 {lost} 字节报文消失且没有“需要分片”通知，而 {ok} 字节的报文可以通过",
   },
+  pmtu_located = {
+    en = "hop {ttl} ({address}) still answers {lost}-byte probes with 'time exceeded'; no hop after it does: the narrow link starts behind hop {ttl}",
+    zh = "第 {ttl} 跳（{address}）仍以“超时”响应 {lost} 字节的探测包，其后没有任何一跳响应：窄链路位于第 {ttl} 跳之后",
+  },
+  pmtu_located_next = {
+    en = "hop {ttl} ({address}) still answers {lost}-byte probes with 'time exceeded'; hop {next} ({next_address}) answers only small ones: the narrow link is between them",
+    zh = "第 {ttl} 跳（{address}）仍以“超时”响应 {lost} 字节的探测包；第 {next} 跳（{next_address}）只响应小包：窄链路位于两者之间",
+  },
+  pmtu_not_located = {
+    en = "no hop answered {lost}-byte probes with 'time exceeded': the break is at the first hop or the hops are silent",
+    zh = "没有任何一跳以“超时”响应 {lost} 字节的探测包：断点在第一跳，或各跳均不响应",
+  },
   pmtu_summary = {
     en = "path MTU blackhole towards {address}: large packets are dropped silently (largest that passes: {ok} bytes)",
     zh = "到 {address} 的路径存在 PMTU 黑洞：大包被静默丢弃（可通过的最大报文 {ok} 字节）",

@@ -254,17 +254,18 @@ M.kinds.udp = {
 }
 
 M.kinds.pmtu = {
-  usage = "nrb probe pmtu HOST [--proto icmp|udp] [--port N] [--max-size N] [--timeout-ms N]",
+  usage = "nrb probe pmtu HOST [--proto icmp|udp] [--port N] [--max-size N] [--timeout-ms N] [--max-ttl N]",
   summary = "path MTU with DF probes: where frag-needed came from, blackhole detection",
   opts = {
     proto = { type = "enum", values = { "icmp", "udp" }, default = "icmp" },
     port = { type = "port" },
     max_size = { type = "int", min = 68, max = 9000 },
     timeout_ms = { type = "int", default = 1000, min = 10, max = 30000 },
+    max_ttl = { type = "int", default = 30, min = 1, max = 64 },
   },
   run = via(function(addr, o)
     return probe.pmtu{ address = addr, proto = o.proto, port = o.port, max_size = o.max_size,
-      timeout_ms = o.timeout_ms }
+      timeout_ms = o.timeout_ms, max_ttl = o.max_ttl }
   end),
   text = function(ev)
     local out = { string.format("pmtu %s: %s, path MTU %s (local %d)%s", ev.address, ev.status,
@@ -272,7 +273,17 @@ M.kinds.pmtu = {
     if ev.reported then
       out[#out + 1] = string.format("reported MTU %d by %s", ev.reported.mtu, ev.reported.from)
     end
-    for _, p in ipairs(ev.probes) do out[#out + 1] = string.format("  %5d  %s", p.size_bytes, p.result) end
+    if ev.hop then
+      out[#out + 1] = string.format("last hop answering full-size probes: %d (%s)", ev.hop, ev.hop_address)
+    end
+    if ev.next_hop then
+      out[#out + 1] = string.format("first hop answering only small probes: %d (%s)", ev.next_hop, ev.next_hop_address)
+    end
+    if (ev.random_losses or 0) > 0 then
+      out[#out + 1] = string.format("sizes lost at random (a larger size passed): %d", ev.random_losses)
+    end
+    out[#out + 1] = string.format("%d round(s); round  size  result", ev.rounds or 0)
+    for _, p in ipairs(ev.probes) do out[#out + 1] = string.format("  %2d  %5d  %s", p.round or 0, p.size_bytes, p.result) end
     if ev.degraded then out[#out + 1] = "degraded: " .. ev.degraded end
     return table.concat(out, "\n") .. "\n"
   end,

@@ -237,24 +237,34 @@ M.kinds.udp = {
 }
 
 M.kinds.pmtu = {
-  summary = "path MTU by DF probes (binary search): frag-needed source, blackhole detection",
+  summary = "path MTU by DF probes in rounds: frag-needed source, blackhole detection and its hop",
   args = args{
     host = { type = "host", required = true },
     proto = { type = "enum", values = { "icmp", "udp" }, default = "icmp" },
     port = { type = "port" },
     max_size = { type = "int", min = 68, max = 9000 },
     timeout_ms = { type = "int", default = 1000, min = 10, max = 30000 },
+    max_ttl = { type = "int", default = 30, min = 1, max = 64 },
   },
   run = function(_, a)
     local ev, st = with_address(a, function(addr)
       return probe.pmtu{ address = addr, proto = a.proto, port = a.port, max_size = a.max_size,
-        timeout_ms = a.timeout_ms, pps = a.pps }
+        timeout_ms = a.timeout_ms, max_ttl = a.max_ttl, pps = a.pps }
     end)
     if st then return ev, st end
     if ev.status == "blackhole" then
+      local where = ""
+      if ev.hop then
+        where = string.format("; hop %d (%s) is the last that answers full-size probes", ev.hop,
+          tostring(ev.hop_address))
+      end
       return ev, "failed", { { severity = "error", text = string.format(
-        "packets of %d bytes and more vanish with no ICMP (path MTU %s)", ev.smallest_lost,
-        tostring(ev.path_mtu)) } }
+        "packets of %d bytes and more vanish with no ICMP (path MTU %s)%s", ev.smallest_lost,
+        tostring(ev.path_mtu), where) } }
+    elseif ev.status == "lossy" then
+      return ev, "ok", { { severity = "warning", text = string.format(
+        "packets of %d bytes vanished, but so did smaller ones at random: the path MTU could not be told from loss",
+        ev.smallest_lost or 0) } }
     end
     return ev, "ok"
   end,

@@ -245,6 +245,29 @@ function T.pmtu_blackhole()
   local v = rules.decide(ev)
   eq(v.class, "PMTU_BLACKHOLE", "class")
   has(v.reasons, "1401 bytes with DF set vanish", "reasons")
+  eq(v.hop, nil, "hop (not located)")
+  eq(v.address, SRV, "address (not located: the target)")
+  has(v.reasons, "no hop answered 1401%-byte probes", "reasons")
+end
+
+function T.pmtu_blackhole_located()
+  local ev = healthy()
+  ev.pmtu = { status = "blackhole", path_mtu = 1280, smallest_lost = 1281, local_mtu = 1500,
+    hop = 2, hop_address = R2, next_hop = 3, next_hop_address = R3 }
+  local v = rules.decide(ev)
+  eq(v.class, "PMTU_BLACKHOLE", "class")
+  eq(v.hop, 2, "hop")
+  eq(v.address, R2, "address")
+  has(v.reasons, "hop 2 %(" .. R2:gsub("%.", "%%.") .. "%) still answers 1281%-byte probes", "reasons")
+  has(v.reasons, "hop 3 %(" .. R3:gsub("%.", "%%.") .. "%) answers only small ones", "reasons")
+end
+
+-- sizes lost at random on a lossy path are not a blackhole: the loss rules decide
+function T.pmtu_lossy_is_not_a_blackhole()
+  local ev = healthy()
+  ev.pmtu = { status = "lossy", path_mtu = 1498, smallest_lost = 1499, local_mtu = 1500, random_losses = 2 }
+  local v = rules.decide(ev)
+  eq(v.class, "OK", "class")
 end
 
 function T.loss_that_persists_is_routing()

@@ -172,9 +172,15 @@ pmtu_blackhole)
 	expect "pmtu status" "$(j bh.json .status)" blackhole
 	expect "pmtu path_mtu (the narrow link)" "$(j bh.json .path_mtu)" 1280
 	expect "pmtu smallest_lost" "$(j bh.json .smallest_lost)" 1281
+	# r2 (hop 2) still answers 1281-byte probes with time exceeded, r3 only small ones
+	expect "pmtu hop (r2, the last hop carrying full-size packets)" "$(j bh.json .hop)" 2
+	expect "pmtu hop_address" "$(j bh.json .hop_address)" "$R2_L4"
+	expect "pmtu next_hop (r3, behind the narrow link)" "$(j bh.json .next_hop)" 3
 	probe bh6.json pmtu "$SERVER6" --timeout-ms 300
 	expect "v6 pmtu status" "$(j bh6.json .status)" blackhole
 	expect "v6 pmtu path_mtu" "$(j bh6.json .path_mtu)" 1280
+	expect "v6 pmtu hop" "$(j bh6.json .hop)" 2
+	expect "v6 pmtu next_hop" "$(j bh6.json .next_hop)" 3
 	;;
 narrow_link)
 	probe fn.json pmtu "$SERVER4" --timeout-ms 500

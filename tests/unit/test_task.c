@@ -35,6 +35,10 @@ struct world {
 	int narrow;                   /* hops >= 3 sit behind a 1280-byte link */
 	int narrow_silent;            /* ... and hop 2 does not say so (PMTU blackhole) */
 	int lossy;                    /* probes reaching hop >= 3: every second one lost */
+	int drop_size;                /* the first drop_n full-TTL probes of this size are lost */
+	int drop_n;
+	int drop_from, drop_to;       /* ... and the first two of each size in this range */
+	uint8_t dropped[2048];
 	int cnt[256];                 /* probes seen per TTL (for lossy) */
 };
 
@@ -123,6 +127,15 @@ static int network(struct nrb_sock_fake *fake, void *rctx, const struct nrb_sock
 		return 0;
 	if (w->lossy && ttl >= 3 && (w->cnt[ttl]++ % 2) == 1)
 		return 0;
+	if (w->drop_n > 0 && ttl == 64 && (int)s->len == w->drop_size) {
+		w->drop_n--;
+		return 0;
+	}
+	if (ttl == 64 && (int)s->len >= w->drop_from && (int)s->len <= w->drop_to &&
+	    s->len < sizeof w->dropped && w->dropped[s->len] < 2) {
+		w->dropped[s->len]++;
+		return 0;
+	}
 	if (w->narrow && ttl >= 3 && s->len > 1280) {
 		if (w->narrow_silent)
 			return 0;
@@ -504,48 +517,155 @@ static void test_mtr_rounds_and_loss(void **state)
 	free_world(w);
 }
 
+/* The outcome logged for size in round (0: any round), or NULL. */
+static const char *pmtu_outcome(const struct nrb_pmtu_result *r, int size, int round)
+{
+	const char *last = NULL;
+
+	for (int i = 0; i < r->nprobes; i++)
+		if (r->probes[i].size == size && (!round || r->probes[i].round == round))
+			last = r->probes[i].result;
+	return last;
+}
+
+static struct world *pmtu_world(int narrow, int silent, int lossy, struct nrb_pmtu_result *r)
+{
+	struct world *w = setup_world();
+	struct nrb_pmtu_req q;
+
+	w->narrow = narrow;
+	w->narrow_silent = silent;
+	w->lossy = lossy;
+	memset(&q, 0, sizeof q);
+	nrb_pkt_addr_from_string(&q.dst, SERVER);
+	q.timeout_us = 500000;
+	assert_int_equal(nrb_pmtu_add(w->sess, &q, r, NULL, 0), 0);
+	return w;
+}
+
 static void test_pmtu_frag_needed_and_blackhole(void **state)
 {
 	struct nrb_pmtu_result r;
-	struct nrb_pmtu_req q;
 
 	(void)state;
 	for (int silent = 0; silent <= 1; silent++) {
-		struct world *w = setup_world();
+		struct world *w = pmtu_world(1, silent, 0, &r);
+		uint64_t t0 = w->now;
 
-		w->narrow = 1;
-		w->narrow_silent = silent;
-		memset(&q, 0, sizeof q);
-		nrb_pkt_addr_from_string(&q.dst, SERVER);
-		q.timeout_us = 500000;
-		assert_int_equal(nrb_pmtu_add(w->sess, &q, &r, NULL, 0), 0);
 		assert_int_equal(nrb_sess_run(w->sess, 120000000), 0);
 		assert_int_equal(r.local_mtu, 1500);
 		assert_int_equal(r.path_mtu, 1280);
+		/* round 1 tries the smallest and the largest size (and 4 between) */
+		assert_string_equal(pmtu_outcome(&r, 68, 1), "passed");
 		assert_int_equal(r.probes[0].size, 68);
-		assert_string_equal(r.probes[0].result, "passed");
 		assert_int_equal(r.probes[1].size, 1500);
+		assert_int_equal(r.random_losses, 0);
 		if (!silent) {
 			assert_string_equal(r.status, "frag_needed");
 			assert_true(r.has_reported);
 			assert_int_equal(r.reported_mtu, 1280);
 			assert_addr(&r.reported_from, HOPS[1]);
-			assert_string_equal(r.probes[1].result, "frag_needed");
-			/* the reported MTU is tried next, and passes */
-			assert_int_equal(r.probes[2].size, 1280);
-			assert_string_equal(r.probes[2].result, "passed");
+			assert_string_equal(pmtu_outcome(&r, 1500, 1), "frag_needed");
+			/* the reported MTU is tried in round 2, and passes: settled */
+			assert_string_equal(pmtu_outcome(&r, 1280, 2), "passed");
+			assert_int_equal(r.rounds, 2);
 			assert_int_equal(r.smallest_lost, 0);
+			assert_false(r.located);
 		} else {
 			assert_string_equal(r.status, "blackhole");
 			assert_false(r.has_reported);
-			assert_string_equal(r.probes[1].result, "lost");
+			assert_string_equal(pmtu_outcome(&r, 1500, 1), "lost");
 			assert_int_equal(r.smallest_lost, 1281);
+			assert_true(r.confirmed);
+			/* hop 2 still answers 1281-byte probes with "time exceeded", hop 3
+			 * answers only small ones: the narrow link is between them */
+			assert_true(r.located);
+			assert_int_equal(r.hop, 2);
+			assert_addr(&r.hop_addr, HOPS[1]);
+			assert_int_equal(r.next_hop, 3);
+			assert_addr(&r.next_hop_addr, HOPS[2]);
+			/* rounds, not sizes, cost a timeout: 1432 sizes settle in a few */
+			assert_in_range(r.rounds, 4, 7);
+			assert_true(w->now - t0 < (uint64_t)(r.rounds + 1) * 500000 + 500000);
 		}
 		/* every probe carried DF */
 		for (size_t i = 0; i < nrb_sock_fake_nsent(w->fake); i++)
 			assert_int_equal(nrb_sock_fake_sent_at(w->fake, i)->data[6] & 0x40, 0x40);
 		free_world(w);
 	}
+}
+
+/* Random loss is not a blackhole: a size lost once and then seen passing, or lost while a
+ * larger one passes, must not end as "blackhole". */
+static void test_pmtu_random_loss(void **state)
+{
+	struct nrb_pmtu_result r;
+	struct world *w;
+
+	(void)state;
+	/* every second probe past hop 2 lost: each size has two copies, one gets through */
+	w = pmtu_world(0, 0, 1, &r);
+	assert_int_equal(nrb_sess_run(w->sess, 120000000), 0);
+	assert_string_equal(r.status, "ok");
+	assert_int_equal(r.path_mtu, 1500);
+	assert_int_equal(r.smallest_lost, 0);
+	free_world(w);
+
+	/* both copies of 1500 lost in round 1 (and the next two): the old binary search
+	 * called this a blackhole at 1500; the confirming round sees 1500 pass */
+	w = pmtu_world(0, 0, 0, &r);
+	w->drop_size = 1500;
+	w->drop_n = 4;
+	assert_int_equal(nrb_sess_run(w->sess, 120000000), 0);
+	assert_string_equal(r.status, "ok");
+	assert_int_equal(r.path_mtu, 1500);
+	assert_int_equal(r.smallest_lost, 0);
+	assert_true(r.random_losses >= 1);
+	assert_string_equal(pmtu_outcome(&r, 1500, 1), "lost");
+	assert_string_equal(pmtu_outcome(&r, 1500, 0), "passed");
+	free_world(w);
+
+	/* every size from 1214 to 1500 loses its first two copies: the search closes on a
+	 * false boundary, the confirming round sees it pass, and the search goes on -- and
+	 * must still try 1500 itself, not stop at the largest size its spread reached */
+	w = pmtu_world(0, 0, 0, &r);
+	w->drop_from = 1214;
+	w->drop_to = 1500;
+	assert_int_equal(nrb_sess_run(w->sess, 120000000), 0);
+	assert_string_equal(r.status, "ok");
+	assert_int_equal(r.path_mtu, 1500);
+	assert_true(r.rounds <= 12);
+	free_world(w);
+
+	/* a real blackhole behind a lossy link is still one, and still located */
+	w = pmtu_world(1, 1, 1, &r);
+	assert_int_equal(nrb_sess_run(w->sess, 120000000), 0);
+	assert_string_equal(r.status, "blackhole");
+	assert_int_equal(r.path_mtu, 1280);
+	assert_int_equal(r.hop, 2);
+	free_world(w);
+}
+
+static void test_pmtu_bad_input(void **state)
+{
+	struct world *w = setup_world();
+	struct nrb_pmtu_result r;
+	struct nrb_pmtu_req q;
+	char err[128];
+
+	(void)state;
+	memset(&q, 0, sizeof q);
+	nrb_pkt_addr_from_string(&q.dst, SERVER);
+	q.max_ttl = NRB_PMTU_MAX_TTL + 1;
+	assert_int_equal(nrb_pmtu_add(w->sess, &q, &r, err, sizeof err), -EINVAL);
+	assert_non_null(strstr(err, "max_ttl"));
+	q.max_ttl = 0;
+	q.tries = 6;
+	assert_int_equal(nrb_pmtu_add(w->sess, &q, &r, err, sizeof err), -EINVAL);
+	q.tries = 0;
+	q.min_size = 67;
+	assert_int_equal(nrb_pmtu_add(w->sess, &q, &r, err, sizeof err), -EINVAL);
+	free_world(w);
 }
 
 static void test_rtt_stats_and_rto(void **state)
@@ -597,6 +717,8 @@ int main(void)
 		cmocka_unit_test(test_tcp_degraded_without_raw),
 		cmocka_unit_test(test_mtr_rounds_and_loss),
 		cmocka_unit_test(test_pmtu_frag_needed_and_blackhole),
+		cmocka_unit_test(test_pmtu_random_loss),
+		cmocka_unit_test(test_pmtu_bad_input),
 		cmocka_unit_test(test_rtt_stats_and_rto),
 		cmocka_unit_test(test_err_kinds),
 	};

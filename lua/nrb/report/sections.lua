@@ -216,8 +216,10 @@ function M.probes(report)
   for _, s in ipairs(of_kind(report, "pmtu")) do
     local e = s.evidence
     rows[#rows + 1] = { what = "path MTU to " .. tostring(e.address), result = tostring(e.status),
-      detail = string.format("largest that passes %s bytes%s", tostring(e.path_mtu or "?"),
-        e.reported and string.format(", reported by %s (MTU %s)", tostring(e.reported.from), tostring(e.reported.mtu)) or "") }
+      detail = string.format("largest that passes %s bytes%s%s%s", tostring(e.path_mtu or "?"),
+        e.reported and string.format(", reported by %s (MTU %s)", tostring(e.reported.from), tostring(e.reported.mtu)) or "",
+        e.hop and string.format(", full-size probes answered up to hop %d (%s)", e.hop, tostring(e.hop_address)) or "",
+        e.status == "lossy" and string.format(", %s bytes vanished but so did smaller sizes at random", tostring(e.smallest_lost)) or "") }
   end
   if #rows == 0 then return nil end
   return rows

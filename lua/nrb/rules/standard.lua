@@ -273,10 +273,16 @@ local function service_reachable(ev, v0)
   local pm = ev.pmtu
   if pm and pm.status == "blackhole" then
     local v = verdict("PMTU_BLACKHOLE", "high", ev)
-    v.address = address
+    v.address = pm.hop_address or address
     v.hop = pm.hop
     v.summary_of("pmtu_summary", { address = address, ok = pm.path_mtu or "?" })
     v.reason("pmtu_blackhole", { lost = pm.smallest_lost or "?", ok = pm.path_mtu or "?" })
+    if pm.hop then
+      v.reason(pm.next_hop and "pmtu_located_next" or "pmtu_located", { ttl = pm.hop, address = pm.hop_address,
+        lost = pm.smallest_lost or "?", next = pm.next_hop, next_address = pm.next_hop_address })
+    else
+      v.reason("pmtu_not_located", { lost = pm.smallest_lost or "?" })
+    end
     if ev.capture and ev.capture.large_packet_loss then
       v.reason("capture_injected", { text = ev.capture.large_packet_loss })
     end
