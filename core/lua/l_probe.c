@@ -36,13 +36,38 @@
 #include <string.h>
 #include <lauxlib.h>
 
+/* The first answer bytes as text for a report: printable ASCII kept, the rest escaped,
+ * cut at the first line end.  Answers are untrusted bytes. */
+static void push_head(lua_State *L, const uint8_t *b, size_t n)
+{
+	luaL_Buffer B;
+
+	luaL_buffinit(L, &B);
+	for (size_t i = 0; i < n && b[i] != '\r' && b[i] != '\n'; i++) {
+		if (b[i] >= 0x20 && b[i] < 0x7f && b[i] != '\\') {
+			luaL_addchar(&B, (char)b[i]);
+		} else {
+			char esc[8];
+
+			snprintf(esc, sizeof esc, "\\x%02x", b[i]);
+			luaL_addstring(&B, esc);
+		}
+	}
+	luaL_pushresult(&B);
+}
+
+/* tcp_connect{address, port, timeout_ms, send, read_timeout_ms, max_read_bytes} ->
+ * {status, address, port, rtt_ms, timeout_ms, errno, error, local,
+ *  request = {status, sent_bytes, bytes, first_byte_ms, duration_ms, first_line, errno, error}} */
 static int l_probe_tcp_connect(lua_State *L)
 {
-	static const char *const keys[] = {"address", "port", "timeout_ms", NULL};
+	static const char *const keys[] = {"address", "port", "timeout_ms", "send",
+	                                   "read_timeout_ms", "max_read_bytes", NULL};
 	struct nrb_tcp_req req;
 	struct nrb_tcp_result res;
-	const char *addr;
-	lua_Integer port, timeout;
+	const char *addr, *send;
+	size_t send_len = 0;
+	lua_Integer port, timeout, rtimeout, maxread;
 	char err[256];
 
 	nrb_lua_check_keys(L, 1, keys);
@@ -52,36 +77,58 @@ static int l_probe_tcp_connect(lua_State *L)
 	port = luaL_checkinteger(L, -1);
 	lua_getfield(L, 1, "timeout_ms");
 	timeout = luaL_optinteger(L, -1, 2000);
-	lua_pop(L, 3);
+	lua_getfield(L, 1, "send");
+	send = luaL_optlstring(L, -1, NULL, &send_len);
+	lua_getfield(L, 1, "read_timeout_ms");
+	rtimeout = luaL_optinteger(L, -1, 3000);
+	lua_getfield(L, 1, "max_read_bytes");
+	maxread = luaL_optinteger(L, -1, 1 << 20);
 	luaL_argcheck(L, port >= 1 && port <= 65535, 1, "port must be 1..65535");
 	luaL_argcheck(L, timeout >= 1 && timeout <= 600000, 1, "timeout_ms must be 1..600000");
+	luaL_argcheck(L, !send || (send_len >= 1 && send_len <= NRB_TCP_MAX_SEND), 1,
+	              "send must be 1..4096 bytes");
+	luaL_argcheck(L, rtimeout >= 1 && rtimeout <= 600000, 1, "read_timeout_ms must be 1..600000");
+	luaL_argcheck(L, maxread >= 1 && maxread <= (1 << 30), 1, "max_read_bytes must be 1..2^30");
 	memset(&req, 0, sizeof req);
 	if (nrb_sockaddr_parse(addr, (int)port, &req.addr, &req.addrlen) < 0)
 		return luaL_argerror(L, 1, lua_pushfstring(L, "address '%s' is not a numeric IPv4 or IPv6 address", addr));
 	req.timeout_ms = (int)timeout;
+	req.send = send;
+	req.send_len = send ? send_len : 0;
+	req.read_timeout_ms = (int)rtimeout;
+	req.max_read = (size_t)maxread;
 	if (nrb_tcp_connect(&req, &res, err, sizeof err) < 0)
 		return luaL_error(L, "%s", err);
 
-	lua_createtable(L, 0, 8);
-	lua_pushstring(L, nrb_tcp_status_name(res.status));
-	lua_setfield(L, -2, "status");
-	lua_pushstring(L, addr);
-	lua_setfield(L, -2, "address");
-	lua_pushinteger(L, port);
-	lua_setfield(L, -2, "port");
-	lua_pushnumber(L, (lua_Number)res.elapsed_us / 1000.0);
-	lua_setfield(L, -2, "rtt_ms");
-	lua_pushinteger(L, timeout);
-	lua_setfield(L, -2, "timeout_ms");
+	lua_createtable(L, 0, 9);
+	nrb_lua_setstr(L, "status", nrb_tcp_status_name(res.status));
+	nrb_lua_setstr(L, "address", addr);
+	nrb_lua_setint(L, "port", port);
+	nrb_lua_setnum(L, "rtt_ms", (lua_Number)res.elapsed_us / 1000.0);
+	nrb_lua_setint(L, "timeout_ms", timeout);
 	if (res.error) {
-		lua_pushinteger(L, res.error);
-		lua_setfield(L, -2, "errno");
-		lua_pushstring(L, strerror(res.error));
-		lua_setfield(L, -2, "error");
+		nrb_lua_setint(L, "errno", res.error);
+		nrb_lua_setstr(L, "error", strerror(res.error));
 	}
-	if (res.local[0]) {
-		lua_pushstring(L, res.local);
-		lua_setfield(L, -2, "local");
+	if (res.local[0])
+		nrb_lua_setstr(L, "local", res.local);
+	if (res.xchg != NRB_XCHG_NONE) {
+		lua_createtable(L, 0, 8);
+		nrb_lua_setstr(L, "status", nrb_xchg_status_name(res.xchg));
+		nrb_lua_setint(L, "sent_bytes", (lua_Integer)res.sent);
+		nrb_lua_setint(L, "bytes", (lua_Integer)res.bytes);
+		if (res.bytes)
+			nrb_lua_setnum(L, "first_byte_ms", (lua_Number)res.first_byte_us / 1000.0);
+		nrb_lua_setnum(L, "duration_ms", (lua_Number)res.xchg_us / 1000.0);
+		if (res.head_len) {
+			push_head(L, res.head, res.head_len);
+			lua_setfield(L, -2, "first_line");
+		}
+		if (res.xchg_error) {
+			nrb_lua_setint(L, "errno", res.xchg_error);
+			nrb_lua_setstr(L, "error", strerror(res.xchg_error));
+		}
+		lua_setfield(L, -2, "request");
 	}
 	return 1;
 }

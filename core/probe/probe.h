@@ -28,11 +28,30 @@ enum nrb_tcp_status {
 	NRB_TCP_ERROR,         /* any other local failure (errno says which) */
 };
 
+/** What happened to a request sent on a connected socket (nrb_tcp_req.send). */
+enum nrb_xchg_status {
+	NRB_XCHG_NONE = 0,     /* nothing was sent (no request, or not connected) */
+	NRB_XCHG_RESPONSE,     /* the peer answered with bytes */
+	NRB_XCHG_RESET,        /* the connection was reset (after `bytes` bytes, maybe 0) */
+	NRB_XCHG_CLOSED,       /* the peer closed without a byte */
+	NRB_XCHG_TIMEOUT,      /* no byte came back in time */
+	NRB_XCHG_ERROR,        /* another failure (xchg_error says which) */
+};
+
+enum {
+	NRB_TCP_MAX_SEND = 4096, /* request bytes ceiling */
+	NRB_TCP_HEAD = 256       /* response bytes kept */
+};
+
 /** Request for nrb_tcp_connect(). */
 struct nrb_tcp_req {
 	struct sockaddr_storage addr; /* destination address and port (AF_INET or AF_INET6) */
 	socklen_t addrlen;            /* valid length of addr */
 	int timeout_ms;               /* 1..600000; how long to wait for the handshake */
+	const void *send;             /* once connected, send these bytes (NULL: close) */
+	size_t send_len;              /* 0..NRB_TCP_MAX_SEND */
+	int read_timeout_ms;          /* then read the answer for at most this long (1..600000) */
+	size_t max_read;              /* stop reading after this many bytes (0: 1 MiB) */
 };
 
 /** Result of nrb_tcp_connect(). */
@@ -41,13 +60,28 @@ struct nrb_tcp_result {
 	int error;                  /* errno behind the status (0 when connected/timeout) */
 	uint64_t elapsed_us;        /* from connect() to the answer (or to the timeout) */
 	char local[64];             /* local address:port the kernel chose ("" if none) */
+	/* the request, when one was sent */
+	enum nrb_xchg_status xchg;  /* outcome */
+	int xchg_error;             /* errno behind RESET/ERROR */
+	size_t sent;                /* request bytes written */
+	size_t bytes;               /* answer bytes read (at most max_read) */
+	uint64_t first_byte_us;     /* from the request to the first answer byte, 0 none */
+	uint64_t xchg_us;           /* from the request to the outcome */
+	uint8_t head[NRB_TCP_HEAD]; /* the first answer bytes */
+	size_t head_len;            /* used */
 };
+
+/** @return a stable lower-case name for an exchange outcome ("response", "reset", ...). */
+const char *nrb_xchg_status_name(enum nrb_xchg_status st);
 
 /** @return a stable lower-case name for a status ("connected", "refused", ...). */
 const char *nrb_tcp_status_name(enum nrb_tcp_status st);
 
 /**
- * Try one TCP connection and classify the outcome.  Blocks for at most timeout_ms.
+ * Try one TCP connection and classify the outcome; with req->send, also send a request on
+ * it and classify what came back (an answer, a reset -- the mark of a middlebox that
+ * resets flows by their content --, a close, silence).  Blocks for at most timeout_ms
+ * (+ read_timeout_ms with a request).
  * @param req the destination (borrowed).
  * @param res filled on success (borrowed).
  * @return 0 when the probe ran (whatever the outcome), -EINVAL for a bad request.

@@ -23,6 +23,19 @@ const char *nrb_tcp_status_name(enum nrb_tcp_status st)
 	return "error";
 }
 
+const char *nrb_xchg_status_name(enum nrb_xchg_status st)
+{
+	switch (st) {
+	case NRB_XCHG_NONE: return "none";
+	case NRB_XCHG_RESPONSE: return "response";
+	case NRB_XCHG_RESET: return "reset";
+	case NRB_XCHG_CLOSED: return "closed";
+	case NRB_XCHG_TIMEOUT: return "timeout";
+	case NRB_XCHG_ERROR: return "error";
+	}
+	return "error";
+}
+
 int nrb_sockaddr_parse(const char *text, int port, struct sockaddr_storage *ss,
                        socklen_t *len)
 {
@@ -86,6 +99,101 @@ static void local_name(int fd, char *buf, size_t len)
 	}
 }
 
+/* Wait for ev on fd until deadline.  @return 1 ready, 0 deadline, -1 interrupted, -errno. */
+static int wait_for(int fd, short ev, uint64_t deadline)
+{
+	struct pollfd pfd;
+	uint64_t now;
+	int rc;
+
+	for (;;) {
+		now = nrb_now_us();
+		if (now >= deadline)
+			return 0;
+		pfd.fd = fd;
+		pfd.events = ev;
+		pfd.revents = 0;
+		rc = poll(&pfd, 1, (int)((deadline - now + 999) / 1000));
+		if (rc < 0 && errno == EINTR) {
+			if (nrb_interrupted())
+				return -1;
+			continue;
+		}
+		if (rc < 0)
+			return -errno;
+		if (rc > 0)
+			return 1;
+	}
+}
+
+/* Send the request on a connected socket and read the answer (see probe.h). */
+static void exchange(int fd, const struct nrb_tcp_req *req, struct nrb_tcp_result *res)
+{
+	size_t max_read = req->max_read ? req->max_read : (size_t)1 << 20;
+	uint64_t start = nrb_now_us();
+	uint64_t deadline = start + (uint64_t)req->read_timeout_ms * 1000u;
+	uint8_t buf[4096];
+	ssize_t n;
+	int rc;
+
+	while (res->sent < req->send_len) {
+		rc = wait_for(fd, POLLOUT, deadline);
+		if (rc <= 0) {
+			res->xchg = rc == 0 ? NRB_XCHG_TIMEOUT : NRB_XCHG_ERROR;
+			res->xchg_error = rc == -1 ? EINTR : -rc;
+			goto out;
+		}
+		n = send(fd, (const uint8_t *)req->send + res->sent, req->send_len - res->sent,
+		         MSG_NOSIGNAL);
+		if (n < 0 && (errno == EAGAIN || errno == EINTR))
+			continue;
+		if (n < 0) {
+			res->xchg = errno == ECONNRESET || errno == EPIPE ? NRB_XCHG_RESET : NRB_XCHG_ERROR;
+			res->xchg_error = errno;
+			goto out;
+		}
+		res->sent += (size_t)n;
+	}
+	while (res->bytes < max_read) {
+		rc = wait_for(fd, POLLIN, deadline);
+		if (rc == 0) {
+			res->xchg = res->bytes ? NRB_XCHG_RESPONSE : NRB_XCHG_TIMEOUT;
+			goto out;
+		}
+		if (rc < 0) {
+			res->xchg = NRB_XCHG_ERROR;
+			res->xchg_error = rc == -1 ? EINTR : -rc;
+			goto out;
+		}
+		n = recv(fd, buf, sizeof buf, 0);
+		if (n < 0 && (errno == EAGAIN || errno == EINTR))
+			continue;
+		if (n < 0) {
+			res->xchg = errno == ECONNRESET ? NRB_XCHG_RESET : NRB_XCHG_ERROR;
+			res->xchg_error = errno;
+			goto out;
+		}
+		if (n == 0) {
+			res->xchg = res->bytes ? NRB_XCHG_RESPONSE : NRB_XCHG_CLOSED;
+			goto out;
+		}
+		if (!res->bytes)
+			res->first_byte_us = nrb_now_us() - start;
+		if (res->head_len < sizeof res->head) {
+			size_t k = sizeof res->head - res->head_len;
+
+			if (k > (size_t)n)
+				k = (size_t)n;
+			memcpy(res->head + res->head_len, buf, k);
+			res->head_len += k;
+		}
+		res->bytes += (size_t)n;
+	}
+	res->xchg = NRB_XCHG_RESPONSE; /* enough read */
+out:
+	res->xchg_us = nrb_now_us() - start;
+}
+
 int nrb_tcp_connect(const struct nrb_tcp_req *req, struct nrb_tcp_result *res,
                     char *err, size_t errlen)
 {
@@ -101,6 +209,12 @@ int nrb_tcp_connect(const struct nrb_tcp_req *req, struct nrb_tcp_result *res,
 	if (req->timeout_ms < 1 || req->timeout_ms > 600000)
 		return nrb_err(err, errlen, EINVAL, "tcp_connect: timeout_ms %d not in 1..600000",
 		               req->timeout_ms);
+	if (req->send_len > NRB_TCP_MAX_SEND || (req->send_len && !req->send))
+		return nrb_err(err, errlen, EINVAL, "tcp_connect: request must be 1..%d bytes",
+		               NRB_TCP_MAX_SEND);
+	if (req->send_len && (req->read_timeout_ms < 1 || req->read_timeout_ms > 600000))
+		return nrb_err(err, errlen, EINVAL, "tcp_connect: read_timeout_ms %d not in 1..600000",
+		               req->read_timeout_ms);
 	memset(res, 0, sizeof *res);
 
 	fd = socket(req->addr.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, IPPROTO_TCP);
@@ -154,8 +268,11 @@ done:
 	res->elapsed_us = nrb_now_us() - start;
 	res->error = (e == ETIMEDOUT) ? 0 : e;
 	res->status = classify(e);
-	if (res->status == NRB_TCP_CONNECTED)
+	if (res->status == NRB_TCP_CONNECTED) {
 		local_name(fd, res->local, sizeof res->local);
+		if (req->send_len)
+			exchange(fd, req, res);
+	}
 	close(fd);
 	return 0;
 }

@@ -95,6 +95,22 @@ M.catalog = {
     en = "the reset claiming to be from {address} arrives with TTL {ttl} (about {rst_hops} hops away) while {address}'s genuine packets arrive with TTL {genuine} ({genuine_hops} hops): a device about {hop} hops from here injected it",
     zh = "声称来自 {address} 的复位报文 TTL 为 {ttl}（约 {rst_hops} 跳），而 {address} 的正常报文 TTL 为 {genuine}（{genuine_hops} 跳）：距本机约 {hop} 跳的设备伪造了该复位",
   },
+  request_reset = {
+    en = "the handshake with {address} port {port} completes, but the request '{sent}' is answered with a reset",
+    zh = "与 {address} 端口 {port} 的握手成功，但请求“{sent}”收到了复位报文",
+  },
+  request_reset_unknown = {
+    en = "no capture saw the reset, so its sender is not proved; run with capture privileges (or the capture-handshake runbook) to tell the server from a device in the path",
+    zh = "没有抓包看到该复位报文，无法证明其发送者；请以抓包权限运行（或使用 capture-handshake 运行手册）以区分服务器与路径中的设备",
+  },
+  request_reset_summary = {
+    en = "requests to {address} port {port} are reset after the handshake; the sender of the reset is not yet proved",
+    zh = "到 {address} 端口 {port} 的请求在握手后被复位；复位报文的发送者尚未查明",
+  },
+  request_reset_by_server_summary = {
+    en = "{address} itself resets requests on port {port} after the handshake: nothing in the network, look at the application",
+    zh = "{address} 本身在握手后复位端口 {port} 上的请求：网络无异常，请检查应用程序",
+  },
   forged_rst_summary = {
     en = "a device about {hop} hops away{at} forges TCP resets for {address} port {port}",
     zh = "距本机约 {hop} 跳的设备{at}冒充 {address} 伪造了端口 {port} 的 TCP 复位",

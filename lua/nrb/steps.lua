@@ -47,6 +47,28 @@ M.kinds.tcp_connect = {
   end,
 }
 
+-- Decode the escapes an operator can type on a command line into request bytes:
+-- \r \n \t \\ and \xHH.  Anything else after a backslash is kept as it is.
+local ESCAPES = { r = "\r", n = "\n", t = "\t", ["\\"] = "\\" }
+function M.unescape(s)
+  local out, i = {}, 1
+  while i <= #s do
+    local c = s:sub(i, i)
+    local hex = c == "\\" and s:match("^x(%x%x)", i + 1)
+    if hex then
+      out[#out + 1] = string.char(tonumber(hex, 16))
+      i = i + 4
+    elseif c == "\\" and ESCAPES[s:sub(i + 1, i + 1)] then
+      out[#out + 1] = ESCAPES[s:sub(i + 1, i + 1)]
+      i = i + 2
+    else
+      out[#out + 1] = c
+      i = i + 1
+    end
+  end
+  return table.concat(out)
+end
+
 -- Resolve a step's host, then run fn(address): evidence, status, findings.  A name
 -- that does not resolve, or a probe that could not run (no route for the family, no
 -- ICMP socket), is a failed step with the reason as evidence.
@@ -89,6 +111,46 @@ local function args(t)
   for k, v in pairs(common) do t[k] = t[k] or v end
   return t
 end
+
+M.kinds.tcp_request = {
+  summary = "connect, send a request, and classify the answer: response, reset, close or silence (content filters that reset flows)",
+  args = {
+    host = { type = "host", required = true },
+    port = { type = "port", required = true },
+    send = { type = "string", required = true },
+    timeout_ms = { type = "int", default = 2000, min = 1, max = 60000 },
+    read_timeout_ms = { type = "int", default = 3000, min = 1, max = 60000 },
+  },
+  run = function(_, a)
+    local req = M.unescape(a.send)
+    if #req < 1 or #req > 4096 then
+      return { status = "error", error = "the request must be 1..4096 bytes" }, "failed",
+        { { severity = "error", text = "the request must be 1..4096 bytes" } }
+    end
+    local ev, st = with_address(a, function(addr)
+      return probe.tcp_connect{ address = addr, port = a.port, timeout_ms = a.timeout_ms,
+        send = req, read_timeout_ms = a.read_timeout_ms }
+    end)
+    if st then return ev, st end
+    ev.sent = (req:match("^[^\r\n]*"))
+    local r = ev.request
+    if ev.status ~= "connected" or not r then
+      return ev, "failed", { { severity = "error", text = string.format(
+        "no connection to %s port %d to send the request on (%s)", ev.address, a.port, ev.status) } }
+    end
+    if r.status == "response" then return ev, "ok" end
+    local text
+    if r.status == "reset" then
+      text = string.format("the connection to %s port %d was reset after the request (%d answer bytes before)",
+        ev.address, a.port, r.bytes or 0)
+    elseif r.status == "closed" then
+      text = string.format("%s port %d closed the connection after the request without answering", ev.address, a.port)
+    else
+      text = string.format("no answer to the request from %s port %d (%s)", ev.address, a.port, r.status)
+    end
+    return ev, "failed", { { severity = "error", text = text } }
+  end,
+}
 
 M.kinds.ping = {
   summary = "ICMP echo (ping): loss, min/avg/max/stddev/jitter, reply TTL",

@@ -447,4 +447,56 @@ function T.private_and_public_hops()
   has(rules.decide(ev).reasons, "198.51.100.2 is a public address outside this network", "public note")
 end
 
+-- forged_rst_payload: the handshake works, the users' request is reset
+local function request_reset(ev)
+  ev.request = { status = "connected", address = SRV, port = 443, sent = "GET /forbidden HTTP/1.0",
+    request = { status = "reset", bytes = 0, sent_bytes = 27, error = "Connection reset by peer" } }
+  return ev
+end
+
+function T.request_reset_without_capture_is_low_confidence()
+  local v = rules.decide(request_reset(healthy()))
+  eq(v.class, "FORGED_RST", "class")
+  eq(v.confidence, "low", "confidence")
+  eq(v.hop, nil, "hop")
+  has(v.reasons, "the request 'GET /forbidden HTTP/1%.0' is answered with a reset", "reasons")
+  has(v.reasons, "no capture saw the reset", "reasons")
+end
+
+function T.request_reset_injected_per_capture()
+  local ev = request_reset(healthy())
+  ev.capture = { resets = { { from = SRV, ttl = 63, verdict = "injected", hops_away = 2,
+    reasons = { "RST TTL 63 vs genuine 61" } } } }
+  local v = rules.decide(ev)
+  eq(v.class, "FORGED_RST", "class")
+  eq(v.confidence, "high", "confidence")
+  eq(v.hop, 2, "hop")
+  eq(v.address, R2, "address")
+  has(v.reasons, "RST TTL 63 vs genuine 61", "reasons")
+end
+
+function T.request_reset_by_the_server_is_not_the_network()
+  local ev = request_reset(healthy())
+  ev.capture = { resets = { { from = SRV, ttl = 61, verdict = "server", reasons = { "RST TTL 61 like the SYN-ACK" } } } }
+  local v = rules.decide(ev)
+  eq(v.class, "OK", "class")
+  has(v.reasons, "answered with a reset", "reasons")
+end
+
+function T.request_answered_is_ok()
+  local ev = healthy()
+  ev.request = { status = "connected", address = SRV, port = 443, sent = "GET / HTTP/1.0",
+    request = { status = "response", bytes = 100, first_line = "HTTP/1.0 200 OK" } }
+  eq(rules.decide(ev).class, "OK", "class")
+end
+
+function T.unescape_request()
+  local steps = require "nrb.steps"
+  eq(steps.unescape("GET / HTTP/1.0\\r\\n\\r\\n"), "GET / HTTP/1.0\r\n\r\n", "crlf")
+  eq(steps.unescape("a\\x41\\tb"), "aA\tb", "hex and tab")
+  eq(steps.unescape("c:\\\\x41"), "c:\\x41", "an escaped backslash is not a hex escape")
+  eq(steps.unescape("50\\% \\q"), "50\\% \\q", "unknown escapes kept")
+  eq(steps.unescape("\\x4"), "\\x4", "short hex kept")
+end
+
 return T

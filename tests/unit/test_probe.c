@@ -10,6 +10,7 @@
 #include <arpa/inet.h>
 #include <fcntl.h>
 #include <signal.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 #include <cmocka.h>
@@ -166,6 +167,122 @@ static void test_interrupt_stops_a_waiting_probe(void **state)
 	close(fd);
 }
 
+enum peer_mode { ANSWER, RESET, CLOSE, SILENT };
+
+/* A child process that accepts one connection on fd, reads the request and then answers,
+ * resets (SO_LINGER 0), closes, or keeps silent for 2 s.  @return its PID. */
+static pid_t peer(int fd, enum peer_mode mode)
+{
+	pid_t pid = fork();
+
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		char buf[512];
+		struct linger lg = {1, 0};
+		int c = accept(fd, NULL, NULL);
+
+		if (c < 0)
+			_exit(1);
+		if (read(c, buf, sizeof buf) <= 0)
+			_exit(2);
+		if (mode == ANSWER) {
+			static const char ans[] = "HTTP/1.0 200 OK\r\nX: \x01\r\n\r\nhello";
+
+			if (write(c, ans, sizeof ans - 1) < 0)
+				_exit(3);
+		} else if (mode == RESET) {
+			setsockopt(c, SOL_SOCKET, SO_LINGER, &lg, sizeof lg);
+		} else if (mode == SILENT) {
+			sleep(2);
+		}
+		close(c);
+		_exit(0);
+	}
+	return pid;
+}
+
+static void test_request_exchange(void **state)
+{
+	static const char rq[] = "GET /forbidden HTTP/1.0\r\n\r\n";
+	struct nrb_tcp_result res;
+	struct nrb_tcp_req r;
+	char err[128];
+	int port, st;
+	int fd = listener(8, &port);
+	pid_t pid;
+
+	(void)state;
+	r = req_for("127.0.0.1", port, 1000);
+	r.send = rq;
+	r.send_len = sizeof rq - 1;
+	r.read_timeout_ms = 500;
+
+	pid = peer(fd, ANSWER);
+	assert_int_equal(nrb_tcp_connect(&r, &res, err, sizeof err), 0);
+	assert_int_equal(res.status, NRB_TCP_CONNECTED);
+	assert_int_equal(res.xchg, NRB_XCHG_RESPONSE);
+	assert_string_equal(nrb_xchg_status_name(res.xchg), "response");
+	assert_int_equal(res.sent, sizeof rq - 1);
+	assert_int_equal(res.bytes, 30); /* 17 + 6 + 2 + 5 */
+	assert_int_equal(res.head_len, 30);
+	assert_memory_equal(res.head, "HTTP/1.0 200 OK\r\n", 17);
+	assert_true(res.first_byte_us > 0 && res.first_byte_us <= res.xchg_us);
+	assert_int_equal(waitpid(pid, &st, 0), pid);
+	assert_true(WIFEXITED(st) && WEXITSTATUS(st) == 0);
+
+	/* max_read stops reading early, and what was read counts as a response */
+	pid = peer(fd, ANSWER);
+	r.max_read = 5;
+	assert_int_equal(nrb_tcp_connect(&r, &res, err, sizeof err), 0);
+	assert_int_equal(res.xchg, NRB_XCHG_RESPONSE);
+	assert_true(res.bytes >= 5);
+	r.max_read = 0;
+	waitpid(pid, &st, 0);
+
+	pid = peer(fd, RESET);
+	assert_int_equal(nrb_tcp_connect(&r, &res, err, sizeof err), 0);
+	assert_int_equal(res.status, NRB_TCP_CONNECTED);
+	assert_int_equal(res.xchg, NRB_XCHG_RESET);
+	assert_int_equal(res.xchg_error, ECONNRESET);
+	assert_int_equal(res.bytes, 0);
+	waitpid(pid, &st, 0);
+
+	pid = peer(fd, CLOSE);
+	assert_int_equal(nrb_tcp_connect(&r, &res, err, sizeof err), 0);
+	assert_int_equal(res.xchg, NRB_XCHG_CLOSED);
+	waitpid(pid, &st, 0);
+
+	pid = peer(fd, SILENT);
+	assert_int_equal(nrb_tcp_connect(&r, &res, err, sizeof err), 0);
+	assert_int_equal(res.xchg, NRB_XCHG_TIMEOUT);
+	assert_true(res.xchg_us >= 450000 && res.xchg_us < 1500000); /* read_timeout_ms bounds it */
+	kill(pid, SIGTERM);
+	waitpid(pid, &st, 0);
+
+	/* without a request nothing is exchanged */
+	pid = peer(fd, CLOSE);
+	r.send = NULL;
+	r.send_len = 0;
+	assert_int_equal(nrb_tcp_connect(&r, &res, err, sizeof err), 0);
+	assert_int_equal(res.xchg, NRB_XCHG_NONE);
+	kill(pid, SIGTERM);
+	waitpid(pid, &st, 0);
+
+	/* bad requests: too long, no bytes, no read timeout */
+	r.send = rq;
+	r.send_len = NRB_TCP_MAX_SEND + 1;
+	assert_int_equal(nrb_tcp_connect(&r, &res, err, sizeof err), -EINVAL);
+	assert_non_null(strstr(err, "request"));
+	r.send = NULL;
+	r.send_len = 3;
+	assert_int_equal(nrb_tcp_connect(&r, &res, err, sizeof err), -EINVAL);
+	r.send = rq;
+	r.read_timeout_ms = 0;
+	assert_int_equal(nrb_tcp_connect(&r, &res, err, sizeof err), -EINVAL);
+	assert_non_null(strstr(err, "read_timeout_ms"));
+	close(fd);
+}
+
 static void test_bad_requests(void **state)
 {
 	struct nrb_tcp_result res;
@@ -236,6 +353,7 @@ int main(void)
 		cmocka_unit_test(test_ipv6_loopback),
 		cmocka_unit_test(test_timeout_is_bounded),
 		cmocka_unit_test(test_interrupt_stops_a_waiting_probe),
+		cmocka_unit_test(test_request_exchange),
 		cmocka_unit_test(test_bad_requests),
 		cmocka_unit_test(test_resolve),
 	};

@@ -266,9 +266,46 @@ local function benign_notes(v, ev)
   end
 end
 
+-- The handshake works but the request the users send is reset: who sent the reset?
+local function request_reset(ev)
+  local t = ev.target
+  for _, r in ipairs(ev.capture and ev.capture.resets or {}) do
+    if r.verdict == "injected" then
+      local v = verdict("FORGED_RST", "high", ev)
+      v.hop = r.hops_away
+      v.address = r.hops_away and hop_address(ev, r.hops_away) or nil
+      v.summary_of("forged_rst_summary", { hop = r.hops_away or "?", at = v.address and (" (" .. v.address .. ")") or "",
+        address = t.address, port = t.port })
+      v.reason("request_reset", { address = t.address, port = t.port, sent = ev.request.sent or "?" })
+      for _, why in ipairs(r.reasons or {}) do v.reason("capture_injected", { text = why }) end
+      return v
+    end
+  end
+  for _, r in ipairs(ev.capture and ev.capture.resets or {}) do
+    if r.verdict == "server" then
+      -- the server's own stack sent it: nothing in the network, look at the application
+      local v = verdict("OK", "medium", ev)
+      v.address = t.address
+      v.summary_of("request_reset_by_server_summary", { address = t.address, port = t.port })
+      v.reason("request_reset", { address = t.address, port = t.port, sent = ev.request.sent or "?" })
+      for _, why in ipairs(r.reasons or {}) do v.reason("capture_injected", { text = why }) end
+      return v
+    end
+  end
+  local v = verdict("FORGED_RST", "low", ev)
+  v.address = t.address
+  v.summary_of("request_reset_summary", { address = t.address, port = t.port })
+  v.reason("request_reset", { address = t.address, port = t.port, sent = ev.request.sent or "?" })
+  v.reason("request_reset_unknown", {})
+  return v
+end
+
 local function service_reachable(ev, v0)
   local t = ev.target
   local address = t.address
+  if ev.request and ev.request.request and ev.request.request.status == "reset" then
+    return request_reset(ev)
+  end
   -- PMTU blackhole: the handshake passes, full-size packets do not
   local pm = ev.pmtu
   if pm and pm.status == "blackhole" then
@@ -542,6 +579,8 @@ function M.gather(ctx)
       elseif kind == "mtr" then ev.mtr = ev.mtr or e
       elseif kind == "pmtu" then ev.pmtu = ev.pmtu or e
       elseif kind == "capture" then ev.capture = ev.capture or e
+      elseif kind == "tcp_request" then
+        if a.port == p.port then ev.request = ev.request or e end
       elseif kind == "udp" then ev.udp = ev.udp or e
       elseif kind == "traces" then
         for _, proto in ipairs({ "icmp", "udp", "tcp" }) do
