@@ -535,7 +535,7 @@ function M.gather(ctx)
       elseif kind == "ping" then ev.ping = ev.ping or e
       elseif kind == "mtr" then ev.mtr = ev.mtr or e
       elseif kind == "pmtu" then ev.pmtu = ev.pmtu or e
-      elseif kind == "capture" then ev.capture = ev.capture or e
+      elseif kind == "capture" or kind == "capture_stop" then ev.capture = ev.capture or e
       elseif kind == "udp" then ev.udp = ev.udp or e
       elseif kind == "traces" then
         for _, proto in ipairs({ "icmp", "udp", "tcp" }) do

@@ -1,0 +1,160 @@
+-- Tests of live capture from Lua (nrb.capture over nrb.core.capture start/stop) and of the
+-- capture step kinds' helpers: argument checking (raise), environment failures (nil,
+-- message, errno), handle life cycle (double stop, done, <close>, garbage collection),
+-- and the evidence the rules read.  Live parts capture on loopback with a filter that
+-- matches nothing; without privilege they check the permission message instead.
+local capture = require "nrb.capture"
+local core = require "nrb.core.capture"
+local host = require "nrb.core.host"
+local rules = require "nrb.rules.standard"
+
+local FIX = host.roots()[1] .. "/tests/fixtures/capture/"
+
+local T = {}
+
+local function eq(got, want, what)
+  if got ~= want then
+    error(string.format("%s: got %s, want %s", what, tostring(got), tostring(want)), 2)
+  end
+end
+
+local function raises(fn, pattern, what)
+  local ok, err = pcall(fn)
+  if ok then error(what .. ": did not raise", 2) end
+  if not tostring(err):find(pattern) then
+    error(string.format("%s: raised '%s', want '%s'", what, tostring(err), pattern), 2)
+  end
+end
+
+-- Start a capture on loopback that matches nothing we send, or nil when we may not
+-- capture (the message must say why).
+local function lo_capture(o)
+  o = o or {}
+  o.interface = o.interface or "lo"
+  o.filter = o.filter or "udp port 9 and host 127.0.0.77"
+  local h, err, code = capture.start(o)
+  if not h then
+    assert(err:find("permission") or err:find("CAP_NET_RAW"), "unexpected failure: " .. tostring(err))
+    eq(code, 1, "errno of a refused capture (EPERM)")
+    return nil
+  end
+  return h
+end
+
+function T.option_checking()
+  raises(function() capture.start{ colour = "red" } end, "unknown option 'colour'", "unknown key")
+  raises(function() capture.start{ timeout = 5 } end, "unknown option 'timeout'", "unit-less key")
+  raises(function() capture.start("eth0") end, "option table", "not a table")
+  raises(function() capture.start{ host = 7 } end, "host must be a string", "host type")
+  raises(function() core.start{ port = 0 } end, "port must be 1..65535", "port 0")
+  raises(function() core.start{ port = "443" } end, "port must be an integer", "port type")
+  raises(function() core.start{ duration_ms = 0 } end, "duration_ms must be 1..3600000", "duration 0")
+  raises(function() core.start{ max_packets = 1.5 } end, "max_packets must be an integer", "max_packets float")
+  raises(function() core.start{ max_bytes = -1 } end, "max_bytes must be", "max_bytes negative")
+  raises(function() core.start{ address = "server.example" } end, "not a numeric", "address name")
+  raises(function() core.start{ interface = "" } end, "interface must be", "empty interface")
+  raises(function() core.start{ interface = string.rep("x", 16) } end, "interface must be", "long interface")
+  raises(function() core.start{ file = "" } end, "file must not be empty", "empty file")
+  raises(function() core.start{ filter = {} } end, "filter must be a string", "filter type")
+  raises(function() core.start{ address = "192.0.2.1", nonsense = true } end, "unknown option 'nonsense'", "core unknown key")
+end
+
+function T.environment_failures()
+  -- a name that does not resolve: nil, message (nothing opened)
+  local h, err = capture.start{ host = "no-such-host.invalid" }
+  eq(h, nil, "unresolvable host")
+  assert(err:find("does not resolve"), err)
+  -- an interface that does not exist: nil, message, errno (ENODEV 19, or EPERM 1
+  -- without privilege: libpcap needs the socket before it can look the name up)
+  local h2, err2, code = capture.start{ interface = "nrbnosuch0" }
+  eq(h2, nil, "nonexistent interface")
+  assert(code == 19 or code == 1, "errno " .. tostring(code))
+  if code == 19 then assert(err2:find("no such interface"), err2) end
+end
+
+function T.bad_filter_raises()
+  local probe_h = lo_capture()
+  if not probe_h then return end
+  probe_h:stop()
+  raises(function() capture.start{ interface = "lo", filter = "tcp port banana" } end, "does not compile",
+    "bad filter")
+end
+
+function T.lifecycle()
+  local h = lo_capture()
+  if not h then return end
+  eq(getmetatable(h), "nrb.capture", "locked metatable")
+  eq(h:done(), false, "running capture is not done")
+  local info = h:info()
+  eq(info.interface, "lo", "info.interface")
+  eq(info.filter, "udp port 9 and host 127.0.0.77", "info.filter")
+  assert(tostring(h):find("running on lo"), tostring(h))
+  local r = assert(h:stop())
+  eq(r.packets, 0, "packets")
+  eq(r.stopped_by, "stop", "stopped_by")
+  eq(r.interface, "lo", "interface")
+  eq(r.file, nil, "no file asked for")
+  eq(#r.connections, 0, "connections")
+  eq(tostring(h), "nrb.capture (closed)", "tostring after stop")
+  raises(function() h:stop() end, "already stopped", "double stop")
+  raises(function() h:done() end, "already stopped", "done after stop")
+  raises(function() h:info() end, "already stopped", "info after stop")
+  raises(function() h.stop({}) end, "nrb.capture expected", "stop on a table")
+end
+
+function T.bounds_end_the_capture()
+  local h = lo_capture{ duration_ms = 50 }
+  if not h then return end
+  local t0 = host.now_ms()
+  while not h:done() and host.now_ms() - t0 < 3000 do end
+  eq(h:done(), true, "done after duration_ms")
+  local r = assert(h:stop())
+  eq(r.stopped_by, "max_ms", "stopped_by")
+end
+
+-- (the same with files, and live vs offline, are in tests/unit/test_capture_lua.c,
+-- which has a scratch directory to write them in)
+function T.close_and_gc_discard()
+  local keep
+  do
+    local h <close> = lo_capture()
+    if not h then return end
+    keep = h
+  end
+  raises(function() keep:stop() end, "already stopped", "stop after close")
+  eq(tostring(keep), "nrb.capture (closed)", "closed by <close>")
+  keep = nil
+  -- handles nobody references: the collector joins their threads
+  for _ = 1, 3 do lo_capture() end
+  collectgarbage()
+  collectgarbage()
+  -- stop, then close (what a <close> variable does after stop): harmless
+  do
+    local h3 <close> = lo_capture()
+    assert(h3:stop())
+  end
+end
+
+-- The evidence the rules read, from a recorded forged reset.
+function T.evidence_from_forged_rst_fixture()
+  local r = assert(core.analyze_file(FIX .. "forged_rst.pcap"))
+  r.file = "/tmp/x.pcap"
+  local ev = capture.evidence(r)
+  eq(ev.pcap, "/tmp/x.pcap", "pcap")
+  eq(#ev.resets, 1, "resets")
+  local x = ev.resets[1]
+  eq(x.verdict, "injected", "verdict")
+  eq(x.from, "198.51.100.2", "from")
+  eq(x.port, 8083, "port")
+  eq(x.ttl, 64, "ttl")
+  eq(x.hops_away, 1, "hops_away")
+  assert(#x.reasons >= 1, "reasons")
+  eq(#capture.evidence(r, 443).resets, 0, "resets for another port")
+  -- the rules judge the reset from the capture
+  local v = rules.decide({ target = { host = "198.51.100.2", address = "198.51.100.2", proto = "tcp", port = 8083 },
+    trace = {}, syn = { status = "rst", reply_ttl = 64, address = "198.51.100.2", port = 8083 }, capture = ev })
+  eq(v.class, "FORGED_RST", "verdict class")
+  eq(v.hop, 1, "verdict hop")
+end
+
+return T
