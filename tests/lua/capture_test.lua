@@ -135,6 +135,55 @@ function T.close_and_gc_discard()
   end
 end
 
+-- The step kinds: a capture_stop with nothing to stop fails with a message; the runner's
+-- end-of-run stop completes leftover captures and says so on the start step.
+function T.step_kinds()
+  local steps = require "nrb.steps"
+  local ctx = { steps = { cap = { status = "failed", evidence = { error = "no permission" } } } }
+  local ev, st, f = steps.kinds.capture_stop.run(ctx, { capture = "cap" })
+  eq(st, "failed", "stop without a capture")
+  eq(ev.status, "not_started", "status")
+  assert(ev.error:find("did not start a capture %(no permission%)"), ev.error)
+  eq(f[1].severity, "warn", "finding")
+  ev = steps.kinds.capture_stop.run({}, { capture = "nope" })
+  assert(ev.error:find("no step 'nope' started a capture"), ev.error)
+  -- live (root): start, then the end-of-run stop
+  ctx = { steps = {}, step_id = "cap" }
+  ev, st = steps.kinds.capture_start.run(ctx, { interface = "lo", filter = "udp port 9 and host 127.0.0.77",
+    duration_ms = 60000, max_packets = 10 })
+  if st == "failed" then
+    eq(ev.status, "not_started", "refused start")
+    assert(ev.error:find("CAP_NET_RAW"), ev.error)
+    return
+  end
+  eq(ev.status, "running", "start status")
+  eq(ev.interface, "lo", "start interface")
+  ctx.steps.cap = { evidence = ev }
+  steps.stop_captures(ctx)
+  eq(ev.stopped, "end_of_run", "stopped at the end of the run")
+  eq(ev.stopped_by, "stop", "stopped_by")
+  eq(next(ctx.captures), nil, "nothing left running")
+end
+
+function T.runbook_validation()
+  local runbook = require "nrb.runbook"
+  local function problems(stop_with)
+    local _, errs = runbook.validate({ name = "x", summary = "x",
+      steps = { { id = "cap", uses = "capture_start", with = { host = "192.0.2.1", colour = 1 } },
+                { id = "ping", uses = "ping", with = { host = "192.0.2.1" } },
+                { id = "stop", uses = "capture_stop", with = stop_with } },
+      verdict = { { class = "OK", summary = "x" } } }, nil, "t.lua", "lua")
+    return table.concat(errs or {}, "\n")
+  end
+  local e = problems({ capture = "ping" })
+  assert(e:find("'capture_start' takes no argument 'colour'"), e)
+  assert(e:find("'capture' must name an earlier capture_start step, not 'ping'"), e)
+  e = problems({ capture = "cap" })
+  assert(not e:find("must name"), e)
+  e = problems({})
+  assert(e:find("'capture_stop' needs argument 'capture'"), e)
+end
+
 -- The evidence the rules read, from a recorded forged reset.
 function T.evidence_from_forged_rst_fixture()
   local r = assert(core.analyze_file(FIX .. "forged_rst.pcap"))
