@@ -206,4 +206,27 @@ function T.evidence_from_forged_rst_fixture()
   eq(v.hop, 1, "verdict hop")
 end
 
+-- The ticket's Capture section names the .pcap and shows the analysis.
+function T.ticket_capture_section()
+  local report = require "nrb.report"
+  local r = assert(core.analyze_file(FIX .. "forged_rst.pcap"))
+  r.file, r.interface, r.filter, r.stopped_by = "/var/tmp/run.pcap", "eth0", "host 198.51.100.2", "stop"
+  local ev = capture.evidence(r, 8083)
+  ev.status = "ok"
+  local rep = { schema = "nrb.report/1", tool = { name = "nrb", version = "0" }, runbook = { name = "t", source = "t.yaml" },
+    target = { host = "198.51.100.2", proto = "tcp", port = 8083 }, vantage = { hostname = "h", addresses = {} },
+    started = "s", finished = "f", steps = { { id = "cap", title = "Capture", uses = "capture_stop", status = "ok",
+      duration_ms = 1, evidence = ev, findings = {} } },
+    verdict = { class = "FORGED_RST", confidence = "high", summary = "x", reasons = {} }, suggestions = {} }
+  for _, lang in ipairs({ "en", "zh" }) do
+    local md = assert(report.markdown(rep, lang))
+    assert(md:find("Capture file: `/var/tmp/run.pcap`", 1, true), lang .. ": no pcap path\n" .. md)
+    assert(md:find("Taken on interface `eth0` with filter `host 198.51.100.2`", 1, true), lang)
+    assert(md:find("| REJ (", 1, true), lang .. ": no connection row")
+    assert(md:find(lang == "en" and "## Capture" or "## 抓包", 1, true), lang .. ": no heading")
+  end
+  rep.steps[1].evidence = { status = "not_started", error = "priv: capture on eth0: permission denied" }
+  assert(report.markdown(rep, "en"):find("No capture: priv: capture on eth0: permission denied", 1, true))
+end
+
 return T
