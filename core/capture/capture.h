@@ -406,9 +406,10 @@ int nrb_cap_filter_for(const struct nrb_cap_opts *o, char *buf, size_t len);
 /**
  * Start a session on handle p.
  * @param p consumed: closed by stop/free (and here on error).
- * @return 0; -EINVAL (NULL args, a filter that does not compile: message from libpcap);
- *         -EPROTONOSUPPORT (link type); -EIO (cannot create the .pcap file); -ENOMEM;
- *         -errno from pthread_create.
+ * @return 0; -EINVAL (NULL args, a filter that does not compile: message from libpcap
+ *         -- always the caller's mistake); -EPROTONOSUPPORT (link type); -EIO (cannot
+ *         create the .pcap file, or a live handle cannot be polled); -ENOMEM; -errno
+ *         from pthread_create.
  */
 int nrb_cap_session_start(struct pcap *p, const struct nrb_cap_session_opts *o,
                           struct nrb_cap_session **out, char *err, size_t errlen);

@@ -21,6 +21,7 @@
 #define DEFAULT_MAX_BYTES (64u << 20)
 #define DEFAULT_MAX_MS 60000
 #define BATCH 64    /* packets per pcap_dispatch call, between checks of the flags */
+#define DRAIN_BATCHES 64 /* at most this many batches read after stop() (4096 packets) */
 #define POLL_MS 100 /* longest wait for packets before the flags and the clock are
                      * checked again: bounds how late a stop or a deadline is seen */
 
@@ -115,6 +116,21 @@ static void *reader(void *arg)
 			break;
 		}
 	}
+	/* stop(): what the kernel already queued for us belongs to the capture -- the answer
+	 * to the last probe is often still in the ring when the probe returns -- so read it,
+	 * bounded, before leaving (the live fd is non-blocking: dispatch returns 0 when the
+	 * ring is empty) */
+	if (!s->stopped_by && s->fd >= 0) {
+		int i;
+
+		for (i = 0; i < DRAIN_BATCHES && !s->stopped_by; i++) {
+			rc = pcap_dispatch(s->p, BATCH, on_packet, (u_char *)s);
+			if (rc == PCAP_ERROR_BREAK)
+				continue; /* the breakloop of stop() itself, or a bound */
+			if (rc <= 0)
+				break;
+		}
+	}
 	if (!s->stopped_by)
 		s->stopped_by = "stop";
 	atomic_store(&s->done, 1);
@@ -175,7 +191,7 @@ int nrb_cap_session_start(struct pcap *p, const struct nrb_cap_session_opts *o,
 		char perr[PCAP_ERRBUF_SIZE] = "no selectable descriptor";
 
 		if (pcap_setnonblock(p, 1, perr) < 0 || (s->fd = pcap_get_selectable_fd(p)) < 0) {
-			rc = nrb_err(err, errlen, EINVAL, "capture handle cannot be polled: %s", perr);
+			rc = nrb_err(err, errlen, EIO, "capture handle cannot be polled: %s", perr);
 			goto fail;
 		}
 	}
@@ -198,7 +214,7 @@ int nrb_cap_session_start(struct pcap *p, const struct nrb_cap_session_opts *o,
 	rc = pcap_setfilter(p, &prog);
 	pcap_freecode(&prog);
 	if (rc < 0) {
-		rc = nrb_err(err, errlen, EINVAL, "capture filter '%s' cannot be set: %s", f,
+		rc = nrb_err(err, errlen, EIO, "capture filter '%s' cannot be set: %s", f,
 			     pcap_geterr(p));
 		goto fail;
 	}

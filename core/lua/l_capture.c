@@ -38,12 +38,42 @@
  *                 "high", ttl, hop, genuine_ttl, genuine_hop, ip_id, delay_ms,
  *                 genuine_rtt_ms, reasons = {"...", ...}}
  * Times are seconds since the Unix epoch (float), durations milliseconds.
+ *
+ * Live captures (a session thread of core/capture on a handle core/priv opens):
+ *
+ *   capture.start{address = "203.0.113.10", port = 443, interface = "eth0",
+ *                 filter = "tcp port 443", file = "out.pcap", max_packets = 100000,
+ *                 max_bytes = 67108864, duration_ms = 60000, max_flows = 65536}
+ *     -> handle (full userdata "nrb.capture"), or nil, message, errno when the
+ *        environment refuses: no such interface (ENODEV), no permission (EPERM), the
+ *        .pcap file cannot be created (EIO).
+ *   All keys are optional.  address/port scope the analysis (as analyze_file's
+ *   target/port) and the default filter (nrb_cap_filter_for: the address's traffic on
+ *   the port plus all ICMP); interface defaults to the one the kernel routes address
+ *   through, else "any"; file (made absolute) is written as FILE.tmp and renamed on
+ *   stop.  Raises for caller mistakes: unknown key, wrong type, non-numeric address,
+ *   out-of-range number, a filter libpcap cannot compile.
+ *   handle:stop()  -> the analysis table above plus {file, interface, filter, address,
+ *                     port, packets, stopped_by = "stop"|"max_packets"|"max_bytes"|
+ *                     "max_ms"|"error"}; nil, message when the .pcap cannot be
+ *                     completed.  Joins the thread and closes the handle.
+ *   handle:done()  -> true once the capture stopped reading on its own (a bound).
+ *   handle:info()  -> {interface, filter, file, address, port} of a running capture.
+ *   __gc / __close -> the same idempotent close: the thread is joined, the pcap handle
+ *                     closed, and the unfinished FILE.tmp removed (a capture nobody
+ *                     stopped leaves no file).  stop/done on a closed handle raise.
  */
 #include "lua/host_int.h"
 #include "capture/capture.h"
 
+#include "priv/priv.h"
+
 #include <errno.h>
+#include <limits.h>
+#include <net/if.h>
+#include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include <netinet/in.h>
 #include <lauxlib.h>
 
@@ -414,13 +444,268 @@ static int l_capture_analyze_file(lua_State *L)
 	return 1;
 }
 
+/* ------------------------------------------------------------ live captures */
+
+#define CAPTURE_MT "nrb.capture"
+
+/** A live capture handle: created closed (s == NULL), then opened. */
+struct l_capture {
+	struct nrb_cap_session *s; /* the running session, NULL once stopped/closed */
+	char ifname[IF_NAMESIZE];  /* interface captured on */
+	char filter[1024];         /* BPF filter in use ("" = everything) */
+	char address[64];          /* analysis target, "" for none */
+	int port;                  /* analysis port, 0 for any */
+	char file[PATH_MAX];       /* absolute .pcap path, "" for none */
+};
+
+#define check_capture(L) ((struct l_capture *)luaL_checkudata(L, 1, CAPTURE_MT))
+
+/* Read an optional integer option lo..hi at the top of the stack and pop it.
+ * [-1, +0, v] */
+static lua_Integer opt_range(lua_State *L, int arg, const char *k, lua_Integer lo, lua_Integer hi)
+{
+	lua_Integer v = 0;
+
+	if (!lua_isnil(L, -1)) {
+		if (!lua_isinteger(L, -1))
+			luaL_argerror(L, arg, lua_pushfstring(L, "%s must be an integer", k));
+		v = lua_tointeger(L, -1);
+		if (v < lo || v > hi)
+			luaL_argerror(L, arg, lua_pushfstring(L, "%s must be %I..%I", k, lo, hi));
+	}
+	lua_pop(L, 1);
+	return v;
+}
+
+/* Read an optional string option at the top of the stack (kept on the stack so the
+ * pointer stays valid).  [-0, +0, v] */
+static const char *opt_str(lua_State *L, int arg, const char *k)
+{
+	if (lua_isnil(L, -1))
+		return NULL;
+	if (lua_type(L, -1) != LUA_TSTRING)
+		luaL_argerror(L, arg, lua_pushfstring(L, "%s must be a string", k));
+	return lua_tostring(L, -1);
+}
+
+static int l_capture_start(lua_State *L)
+{
+	static const char *const keys[] = {"address", "port", "interface", "filter", "file",
+	                                   "max_packets", "max_bytes", "duration_ms",
+	                                   "max_flows", NULL};
+	struct nrb_cap_session_opts o;
+	struct l_capture *c;
+	struct pcap *p;
+	const char *address, *ifname, *filter, *file;
+	char err[512];
+	int rc;
+
+	if (lua_isnoneornil(L, 1))
+		lua_newtable(L);
+	nrb_lua_check_keys(L, 1, keys);
+	memset(&o, 0, sizeof o);
+	lua_getfield(L, 1, "port");
+	o.analysis.port = (uint16_t)opt_range(L, 1, "port", 1, 65535);
+	lua_getfield(L, 1, "max_packets");
+	o.max_packets = (uint64_t)opt_range(L, 1, "max_packets", 1, 10000000);
+	lua_getfield(L, 1, "max_bytes");
+	o.max_bytes = (uint64_t)opt_range(L, 1, "max_bytes", 1, (lua_Integer)1 << 32);
+	lua_getfield(L, 1, "duration_ms");
+	o.max_ms = (uint32_t)opt_range(L, 1, "duration_ms", 1, 3600000);
+	lua_getfield(L, 1, "max_flows");
+	o.analysis.max_flows = (size_t)opt_range(L, 1, "max_flows", 1, 1 << 24);
+	lua_getfield(L, 1, "address");
+	address = opt_str(L, 1, "address");
+	lua_getfield(L, 1, "interface");
+	ifname = opt_str(L, 1, "interface");
+	lua_getfield(L, 1, "filter");
+	filter = opt_str(L, 1, "filter");
+	lua_getfield(L, 1, "file");
+	file = opt_str(L, 1, "file"); /* the four strings stay on the stack */
+	if (address && nrb_pkt_addr_from_string(&o.analysis.target, address))
+		return luaL_argerror(L, 1, lua_pushfstring(L, "address '%s' is not a numeric IPv4 or IPv6 address", address));
+	luaL_argcheck(L, !ifname || (*ifname && strlen(ifname) < IF_NAMESIZE), 1,
+	              "interface must be an interface name (1..15 characters)");
+	luaL_argcheck(L, !filter || strlen(filter) < sizeof c->filter, 1, "filter longer than 1023 bytes");
+	luaL_argcheck(L, !file || *file, 1, "file must not be empty");
+
+	/* created closed, then opened (liolib newprefile): a failure below leaves a closed
+	 * handle for the collector, never a half-open one */
+	c = lua_newuserdatauv(L, sizeof *c, 0);
+	memset(c, 0, sizeof *c);
+	luaL_setmetatable(L, CAPTURE_MT);
+	if (address)
+		snprintf(c->address, sizeof c->address, "%s", address);
+	c->port = o.analysis.port;
+	if (filter)
+		snprintf(c->filter, sizeof c->filter, "%s", filter);
+	else if (nrb_cap_filter_for(&o.analysis, c->filter, sizeof c->filter))
+		return luaL_error(L, "capture filter too long");
+	if (ifname)
+		snprintf(c->ifname, sizeof c->ifname, "%s", ifname);
+	else
+		nrb_priv_capture_ifname(address, c->ifname, sizeof c->ifname);
+	if (file) {
+		char cwd[PATH_MAX];
+		int n;
+
+		if (file[0] == '/')
+			n = snprintf(c->file, sizeof c->file, "%s", file);
+		else if (getcwd(cwd, sizeof cwd))
+			n = snprintf(c->file, sizeof c->file, "%s/%s", cwd, file);
+		else
+			n = snprintf(c->file, sizeof c->file, "%s", file);
+		luaL_argcheck(L, n > 0 && (size_t)n < sizeof c->file - 5, 1, "file name too long");
+	}
+	o.filter = c->filter;
+	o.pcap_path = c->file[0] ? c->file : NULL;
+	rc = nrb_priv_open_pcap(c->ifname, NULL, &p, err, sizeof err);
+	if (rc == 0)
+		rc = nrb_cap_session_start(p, &o, &c->s, err, sizeof err); /* consumes p */
+	if (rc == -EINVAL)
+		return luaL_error(L, "%s", err); /* the filter: the caller's text */
+	if (rc == -ENOMEM)
+		return luaL_error(L, "%s", err);
+	if (rc) {
+		luaL_pushfail(L);
+		lua_pushstring(L, err);
+		lua_pushinteger(L, -rc);
+		return 3;
+	}
+	return 1;
+}
+
+/* The analysis of a stopped session plus what the handle knows.  Run under pcall (see
+ * build_table).  [-0, +1, m] */
+static int build_live_table(lua_State *L)
+{
+	const struct nrb_cap_result *r = lua_touserdata(L, 1);
+	const struct l_capture *c = lua_touserdata(L, 2);
+
+	lua_settop(L, 1);
+	lua_pushcfunction(L, build_table);
+	lua_pushvalue(L, 1);
+	if (c->file[0])
+		lua_pushstring(L, c->file);
+	else
+		lua_pushnil(L);
+	lua_call(L, 2, 1);
+	nrb_lua_setstr(L, "interface", c->ifname);
+	nrb_lua_setstr(L, "filter", c->filter);
+	if (c->address[0])
+		nrb_lua_setstr(L, "address", c->address);
+	if (c->port)
+		nrb_lua_setint(L, "port", c->port);
+	nrb_lua_setint(L, "packets", (lua_Integer)r->stats.packets);
+	nrb_lua_setstr(L, "stopped_by", r->stopped_by);
+	return 1;
+}
+
+static int l_capture_stop(lua_State *L)
+{
+	struct l_capture *c = check_capture(L);
+	struct nrb_cap_result *r = NULL;
+	struct nrb_cap_session *s = c->s;
+	char err[512];
+	int rc;
+
+	luaL_argcheck(L, s != NULL, 1, "capture already stopped");
+	c->s = NULL; /* consumed by stop, whatever the outcome */
+	rc = nrb_cap_session_stop(s, &r, err, sizeof err);
+	if (rc == -ENOMEM)
+		return luaL_error(L, "%s", err);
+	if (rc) {
+		luaL_pushfail(L);
+		lua_pushstring(L, err);
+		lua_pushinteger(L, -rc);
+		return 3;
+	}
+	lua_pushcfunction(L, build_live_table);
+	lua_pushlightuserdata(L, r);
+	lua_pushlightuserdata(L, c);
+	rc = lua_pcall(L, 2, 1, 0);
+	nrb_cap_result_free(r);
+	if (rc != LUA_OK)
+		return lua_error(L);
+	return 1;
+}
+
+static int l_capture_info(lua_State *L)
+{
+	struct l_capture *c = check_capture(L);
+
+	luaL_argcheck(L, c->s != NULL, 1, "capture already stopped");
+	lua_createtable(L, 0, 5);
+	nrb_lua_setstr(L, "interface", c->ifname);
+	nrb_lua_setstr(L, "filter", c->filter);
+	if (c->file[0])
+		nrb_lua_setstr(L, "file", c->file);
+	if (c->address[0])
+		nrb_lua_setstr(L, "address", c->address);
+	if (c->port)
+		nrb_lua_setint(L, "port", c->port);
+	return 1;
+}
+
+static int l_capture_done(lua_State *L)
+{
+	struct l_capture *c = check_capture(L);
+
+	luaL_argcheck(L, c->s != NULL, 1, "capture already stopped");
+	lua_pushboolean(L, nrb_cap_session_done(c->s));
+	return 1;
+}
+
+/* __gc and __close: idempotent; discards an unstopped session and its partial file. */
+static int l_capture_close(lua_State *L)
+{
+	struct l_capture *c = check_capture(L);
+
+	nrb_cap_session_free(c->s);
+	c->s = NULL;
+	return 0;
+}
+
+static int l_capture_tostring(lua_State *L)
+{
+	struct l_capture *c = check_capture(L);
+
+	if (c->s)
+		lua_pushfstring(L, "nrb.capture (%s on %s)", nrb_cap_session_done(c->s) ? "done" : "running", c->ifname);
+	else
+		lua_pushliteral(L, "nrb.capture (closed)");
+	return 1;
+}
+
 int luaopen_nrb_core_capture(lua_State *L)
 {
 	static const luaL_Reg funcs[] = {
 		{"analyze_file", l_capture_analyze_file},
+		{"start", l_capture_start},
+		{NULL, NULL},
+	};
+	static const luaL_Reg meth[] = {
+		{"stop", l_capture_stop},
+		{"done", l_capture_done},
+		{"info", l_capture_info},
+		{NULL, NULL},
+	};
+	static const luaL_Reg metameth[] = {
+		{"__index", NULL}, /* set below */
+		{"__gc", l_capture_close},
+		{"__close", l_capture_close},
+		{"__tostring", l_capture_tostring},
 		{NULL, NULL},
 	};
 
+	if (luaL_newmetatable(L, CAPTURE_MT)) {
+		luaL_setfuncs(L, metameth, 0);
+		luaL_newlib(L, meth);
+		lua_setfield(L, -2, "__index");
+		lua_pushliteral(L, CAPTURE_MT);
+		lua_setfield(L, -2, "__metatable");
+	}
+	lua_pop(L, 1);
 	luaL_newlib(L, funcs);
 	return 1;
 }

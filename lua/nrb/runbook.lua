@@ -161,7 +161,7 @@ local function check_step(c, st, i, ids)
   else
     what = string.format("step '%s'", st.id)
     if ids[st.id] then c.add(st, "id", "duplicate step id '" .. st.id .. "'") end
-    ids[st.id] = true
+    ids[st.id] = st.uses or true
   end
   if st.title ~= nil and type(st.title) ~= "string" then c.add(st, "title", what .. ": 'title' must be text") end
   if st.timeout_ms ~= nil and (math.type(st.timeout_ms) ~= "integer" or st.timeout_ms < 1 or st.timeout_ms > 3600000) then
@@ -196,6 +196,11 @@ local function check_step(c, st, i, ids)
   elseif type(with) ~= "table" or is_list(with) and #with > 0 then
     c.add(st, "with", what .. ": 'with' must be a mapping of argument names to values")
     return
+  end
+  if st.uses == "capture_stop" and type(with.capture) == "string" and not expr.has_ref(with.capture)
+      and ids[with.capture] ~= "capture_start" then
+    c.add(with, "capture", string.format("%s: 'capture' must name an earlier capture_start step, not '%s'",
+      what, with.capture))
   end
   if kind then
     for _, k in ipairs(util.sorted_keys(with)) do

@@ -126,7 +126,9 @@ local function run_step(rb, st, ctx, vars, opts)
   end
   if opts.progress then opts.progress("start", rec) end
   host.set_deadline(st.timeout_ms or M.DEFAULT_STEP_TIMEOUT_MS)
+  ctx.step_id = st.id
   local pok, ev, status, findings = xpcall(fn, traceback_handler, ctx, args)
+  ctx.step_id = nil
   host.set_deadline(nil)
   if not pok then
     local msg = first_line(ev)
@@ -263,6 +265,9 @@ function M.run(rb, values, opts)
     ctx.steps[st.id] = rec
     ctx.records[i] = rec
   end
+  -- nothing outlives the run: captures whose capture_stop did not run are stopped here
+  local cok, cerr = pcall(steps.stop_captures, ctx)
+  if not cok then host.write_stderr("nrb: stopping captures: " .. first_line(cerr) .. "\n") end
   local verdict, sugg, errors = decide(rb, ctx, vars)
   verdict.reasons = json.array(verdict.reasons or {})
   verdict.suggestions = nil -- they live in report.suggestions

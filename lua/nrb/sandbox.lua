@@ -18,7 +18,7 @@ local SAFE_GLOBALS = {
 local SAFE_LIBS = { "string", "table", "math", "utf8", "coroutine" }
 
 -- Public library modules a runbook may require (they are trusted code).
-local PUBLIC = { ["nrb.probe"] = true, ["nrb.fw"] = true, ["nrb.rules.standard"] = true, ["nrb.rules.server"] = true }
+local PUBLIC = { ["nrb.probe"] = true, ["nrb.fw"] = true, ["nrb.capture"] = true, ["nrb.rules.standard"] = true, ["nrb.rules.server"] = true }
 
 -- Read-only view of a library table: runbooks cannot change what trusted code uses.
 local function readonly(t, name)

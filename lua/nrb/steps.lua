@@ -389,6 +389,88 @@ M.kinds.fw = {
   end,
 }
 
+-- Live capture around other steps: capture_start leaves a running capture (a C thread)
+-- in ctx.captures[its step id]; capture_stop, naming that id, stops it and records the
+-- analysis as the `capture` evidence the rules read; M.stop_captures stops whatever is
+-- still running when the run ends (a capture_stop skipped, in error, or interrupted).
+M.kinds.capture_start = {
+  summary = "start a packet capture in the background (root or CAP_NET_RAW); capture_stop ends it",
+  args = {
+    host = { type = "host" },
+    port = { type = "port" },
+    interface = { type = "string" },
+    filter = { type = "string" },
+    file = { type = "string" },
+    duration_ms = { type = "int", default = 60000, min = 1, max = 3600000 },
+    max_packets = { type = "int", default = 100000, min = 1, max = 10000000 },
+  },
+  run = function(ctx, a)
+    local capture = require "nrb.capture"
+    local file = a.file ~= "" and a.file or nil
+    local h, err = capture.start{ host = a.host, port = a.port, interface = a.interface ~= "" and a.interface or nil,
+      filter = a.filter, file = file, duration_ms = a.duration_ms, max_packets = a.max_packets }
+    if not h then
+      -- not "error": a capture is extra evidence, its absence does not weaken the others
+      return { status = "not_started", host = a.host, error = err }, "failed",
+        { { severity = "warn", text = "no capture: " .. tostring(err) } }
+    end
+    ctx.captures = ctx.captures or {}
+    ctx.captures[ctx.step_id or "capture"] = h
+    local info = h:info()
+    return { status = "running", host = a.host, address = info.address, port = info.port,
+             interface = info.interface, filter = info.filter, file = info.file,
+             duration_ms = a.duration_ms }, "ok"
+  end,
+}
+
+M.kinds.capture_stop = {
+  summary = "stop the capture a capture_start step started and analyse it (connections, reset provenance, ICMP)",
+  args = {
+    capture = { type = "string", required = true },
+    port = { type = "port" },
+  },
+  run = function(ctx, a)
+    local capture = require "nrb.capture"
+    local h = ctx.captures and ctx.captures[a.capture]
+    if not h then
+      local st = ctx.steps and ctx.steps[a.capture]
+      local why = st and string.format("step '%s' did not start a capture (%s)", a.capture,
+        st.evidence and st.evidence.error or st.status) or string.format("no step '%s' started a capture", a.capture)
+      return { status = "not_started", error = why }, "failed", { { severity = "warn", text = why } }
+    end
+    ctx.captures[a.capture] = nil
+    local r, err = h:stop()
+    if not r then
+      return { status = "not_started", error = err }, "failed", { { severity = "warn", text = err } }
+    end
+    local ev = capture.evidence(r, a.port)
+    ev.status = "ok"
+    local findings = {}
+    for _, f in ipairs(r.findings or {}) do
+      if f.severity == "problem" then findings[#findings + 1] = { severity = "warn", text = "capture: " .. f.text } end
+    end
+    return ev, "ok", findings
+  end,
+}
+
+-- Stop every capture still running (end of a run): the .pcap is completed and the
+-- start step's evidence notes it (stopped = "end_of_run", packets, stopped_by).
+function M.stop_captures(ctx)
+  for id, h in pairs(ctx.captures or {}) do
+    local r, err = h:stop()
+    local rec = ctx.steps and ctx.steps[id]
+    if rec and type(rec.evidence) == "table" then
+      rec.evidence.stopped = "end_of_run"
+      if r then
+        rec.evidence.packets, rec.evidence.stopped_by = r.packets, r.stopped_by
+      else
+        rec.evidence.error = err
+      end
+    end
+  end
+  ctx.captures = {}
+end
+
 -- Sorted names of the kinds (for messages).
 function M.names()
   local n = {}

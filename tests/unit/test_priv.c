@@ -23,6 +23,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 #include <cmocka.h>
+#include <pcap/pcap.h>
 
 #include "net/pkt.h"
 #include "net/sock.h"
@@ -279,6 +280,35 @@ static void child_refused(void)
 	_exit(0);
 }
 
+/* Live capture handles: lo opens (immediate mode, readable fd), a missing interface is
+ * ENODEV, and as nobody the open is refused with EPERM and a message naming the fix. */
+static void child_pcap(void)
+{
+	struct pcap *p = (struct pcap *)1;
+	char name[IF_NAMESIZE];
+	char err[256];
+
+	CHECK(nrb_priv_open_pcap("lo", NULL, &p, err, sizeof err) == 0);
+	CHECK(p != NULL);
+	CHECK(pcap_get_selectable_fd(p) >= 0);
+	pcap_close(p);
+	CHECK(nrb_priv_open_pcap("nrbnosuch0", NULL, &p, err, sizeof err) == -ENODEV);
+	CHECK(p == NULL && strstr(err, "no such interface") != NULL);
+	CHECK(nrb_priv_open_pcap("", NULL, &p, err, sizeof err) == -EINVAL);
+	CHECK(nrb_priv_open_pcap("lo", NULL, NULL, err, sizeof err) == -EINVAL);
+	/* the route to a loopback address goes out lo; no route (unreachable here): "any" */
+	CHECK(nrb_priv_capture_ifname("127.0.0.1", name, sizeof name) == 0);
+	CHECK(strcmp(name, "lo") == 0);
+	CHECK(nrb_priv_capture_ifname("192.0.2.1", name, sizeof name) == 1);
+	CHECK(strcmp(name, "any") == 0);
+	CHECK(nrb_priv_capture_ifname(NULL, name, sizeof name) == 1);
+	CHECK(nrb_priv_capture_ifname("127.0.0.1", name, 4) == -EINVAL);
+	drop_to_nobody();
+	CHECK(nrb_priv_open_pcap("lo", NULL, &p, err, sizeof err) == -EPERM);
+	CHECK(strstr(err, "CAP_NET_RAW") != NULL);
+	_exit(0);
+}
+
 static int run_child(void (*fn)(void))
 {
 	int status;
@@ -300,6 +330,8 @@ static void ns_main(void)
 	lo_up();
 	if (run_child(child_raw) != 0)
 		_exit(2);
+	if (run_child(child_pcap) != 0)
+		_exit(5);
 	write_proc("/proc/sys/net/ipv4/ping_group_range", "1 0");
 	if (run_child(child_refused) != 0)
 		_exit(3);

@@ -42,6 +42,8 @@ args=(run "$runbook" -q --target "$target" --label "lab client ($scenario)" --fo
 # Random loss is statistical: with 30% loss, 10 rounds miss it 0.7^10 = 2.8% of the time.
 # The test takes 20 rounds (0.08%) so that CI does not flake; operators choose --param rounds.
 case $scenario in lossy_link*) args+=(--param rounds=20) ;; esac
+# The standard runbook captures around its port probes: keep the .pcap out of the cwd.
+[ "$runbook" = standard ] && args+=(--param pcap="$tmp/capture.pcap")
 "$lab" exec timeout 120 "$nrb" "${args[@]}" 2>"$tmp/err.log"
 rc=$?
 set -e

@@ -20,13 +20,10 @@ end
 
 local SEVERITY = { problem = 1, warning = 2, info = 3 }
 
-function M.markdown(r, opts)
-  opts = opts or {}
-  local out = {}
-  local function p(s) out[#out + 1] = s end
+-- The body shared by the stand-alone analysis and the ticket's section: counts,
+-- findings, TCP connections, UDP, ICMP errors; h is the heading prefix ("##", "###").
+local function body(r, opts, p, h)
   local st = r.stats or {}
-  p(string.format("# Capture analysis: %s", cell(r.file)))
-  p("")
   p(string.format("%s packets (%s bytes) over %s s, link type %s%s%s.", fmt(st.packets or 0), fmt(st.bytes or 0),
     fmt((st.duration_ms or 0) / 1000), cell(r.link and r.link.name or "?"),
     (st.vlan_tagged or 0) > 0 and string.format(", %d VLAN-tagged", st.vlan_tagged) or "",
@@ -42,14 +39,14 @@ function M.markdown(r, opts)
   for _, f in ipairs(r.findings or {}) do findings[#findings + 1] = f end
   table.sort(findings, function(a, b) return (SEVERITY[a.severity] or 9) < (SEVERITY[b.severity] or 9) end)
   if #findings > 0 then
-    p("## Findings")
+    p(h .. " Findings")
     p("")
     for _, f in ipairs(findings) do p(string.format("- **%s**: %s", f.severity, f.text)) end
     p("")
   end
   local conns = r.connections or {}
   if #conns > 0 then
-    p("## TCP connections")
+    p(h .. " TCP connections")
     p("")
     p("| Client | Server | State | History | Handshake RTT | Retransmits | Reset by | Reset provenance |")
     p("|---|---|---|---|---|---|---|---|")
@@ -71,7 +68,7 @@ function M.markdown(r, opts)
   end
   local udp = r.udp or {}
   if #udp > 0 then
-    p("## UDP")
+    p(h .. " UDP")
     p("")
     p("| Client | Server | Requests | Responses | RTT | Status |")
     p("|---|---|---|---|---|---|")
@@ -83,7 +80,7 @@ function M.markdown(r, opts)
   end
   local icmp = r.icmp or {}
   if #icmp > 0 then
-    p("## ICMP errors")
+    p(h .. " ICMP errors")
     p("")
     p("| From | Type/code | Kind | About | TTL | From the target? |")
     p("|---|---|---|---|---|---|")
@@ -95,8 +92,31 @@ function M.markdown(r, opts)
     end
     p("")
   end
+end
+
+function M.markdown(r, opts)
+  opts = opts or {}
+  local out = {}
+  local function p(s) out[#out + 1] = s end
+  p(string.format("# Capture analysis: %s", cell(r.file)))
+  p("")
+  body(r, opts, p, "##")
   p("---\nAnalysed by nrb")
   return table.concat(out, "\n") .. "\n"
+end
+
+-- The ticket's section for a live capture (capture_stop evidence, doc/evidence.md):
+-- where the .pcap is, how it was taken, then the analysis.  Text without a heading.
+function M.section(ev)
+  local out = {}
+  local function p(s) out[#out + 1] = s end
+  p(string.format("Capture file: %s", ev.pcap and ("`" .. cell(ev.pcap) .. "`") or "(not written)"))
+  p("")
+  p(string.format("Taken on interface `%s` with filter `%s`; stopped by %s.", cell(ev.interface or "?"),
+    cell(ev.filter ~= "" and ev.filter or "(everything)"), cell(ev.stopped_by or "?")))
+  p("")
+  body(ev, { target = ev.address, port = ev.port }, p, "###")
+  return (table.concat(out, "\n"):gsub("\n+$", ""))
 end
 
 return M

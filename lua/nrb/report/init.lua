@@ -108,6 +108,7 @@ function M.view(report, lang)
   v.mtr_text = sections.mtr(report)
   v.path_mermaid, v.path_text = sections.path(report)
   v.probe_rows = sections.probes(report)
+  v.capture_text = sections.capture(report)
   return v
 end
 

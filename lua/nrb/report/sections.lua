@@ -225,8 +225,24 @@ function M.probes(report)
   return rows
 end
 
+-- The live captures (capture_stop steps): .pcap path, how it was taken, the analysis.
+function M.capture(report)
+  local parts = {}
+  for _, s in ipairs(of_kind(report, "capture_stop")) do
+    local e = s.evidence
+    if e.status == "ok" then
+      parts[#parts + 1] = require("nrb.report.capture").section(e)
+    else
+      parts[#parts + 1] = "No capture: " .. tostring(e.error or e.status)
+    end
+  end
+  if #parts == 0 then return nil end
+  return table.concat(parts, "\n\n")
+end
+
 -- Kinds whose evidence is shown by a section above (the generic table would be long).
 M.SUMMARISED = {
+  capture_stop = { en = "Capture", zh = "抓包" },
   trace = { en = "Traces", zh = "路由跟踪" },
   traces = { en = "Traces", zh = "路由跟踪" },
   mtr = { en = "Per-hop statistics", zh = "逐跳统计" },

@@ -578,7 +578,7 @@ function M.gather(ctx)
       elseif kind == "ping" then ev.ping = ev.ping or e
       elseif kind == "mtr" then ev.mtr = ev.mtr or e
       elseif kind == "pmtu" then ev.pmtu = ev.pmtu or e
-      elseif kind == "capture" then ev.capture = ev.capture or e
+      elseif kind == "capture" or kind == "capture_stop" then ev.capture = ev.capture or e
       elseif kind == "tcp_request" then
         if a.port == p.port then ev.request = ev.request or e end
       elseif kind == "udp" then ev.udp = ev.udp or e
