@@ -42,6 +42,9 @@ args=(run "$runbook" -q --target "$target" --label "lab client ($scenario)" --fo
 # Random loss is statistical: with 30% loss, 10 rounds miss it 0.7^10 = 2.8% of the time.
 # The test takes 20 rounds (0.08%) so that CI does not flake; operators choose --param rounds.
 case $scenario in lossy_link*) args+=(--param rounds=20) ;; esac
+# forged_rst_payload resets only requests that contain /forbidden: the operator passes the
+# request users send (the ticket's 'which URL fails'), as the runbook's request param.
+case $scenario in forged_rst_payload*) args+=(--param 'request=GET /forbidden HTTP/1.0\r\n\r\n') ;; esac
 # The standard runbook captures around its port probes: keep the .pcap out of the cwd.
 [ "$runbook" = standard ] && args+=(--param pcap="$tmp/capture.pcap")
 "$lab" exec timeout 120 "$nrb" "${args[@]}" 2>"$tmp/err.log"
