@@ -45,8 +45,8 @@ case $scenario in lossy_link*) args+=(--param rounds=20) ;; esac
 # forged_rst_payload resets only requests that contain /forbidden: the operator passes the
 # request users send (the ticket's 'which URL fails'), as the runbook's request param.
 case $scenario in forged_rst_payload*) args+=(--param 'request=GET /forbidden HTTP/1.0\r\n\r\n') ;; esac
-# The standard runbook captures around its port probes: keep the .pcap out of the cwd.
-[ "$runbook" = standard ] && args+=(--param pcap="$tmp/capture.pcap")
+# The standard and capture-handshake runbooks capture: keep the .pcap out of the cwd.
+case $runbook in standard|capture-handshake) args+=(--param pcap="$tmp/capture.pcap") ;; esac
 "$lab" exec timeout 120 "$nrb" "${args[@]}" 2>"$tmp/err.log"
 rc=$?
 set -e
