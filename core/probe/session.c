@@ -76,6 +76,9 @@ struct nrb_sess {
 	struct nrb_task *tasks[NRB_SESS_MAX_TASKS]; /* tasks added */
 	unsigned ntasks;                 /* count */
 	struct nrb_sess_stats st;        /* counters */
+	void (*progress)(void *);        /* nrb_sess_on_progress */
+	void *progress_ctx;
+	uint64_t progress_every;         /* us */
 };
 
 /* ------------------------------------------------------------ small helpers */
@@ -1196,15 +1199,25 @@ static void reap(struct nrb_sess *s, struct nrb_task *t)
 	}
 }
 
+void nrb_sess_on_progress(struct nrb_sess *s, uint64_t every_us, void (*fn)(void *ctx), void *ctx)
+{
+	if (!s)
+		return;
+	s->progress = fn;
+	s->progress_ctx = ctx;
+	s->progress_every = every_us < 50000 ? 50000 : every_us;
+}
+
 int nrb_sess_run(struct nrb_sess *s, uint64_t max_time_us)
 {
-	uint64_t start, now, wait;
+	uint64_t start, now, wait, shown;
 	int rc = 0, all;
 	unsigned i;
 
 	if (!s || !max_time_us)
 		return -EINVAL;
 	start = nrb_loop_now(s->loop);
+	shown = start;
 	for (i = 0; i < s->ntasks; i++) {
 		struct nrb_task *t = s->tasks[i];
 
@@ -1246,11 +1259,17 @@ int nrb_sess_run(struct nrb_sess *s, uint64_t max_time_us)
 		if (rc < 0 && rc != -EINTR)
 			break;
 		rc = 0;
+		if (s->progress && nrb_loop_now(s->loop) - shown >= s->progress_every) {
+			shown = nrb_loop_now(s->loop);
+			s->progress(s->progress_ctx);
+		}
 	}
 	for (i = 0; i < s->ntasks; i++) {
 		reap(s, s->tasks[i]);
 		if (s->tasks[i]->ops->finish)
 			s->tasks[i]->ops->finish(s->tasks[i]);
 	}
+	if (s->progress)
+		s->progress(s->progress_ctx);
 	return rc;
 }

@@ -208,6 +208,13 @@ int nrb_sess_cancel_above(struct nrb_sess *s, struct nrb_task *t, int above);
  *  @param max_time_us overall cap (> 0).  @return 0, -ETIMEDOUT, -EINTR, -errno. */
 int nrb_sess_run(struct nrb_sess *s, uint64_t max_time_us);
 
+/**
+ * While nrb_sess_run runs, call fn(ctx) about every every_us (at least 50 ms; the loop
+ * wakes every 100 ms at the latest), and once more before it returns -- for a display of
+ * results filling in.  fn must not touch the session.  fn NULL: no calls.
+ */
+void nrb_sess_on_progress(struct nrb_sess *s, uint64_t every_us, void (*fn)(void *ctx), void *ctx);
+
 /** Counters, for tests, evidence and the benchmark. */
 struct nrb_sess_stats {
 	uint64_t sent;        /* probes handed to the kernel */
