@@ -227,9 +227,9 @@ static void push_icmp_err(lua_State *L, const struct nrb_icmp_err *e, int with_t
 		nrb_lua_setint(L, "reply_ttl", e->reply_ttl);
 }
 
-/* Ceiling of the `burst` option: a second's worth of packets at the highest pps the
- * bindings accept would be 10,000; 1,000 back to back is already far more than any
- * probe here needs (three traces of 64 TTLs x 10 queries under their windows). */
+/* Ceiling of the `burst` option (packets the global bucket lets out back to back):
+ * far above what any probe here needs (the default 48 covers the first windows of three
+ * concurrent traces of a short path), and still a bounded one-off on top of `pps`. */
 #define NRB_LUA_MAX_BURST 1000
 
 /* Options every asynchronous probe takes, and the session they configure. */
