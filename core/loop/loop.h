@@ -32,10 +32,16 @@
 /** A timer callback returns this to stop; any value >= 0 re-arms it that many µs on. */
 #define NRB_NOMORE (-1)
 
-/** Defaults: a polite global rate and window for a diagnostic tool (DESIGN: safety). */
+/** Defaults: a polite global rate and window for a diagnostic tool (DESIGN: safety).
+ *  The sustained rate is the safety bound; the burst only lets a short probe run (three
+ *  concurrent traces of a short path, 3 x 16 probes) go out at once instead of being
+ *  spread over a quarter of a second.  Over any second at most burst + pps packets
+ *  leave (148 with the defaults), and a longer run settles at pps.  Each trace also
+ *  bounds its own probes in flight (netprobe.h, NRB_TRACE_DEFAULT_WINDOW), so the burst
+ *  does not turn into probes sprayed past a near destination. */
 enum {
 	NRB_LOOP_DEFAULT_PPS = 100,    /* packets per second, all probes together */
-	NRB_LOOP_DEFAULT_BURST = 10,   /* bucket depth: packets sendable back to back */
+	NRB_LOOP_DEFAULT_BURST = 48,   /* bucket depth: packets sendable back to back */
 	NRB_LOOP_DEFAULT_WINDOW = 32,  /* probes in flight (sent, not yet answered/expired) */
 	NRB_LOOP_MAX_PPS = 100000      /* hard ceiling on the configurable rate */
 };

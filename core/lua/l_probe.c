@@ -12,13 +12,15 @@
  *
  *   probe.ping{address, count, interval_ms, size_bytes, df, ttl, timeout_ms}
  *   probe.trace{address, proto, port, first_ttl, max_ttl, queries, timeout_ms,
- *               min_timeout_ms}  -- or protos = {"icmp","udp","tcp"}: all at once,
- *                                -- returning {icmp = ev, udp = ev, tcp = ev}
+ *               min_timeout_ms, window}  -- or protos = {"icmp","udp","tcp"}: all at
+ *                                -- once, returning {icmp = ev, udp = ev, tcp = ev};
+ *                                -- window: probes in flight per trace (1..640, 32)
  *   probe.mtr{address, proto, port, rounds, interval_ms, max_ttl, timeout_ms}
  *   probe.tcp_syn{address, port, ttl, timeout_ms}
  *   probe.udp{address, port, ttl, timeout_ms, size_bytes}
  *   probe.pmtu{address, proto, port, min_size, max_size, tries, timeout_ms, max_ttl}
- * Every one of these also takes pps (global packets-per-second cap, default 100) and
+ * Every one of these also takes pps (global packets-per-second cap, default 100), burst
+ * (packets the global bucket lets out back to back, 1..1000, default 48) and
  * unprivileged (true: do not use raw sockets).  They return evidence tables shaped as
  * doc/evidence.md says, or nil, message when the environment fails (no route, no ICMP
  * socket).  Caller mistakes (unknown option, port out of range, address that is not
@@ -272,9 +274,15 @@ static void push_icmp_err(lua_State *L, const struct nrb_icmp_err *e, int with_t
 		nrb_lua_setint(L, "reply_ttl", e->reply_ttl);
 }
 
+/* Ceiling of the `burst` option (packets the global bucket lets out back to back):
+ * far above what any probe here needs (the default 48 covers the first windows of three
+ * concurrent traces of a short path), and still a bounded one-off on top of `pps`. */
+#define NRB_LUA_MAX_BURST 1000
+
 /* Options every asynchronous probe takes, and the session they configure. */
 struct common_opts {
 	lua_Integer pps;      /* global packets-per-second cap */
+	lua_Integer burst;    /* depth of the global bucket: packets sendable at once */
 	int unprivileged;     /* no raw sockets */
 };
 
@@ -336,6 +344,7 @@ static enum nrb_proto opt_proto(lua_State *L, const char *def)
 static void common(lua_State *L, struct common_opts *c)
 {
 	c->pps = opt_int(L, "pps", NRB_LOOP_DEFAULT_PPS, 1, 10000);
+	c->burst = opt_int(L, "burst", NRB_LOOP_DEFAULT_BURST, 1, NRB_LUA_MAX_BURST);
 	c->unprivileged = opt_bool(L, "unprivileged");
 }
 
@@ -347,6 +356,7 @@ static struct nrb_sess *new_sess(lua_State *L, const struct common_opts *c)
 
 	memset(&o, 0, sizeof o);
 	o.pps = (uint32_t)c->pps;
+	o.burst = (uint32_t)c->burst;
 	o.unprivileged = c->unprivileged;
 	if (nrb_sess_new(&o, &s, err, sizeof err) < 0)
 		luaL_error(L, "%s", err);
@@ -367,7 +377,7 @@ static int add_failed(lua_State *L, struct nrb_sess *s, int rc, const char *err)
 static int l_probe_ping(lua_State *L)
 {
 	static const char *const keys[] = {"address", "count", "interval_ms", "size_bytes", "df",
-	                                   "ttl", "timeout_ms", "pps", "unprivileged", NULL};
+	                                   "ttl", "timeout_ms", "pps", "burst", "unprivileged", NULL};
 	struct common_opts c;
 	struct nrb_ping_req q;
 	struct nrb_ping_result r;
@@ -586,7 +596,7 @@ static int l_probe_trace(lua_State *L)
 {
 	static const char *const keys[] = {"address", "proto", "protos", "port", "first_ttl",
 	                                   "max_ttl", "queries", "timeout_ms", "min_timeout_ms",
-	                                   "pps", "unprivileged", NULL};
+	                                   "window", "pps", "burst", "unprivileged", NULL};
 	static const char *const names[] = {"icmp", "udp", "tcp", NULL};
 	struct nrb_trace_result *res;
 	struct nrb_trace_req base, q[3];
@@ -598,6 +608,7 @@ static int l_probe_trace(lua_State *L)
 	nrb_lua_check_keys(L, 1, keys);
 	read_trace_req(L, &base);
 	base.queries = (int)opt_int(L, "queries", 3, 1, NRB_TRACE_MAX_QUERIES);
+	base.window = (int)opt_int(L, "window", NRB_TRACE_DEFAULT_WINDOW, 1, NRB_TRACE_MAX_WINDOW);
 	lua_getfield(L, 1, "protos");
 	if (!lua_isnil(L, -1)) {
 		luaL_checktype(L, -1, LUA_TTABLE);
@@ -670,7 +681,7 @@ static int l_probe_mtr(lua_State *L)
 {
 	static const char *const keys[] = {"address", "proto", "port", "first_ttl", "max_ttl",
 	                                   "rounds", "interval_ms", "timeout_ms", "min_timeout_ms",
-	                                   "pps", "unprivileged", NULL};
+	                                   "pps", "burst", "unprivileged", NULL};
 	struct nrb_mtr_result *r;
 	struct nrb_mtr_req q;
 	struct common_opts c;
@@ -747,7 +758,7 @@ static int l_probe_mtr(lua_State *L)
 static int port_probe(lua_State *L, enum nrb_proto proto)
 {
 	static const char *const keys[] = {"address", "port", "ttl", "timeout_ms", "size_bytes",
-	                                   "pps", "unprivileged", NULL};
+	                                   "pps", "burst", "unprivileged", NULL};
 	struct nrb_port_result r;
 	struct nrb_port_req q;
 	struct common_opts c;
@@ -839,8 +850,8 @@ static int l_probe_udp(lua_State *L)
 static int l_probe_pmtu(lua_State *L)
 {
 	static const char *const keys[] = {"address", "proto", "port", "min_size", "max_size",
-	                                   "tries", "timeout_ms", "max_ttl", "pps", "unprivileged",
-	                                   NULL};
+	                                   "tries", "timeout_ms", "max_ttl", "pps", "burst",
+	                                   "unprivileged", NULL};
 	struct nrb_pmtu_result *r;
 	struct nrb_pmtu_req q;
 	struct common_opts c;

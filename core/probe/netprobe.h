@@ -1,8 +1,9 @@
 /*
  * netprobe: the asynchronous probe families that run as tasks in a probe session
- * (task.h): ping (ICMP echo), trace (ICMP/UDP/TCP, all TTLs in parallel, constant flow,
- * adaptive timeout), mtr (per-hop statistics over rounds), tcp_syn (one half-open SYN),
- * udp (one port probe) and pmtu (DF probes in rounds; locates a blackhole).  Each family has a request struct
+ * (task.h): ping (ICMP echo), trace (ICMP/UDP/TCP, TTLs in parallel up to a per-trace
+ * window of probes in flight, TTL-major, constant flow, adaptive timeout), mtr (per-hop
+ * statistics over rounds), tcp_syn (one half-open SYN), udp (one port probe) and pmtu (DF
+ * probes in rounds; locates a blackhole).  Each family has a request struct
  * (validated by its *_add function: bad input fails with -EINVAL and a message before
  * anything is sent), a result struct the caller owns, and an *_add function that creates
  * the task and attaches it to a session; nrb_sess_run then runs every task added at once
@@ -22,6 +23,8 @@ enum {
 	NRB_PING_MAX_COUNT = 1000,  /* ping count ceiling */
 	NRB_TRACE_MAX_TTL = 64,     /* trace/mtr TTL ceiling */
 	NRB_TRACE_MAX_QUERIES = 10, /* probes per hop per trace */
+	NRB_TRACE_DEFAULT_WINDOW = 32, /* a trace's probes in flight at once (traceroute -N) */
+	NRB_TRACE_MAX_WINDOW = NRB_TRACE_MAX_TTL * NRB_TRACE_MAX_QUERIES, /* = no limit */
 	NRB_MTR_MAX_ROUNDS = 1000,  /* mtr rounds ceiling */
 	NRB_HOP_MAX_ADDRS = 8,      /* distinct responders kept per hop */
 	NRB_PMTU_MAX_PROBES = 96,   /* pmtu outcomes kept (one per size per round) */
@@ -88,6 +91,9 @@ struct nrb_trace_req {
 	int queries;               /* probes per hop, 1..NRB_TRACE_MAX_QUERIES */
 	uint64_t timeout_us;       /* adaptive timeout ceiling (and initial value) */
 	uint64_t min_timeout_us;   /* adaptive timeout floor */
+	int window;                /* trace only: most of its probes in flight at once,
+	                            * 1..NRB_TRACE_MAX_WINDOW; 0 = NRB_TRACE_DEFAULT_WINDOW
+	                            * (mtr ignores it: one probe per hop per round) */
 };
 
 struct nrb_hop_reply {

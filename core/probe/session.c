@@ -311,6 +311,8 @@ static void cancel_inflight(struct nrb_sess *s, struct inflight *f)
 	if (f->sent) {
 		(void)nrb_loop_timer_cancel(s->loop, f->timer_id);
 		nrb_loop_inflight_done(s->loop);
+		if (f->task->inflight)
+			f->task->inflight--;
 	} else if (f->in_loop) {
 		(void)nrb_loop_send_cancel(s->loop, f->send_id);
 	}
@@ -440,6 +442,7 @@ int nrb_sess_local_mtu(struct nrb_sess *s, const struct nrb_pkt_addr *dst)
 /* ------------------------------------------------------------ receive path */
 
 static void on_readable(struct nrb_loop *loop, int fd, uint32_t events, void *arg);
+static void feed(struct nrb_sess *s, struct nrb_task *t);
 
 static int watch(struct nrb_sess *s, int fd)
 {
@@ -639,7 +642,10 @@ static void deliver(struct nrb_sess *s, struct inflight *f, const struct nrb_pkt
 	s->st.matched++;
 	if (t->outstanding)
 		t->outstanding--;
+	if (t->inflight)
+		t->inflight--;
 	t->ops->on_reply(t, cookie, &r);
+	feed(s, t); /* a slot of the task's window is free */
 }
 
 /* Find the probe a parsed packet answers. */
@@ -1013,11 +1019,17 @@ static int do_send(struct nrb_loop *loop, void *arg);
 /* Hand task t's next waiting probe to the loop's send queue, keeping at most one of
  * each task there: the loop sends its queue in FIFO order, so this makes concurrent
  * tasks (ICMP, UDP and TCP traces of one target) take turns under the global rate
- * instead of one task's whole batch going first. */
+ * instead of one task's whole batch going first.  Nothing is handed over while the
+ * task's own window is full (t->inflight counts its probes sent and not called back;
+ * the one queued here makes at most t->window once sent), nor once the task is done
+ * (it is reaped before its next turn).  Called again whenever a slot frees: reply,
+ * timeout, cancel, send. */
 static void feed(struct nrb_sess *s, struct nrb_task *t)
 {
 	struct inflight *f, *first = NULL;
 
+	if (t->done || (t->window && t->inflight >= t->window))
+		return;
 	for (f = s->head; f; f = f->next) {
 		if (f->task != t || f->sent)
 			continue;
@@ -1055,6 +1067,7 @@ static int do_send(struct nrb_loop *loop, void *arg)
 	}
 	s->st.sent++;
 	f->sent = 1;
+	t->inflight++;
 	feed(s, t);
 	if (t->ops->probe_timeout) {
 		uint64_t to = t->ops->probe_timeout(t, cookie);
@@ -1082,7 +1095,10 @@ static int64_t on_probe_timeout(struct nrb_loop *loop, void *arg)
 	s->st.timeouts++;
 	if (t->outstanding)
 		t->outstanding--;
+	if (t->inflight)
+		t->inflight--;
 	t->ops->on_timeout(t, cookie, sent, 0);
+	feed(s, t); /* a slot of the task's window is free */
 	return NRB_NOMORE;
 }
 
@@ -1126,6 +1142,11 @@ int nrb_sess_send(struct nrb_sess *s, struct nrb_task *t, const struct nrb_sess_
 	return 0;
 }
 
+struct nrb_task *nrb_sess_task(struct nrb_sess *s, unsigned i)
+{
+	return s && i < s->ntasks ? s->tasks[i] : NULL;
+}
+
 int nrb_sess_outstanding(const struct nrb_sess *s, const struct nrb_task *t, int max_ttl,
                          uint32_t *queued, uint64_t *newest_sent_us)
 {
@@ -1151,6 +1172,32 @@ int nrb_sess_outstanding(const struct nrb_sess *s, const struct nrb_task *t, int
 		*queued = q;
 	if (newest_sent_us)
 		*newest_sent_us = newest;
+	return n;
+}
+
+int nrb_sess_shorten(struct nrb_sess *s, struct nrb_task *t, uint64_t timeout_us)
+{
+	struct inflight *f;
+	uint64_t now, due, id;
+	int n = 0;
+
+	if (!s || !t || !timeout_us)
+		return -EINVAL;
+	now = nrb_loop_now(s->loop);
+	for (f = s->head; f; f = f->next) {
+		if (f->task != t || !f->sent || !f->timer_id || f->p.timeout_us <= timeout_us)
+			continue;
+		/* a timer is armed before the old one goes, so running out of memory leaves
+		 * the probe with its old timeout rather than none */
+		due = f->sent_us + timeout_us;
+		if (nrb_loop_timer_add(s->loop, due > now ? due - now : 0, on_probe_timeout, f,
+		                       &id) < 0)
+			continue;
+		(void)nrb_loop_timer_cancel(s->loop, f->timer_id);
+		f->timer_id = id;
+		f->p.timeout_us = timeout_us;
+		n++;
+	}
 	return n;
 }
 

@@ -13,6 +13,13 @@
  * number in the payload for unprivileged UDP sockets.  Replies that match nothing are
  * counted and dropped.
  *
+ * Two limits sit on top of each other: the loop's global bucket and window (every
+ * probe of the session), and a task's own in-flight window (nrb_task.window): a task
+ * never has more than that many probes sent and not yet called back.  Its next probe
+ * waits in the session, not in the loop's queue, until one of its probes is answered,
+ * times out or is cancelled; so a trace cannot spend the whole burst of the bucket on
+ * TTLs beyond a near destination before the destination has had a chance to answer.
+ *
  * Sockets.  With CAP_NET_RAW: IPv4 probes go out through one IP_HDRINCL socket (we write
  * TTL, IP ID, DF and ports), IPv6 probes through raw sockets per protocol (hop limit set
  * per probe); ICMP, TCP and UDP raw sockets receive.  Without it the session degrades
@@ -111,6 +118,10 @@ struct nrb_task {
 	uint64_t started_us;            /* loop time at start */
 	uint32_t probes;                /* probes sent so far (counts toward max_probes) */
 	uint32_t outstanding;           /* probes sent or queued, not yet called back */
+	uint32_t window;                /* most probes sent and not yet called back at
+	                                 * once; 0 = no limit of the task's own (the
+	                                 * loop's window still applies) */
+	uint32_t inflight;              /* probes sent and not yet called back (session) */
 	uint64_t cap_timer;             /* timer enforcing max_time_us (0 none) */
 	int capped;                     /* 1 if the task hit max_probes or max_time_us */
 	int waiting;                    /* 1 while a timer of the task's will send more (so
@@ -133,7 +144,7 @@ struct nrb_sess_opts {
 	const struct nrb_sess_opener *open;  /* privileged opens, borrowed; NULL = core/priv */
 	const struct nrb_clock *clock;       /* loop clock, borrowed; NULL = monotonic */
 	uint32_t pps;                        /* global packets per second (default 100) */
-	uint32_t burst;                      /* bucket depth (default 10) */
+	uint32_t burst;                      /* bucket depth (default 48) */
 	uint32_t window;                     /* probes in flight (default 64) */
 	int unprivileged;                    /* 1: do not try raw sockets (tests, --no-raw) */
 	struct nrb_pkt_addr src4;            /* IPv4 source; unset = ask the kernel */
@@ -193,11 +204,22 @@ int nrb_sess_add(struct nrb_sess *s, struct nrb_task *t);
  *  @return 0, -EINVAL (bad probe), -EDQUOT (task's probe cap reached), -ENOMEM. */
 int nrb_sess_send(struct nrb_sess *s, struct nrb_task *t, const struct nrb_sess_probe *p);
 
+/** @return the i-th task added (borrowed; NULL past the end), for tests and evidence. */
+struct nrb_task *nrb_sess_task(struct nrb_sess *s, unsigned i);
+
 /** Count task t's probes with ttl <= max_ttl: *queued not yet sent, the return value
  *  those sent and not called back; *newest_sent_us the latest send time among them (0
  *  if none).  Tasks use it for adaptive timeouts.  @return the count sent, or -EINVAL. */
 int nrb_sess_outstanding(const struct nrb_sess *s, const struct nrb_task *t, int max_ttl,
                          uint32_t *queued, uint64_t *newest_sent_us);
+
+/** Shorten the timeout of task t's probes in flight to timeout_us from their send time
+ *  (probes already given less keep theirs; a probe past the new deadline expires in the
+ *  loop's next expire stage).  An adaptive timeout learnt from the first answers then
+ *  applies to the probes sent before them too (a burst that left before any answer got
+ *  the initial ceiling), so they free their window slots as early as later probes.
+ *  @return how many probes were re-timed, or -EINVAL. */
+int nrb_sess_shorten(struct nrb_sess *s, struct nrb_task *t, uint64_t timeout_us);
 
 /** Drop task t's probes with ttl > above (queued or in flight) without calling back:
  *  a trace that reached its destination stops probing farther.  @return how many. */

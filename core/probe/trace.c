@@ -1,4 +1,5 @@
-/* trace and mtr: all TTLs in parallel over one constant flow (see netprobe.h). */
+/* trace and mtr: TTLs in parallel (a trace: up to its window at once) over one constant
+ * flow (see netprobe.h). */
 #include "probe/netprobe.h"
 
 #include <errno.h>
@@ -93,8 +94,9 @@ static uint64_t adapt_us(const struct trace_task *k)
 }
 
 /* Done when nothing is queued at or below the limit and the newest probe there has
- * waited one adaptive timeout: all TTLs were in flight together, so one window covers
- * every silent hop. */
+ * waited one adaptive timeout.  Probes still waiting for a slot of the trace's window
+ * (or for a token) count as queued and keep the trace running; once the last one is
+ * out, one adaptive timeout covers every silent hop still in flight. */
 static void trace_check(struct trace_task *k)
 {
 	uint32_t queued = 0;
@@ -177,7 +179,15 @@ static void trace_reply(struct nrb_task *t, uint32_t cookie, const struct nrb_se
 		hr->reply_ttl = r->ttl;
 		hr->mtu = r->mtu;
 	}
-	k->any_reply = 1;
+	if (!k->any_reply) {
+		/* the first answer replaces the initial ceiling by the adaptive timeout: the
+		 * probes that left before it (the first window) get it too, so silent ones
+		 * free their window slots as early as the probes sent after it */
+		k->any_reply = 1;
+		if (r->rtt_us > k->max_rtt_us)
+			k->max_rtt_us = r->rtt_us;
+		(void)nrb_sess_shorten(t->sess, t, adapt_us(k));
+	}
 	if (r->rtt_us > k->max_rtt_us)
 		k->max_rtt_us = r->rtt_us;
 	if (is_dest) {
@@ -201,12 +211,15 @@ static void trace_reply(struct nrb_task *t, uint32_t cookie, const struct nrb_se
 			res->unreach.reply_ttl = r->ttl;
 		}
 	} else {
+		trace_check(k);
 		return;
 	}
 	if (ttl < k->limit) {
 		k->limit = ttl;
 		nrb_sess_cancel_above(t->sess, t, ttl);
 	}
+	/* every probe up to the destination answered: done now, not at the next tick */
+	trace_check(k);
 }
 
 static void trace_timeout(struct nrb_task *t, uint32_t cookie, uint64_t sent_us, int send_err)
@@ -221,6 +234,7 @@ static void trace_timeout(struct nrb_task *t, uint32_t cookie, uint64_t sent_us,
 		k->res->send_errno = -send_err;
 	else
 		k->res->hops[ttl - 1].sent++;
+	trace_check(k);
 }
 
 static void trace_finish(struct nrb_task *t)
@@ -286,9 +300,14 @@ int nrb_trace_add(struct nrb_sess *s, const struct nrb_trace_req *req,
 		q.timeout_us = 2000000;
 	if (!q.min_timeout_us)
 		q.min_timeout_us = q.timeout_us < 300000 ? q.timeout_us : 300000;
+	if (!q.window)
+		q.window = NRB_TRACE_DEFAULT_WINDOW;
 	if (q.queries < 1 || q.queries > NRB_TRACE_MAX_QUERIES)
 		return nrb_err(err, errlen, EINVAL, "trace: queries must be 1..%d",
 		               NRB_TRACE_MAX_QUERIES);
+	if (q.window < 1 || q.window > NRB_TRACE_MAX_WINDOW)
+		return nrb_err(err, errlen, EINVAL, "trace: window must be 1..%d",
+		               NRB_TRACE_MAX_WINDOW);
 	rc = check_trace_req(&q, err, errlen);
 	if (rc < 0)
 		return rc;
@@ -306,6 +325,9 @@ int nrb_trace_add(struct nrb_sess *s, const struct nrb_trace_req *req,
 	k->t.ops = &trace_ops;
 	k->t.max_probes = (uint32_t)(q.queries * (q.max_ttl - q.first_ttl + 1));
 	k->t.max_time_us = 3 * q.timeout_us + 10000000;
+	/* traceroute -N: the probes TTL-major order puts first go out together, the rest
+	 * as earlier ones are answered, expire or are cancelled (destination reached) */
+	k->t.window = (uint32_t)q.window;
 	k->res = res;
 	k->limit = q.max_ttl;
 	rc = nrb_sess_add(s, &k->t);

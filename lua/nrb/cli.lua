@@ -2,11 +2,15 @@
 -- Each returns the process exit status (DESIGN.md: 0 ran to a verdict, 1 bad runbook or
 -- input, 2 usage, 3 environment; 130 when a run was interrupted).
 local host = require "nrb.core.host"
-local runbook = require "nrb.runbook"
-local params = require "nrb.params"
-local runner = require "nrb.runner"
-local report = require "nrb.report"
-local sandbox = require "nrb.sandbox"
+
+-- The rest of the library loads on first use (lib.runbook is require "nrb.runbook"):
+-- `nrb probe` needs none of the runbook machinery, and compiling it was most of a
+-- one-shot probe's start-up (doc/performance.md).
+local lib = setmetatable({}, { __index = function(t, name)
+  local m = require("nrb." .. name)
+  rawset(t, name, m)
+  return m
+end })
 
 local M = {}
 
@@ -33,9 +37,9 @@ end
 
 -- nrb run
 function M.run(o)
-  local path, ferr = runbook.find(o.runbook)
+  local path, ferr = lib.runbook.find(o.runbook)
   if not path then err("%s", ferr); return 1 end
-  local rb, errs = runbook.load(path)
+  local rb, errs = lib.runbook.load(path)
   if not rb then errors(errs); return 1 end
 
   local raw = {}
@@ -53,25 +57,25 @@ function M.run(o)
       raw[k] = o[k]
     end
   end
-  local values, perrs = params.resolve(rb.params, raw)
+  local values, perrs = lib.params.resolve(rb.params, raw)
   if not values then
     for _, e in ipairs(perrs) do err("%s", e) end
     return 1
   end
 
-  sandbox.reset()
-  local rep = runner.run(rb, values, { label = o.label,
+  lib.sandbox.reset()
+  local rep = lib.runner.run(rb, values, { label = o.label,
                                        progress = not o.quiet and progress_printer() or nil })
 
   local main_text, rerr
   if o.format == "json" then
-    main_text = report.json(rep)
+    main_text = lib.report.json(rep)
   else
-    main_text, rerr = report.markdown(rep, o.lang)
+    main_text, rerr = lib.report.markdown(rep, o.lang)
     if not main_text then err("cannot render the report: %s", rerr); return 1 end
   end
   if o.json then
-    local ok, werr = host.write_file(o.json, report.json(rep))
+    local ok, werr = host.write_file(o.json, lib.report.json(rep))
     if not ok then err("cannot write the JSON report: %s", werr); return 3 end
   end
   if o.output then
@@ -89,9 +93,9 @@ end
 
 -- nrb check
 function M.check(o)
-  local path, ferr = runbook.find(o.runbook)
+  local path, ferr = lib.runbook.find(o.runbook)
   if not path then err("%s", ferr); return 1 end
-  local rb, errs = runbook.load(path)
+  local rb, errs = lib.runbook.load(path)
   if not rb then errors(errs); return 1 end
   local np = 0
   for _ in pairs(rb.params) do np = np + 1 end
@@ -103,19 +107,19 @@ end
 -- nrb list
 function M.list(o)
   local seen, rows = {}, {}
-  for _, dir in ipairs(runbook.dirs()) do
+  for _, dir in ipairs(lib.runbook.dirs()) do
     for _, f in ipairs(host.list_dir(dir) or {}) do
       local base, ext = f:match("^(.-)%.(%w+)$")
       if base and (ext == "yaml" or ext == "yml" or ext == "lua") and not seen[base] then
         seen[base] = true
         local p = dir .. "/" .. f
-        local rb = runbook.load(p)
+        local rb = lib.runbook.load(p)
         rows[#rows + 1] = { name = base, summary = rb and rb.summary or "(invalid: run `nrb check " .. p .. "`)", path = p }
       end
     end
   end
   if #rows == 0 then
-    host.write_stdout("no runbooks found (searched: " .. table.concat(runbook.dirs(), ", ") .. ")\n")
+    host.write_stdout("no runbooks found (searched: " .. table.concat(lib.runbook.dirs(), ", ") .. ")\n")
     return 0
   end
   local w = 4

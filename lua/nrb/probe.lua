@@ -18,12 +18,14 @@ M.route = core.route
 -- The asynchronous probes (numeric `address`; evidence as doc/evidence.md says; nil,
 -- message when the environment fails, e.g. no route for the family).
 --   probe.ping{address, count, interval_ms, size_bytes, df, ttl, timeout_ms}
---   probe.trace{address, proto, port, max_ttl, queries, timeout_ms}
+--   probe.trace{address, proto, port, max_ttl, queries, timeout_ms, window}
+--     (window: a trace's probes in flight at once, 1..640, default 32)
 --   probe.trace{address, protos = {"icmp", "udp", "tcp"}, port = 443}  -- at once
 --   probe.mtr{address, proto, port, rounds, interval_ms, max_ttl}
 --   probe.tcp_syn{address, port, timeout_ms}   probe.udp{address, port, timeout_ms}
 --   probe.pmtu{address, proto, min_size, max_size}
--- All take pps (global packets-per-second cap, default 100) and unprivileged.
+-- All take pps (global packets-per-second cap, default 100), burst (packets the cap
+-- lets out back to back, 1..1000, default 48) and unprivileged.
 M.ping = core.ping
 M.trace = core.trace
 M.mtr = core.mtr

@@ -148,8 +148,8 @@ local function trace_text(ev)
 end
 
 M.kinds.trace = {
-  usage = "nrb probe trace HOST [--proto icmp|udp|tcp|all] [--port N] [--max-ttl N] [--queries N] [--timeout-ms N] [--pps N]",
-  summary = "traceroute over icmp/udp/tcp (all: the three at once), all TTLs in parallel",
+  usage = "nrb probe trace HOST [--proto icmp|udp|tcp|all] [--port N] [--max-ttl N] [--queries N] [--timeout-ms N] [--window N] [--pps N] [--burst N]",
+  summary = "traceroute over icmp/udp/tcp (all: the three at once), up to --window probes in flight per trace",
   short = { p = "port", m = "max_ttl", q = "queries", P = "proto" },
   opts = {
     proto = { type = "enum", values = { "icmp", "udp", "tcp", "all" }, default = "icmp" },
@@ -157,14 +157,16 @@ M.kinds.trace = {
     max_ttl = { type = "int", default = 30, min = 1, max = 64 },
     queries = { type = "int", default = 3, min = 1, max = 10 },
     timeout_ms = { type = "int", default = 2000, min = 10, max = 60000 },
+    window = { type = "int", default = 32, min = 1, max = 640 },
     pps = { type = "int", default = 100, min = 1, max = 10000 },
+    burst = { type = "int", default = 48, min = 1, max = 1000 },
   },
   run = via(function(addr, o)
     if (o.proto == "tcp" or o.proto == "all") and not o.port then
       return nil, "a tcp trace needs --port; nothing sent", 1
     end
     local t = { address = addr, port = o.port, max_ttl = o.max_ttl, queries = o.queries,
-      timeout_ms = o.timeout_ms, pps = o.pps }
+      timeout_ms = o.timeout_ms, window = o.window, pps = o.pps, burst = o.burst }
     if o.proto == "all" then t.protos = { "icmp", "udp", "tcp" } else t.proto = o.proto end
     if o.proto == "all" and o.port then t.port = o.port end
     return probe.trace(t)

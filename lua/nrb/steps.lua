@@ -105,6 +105,7 @@ M.kinds.route = {
 
 local common = {
   pps = { type = "int", default = 100, min = 1, max = 10000 },
+  burst = { type = "int", default = 48, min = 1, max = 1000 },
 }
 
 local function args(t)
@@ -165,7 +166,8 @@ M.kinds.ping = {
   run = function(_, a)
     local ev, st = with_address(a, function(addr)
       return probe.ping{ address = addr, count = a.count, interval_ms = a.interval_ms,
-        size_bytes = a.size_bytes, df = a.df, timeout_ms = a.timeout_ms, pps = a.pps }
+        size_bytes = a.size_bytes, df = a.df, timeout_ms = a.timeout_ms, pps = a.pps,
+        burst = a.burst }
     end)
     if st then return ev, st end
     local findings = {}
@@ -188,6 +190,7 @@ M.kinds.trace = {
     max_ttl = { type = "int", default = 30, min = 1, max = 64 },
     queries = { type = "int", default = 3, min = 1, max = 10 },
     timeout_ms = { type = "int", default = 2000, min = 10, max = 60000 },
+    window = { type = "int", default = 32, min = 1, max = 640 },
   },
   run = function(_, a)
     if a.proto == "tcp" and not a.port then
@@ -195,7 +198,8 @@ M.kinds.trace = {
     end
     local ev, st = with_address(a, function(addr)
       return probe.trace{ address = addr, proto = a.proto, port = a.port, max_ttl = a.max_ttl,
-        queries = a.queries, timeout_ms = a.timeout_ms, pps = a.pps }
+        queries = a.queries, timeout_ms = a.timeout_ms, window = a.window, pps = a.pps,
+        burst = a.burst }
     end)
     if st then return ev, st end
     local findings = {}
@@ -216,11 +220,13 @@ M.kinds.traces = {
     max_ttl = { type = "int", default = 30, min = 1, max = 64 },
     queries = { type = "int", default = 3, min = 1, max = 10 },
     timeout_ms = { type = "int", default = 2000, min = 10, max = 60000 },
+    window = { type = "int", default = 32, min = 1, max = 640 },
   },
   run = function(_, a)
     local ev, st = with_address(a, function(addr)
       return probe.trace{ address = addr, protos = { "icmp", "udp", "tcp" }, port = a.port,
-        max_ttl = a.max_ttl, queries = a.queries, timeout_ms = a.timeout_ms, pps = a.pps }
+        max_ttl = a.max_ttl, queries = a.queries, timeout_ms = a.timeout_ms, window = a.window,
+        pps = a.pps, burst = a.burst }
     end)
     if st then return ev, st end
     local findings, all = {}, true
@@ -254,7 +260,8 @@ M.kinds.mtr = {
     end
     local ev, st = with_address(a, function(addr)
       return probe.mtr{ address = addr, proto = a.proto, port = a.port, rounds = a.rounds,
-        interval_ms = a.interval_ms, max_ttl = a.max_ttl, timeout_ms = a.timeout_ms, pps = a.pps }
+        interval_ms = a.interval_ms, max_ttl = a.max_ttl, timeout_ms = a.timeout_ms, pps = a.pps,
+        burst = a.burst }
     end)
     if st then return ev, st end
     local last = ev.hops[#ev.hops]
@@ -275,7 +282,8 @@ M.kinds.tcp_syn = {
   },
   run = function(_, a)
     local ev, st = with_address(a, function(addr)
-      return probe.tcp_syn{ address = addr, port = a.port, timeout_ms = a.timeout_ms, pps = a.pps }
+      return probe.tcp_syn{ address = addr, port = a.port, timeout_ms = a.timeout_ms, pps = a.pps,
+        burst = a.burst }
     end)
     if st then return ev, st end
     return ev, ev.status == "syn_ack" and "ok" or "failed"
@@ -291,7 +299,8 @@ M.kinds.udp = {
   },
   run = function(_, a)
     local ev, st = with_address(a, function(addr)
-      return probe.udp{ address = addr, port = a.port, timeout_ms = a.timeout_ms, pps = a.pps }
+      return probe.udp{ address = addr, port = a.port, timeout_ms = a.timeout_ms, pps = a.pps,
+        burst = a.burst }
     end)
     if st then return ev, st end
     return ev, ev.status == "answer" and "ok" or "failed"
@@ -311,7 +320,7 @@ M.kinds.pmtu = {
   run = function(_, a)
     local ev, st = with_address(a, function(addr)
       return probe.pmtu{ address = addr, proto = a.proto, port = a.port, max_size = a.max_size,
-        timeout_ms = a.timeout_ms, max_ttl = a.max_ttl, pps = a.pps }
+        timeout_ms = a.timeout_ms, max_ttl = a.max_ttl, pps = a.pps, burst = a.burst }
     end)
     if st then return ev, st end
     if ev.status == "blackhole" then

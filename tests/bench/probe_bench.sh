@@ -4,6 +4,7 @@
 # target (an nft counter in the client namespace), and the ratios tool/nrb.
 #
 #   1. TCP trace to 443 through path_filter (silent after hop 2, 30 TTLs): traceroute -T
+#      (and nrb with --window 16, traceroute's 16 probes at once, for the trade-off)
 #   2. ICMP + UDP + TCP traces of the healthy 4-hop path: nrb --proto all (concurrent)
 #      against traceroute -I, -U, -T one after another
 #   3. mtr -r -c 10 -i 0.2 against nrb mtr -c 10 --interval-ms 200 (same per-hop rate)
@@ -11,6 +12,8 @@
 #   5. nc -vz against nrb tcp_syn and nrb tcp (connect)
 # A benchmark, not a test: it prints figures (doc/performance.md records them).  Needs
 # root; traffic stays inside the lab's namespaces; every command runs under timeout(1).
+# NRB_LAB_PREFIX (tests/lab/topology.sh) picks an independent lab (namespaces, lock), so
+# the benchmark can run while someone else uses the default lab.
 set -euo pipefail
 
 here=$(cd "$(dirname "$0")" && pwd)
@@ -68,6 +71,9 @@ row "tcp trace 443, silent after hop 2 (30 TTLs)" "$n_ms" "$t_ms" "$n_pk" "$t_pk
 run "$NRB" probe trace "$SERVER4" --proto tcp --port 443 --max-ttl 30 --queries 1; n_ms=$MS n_pk=$PK
 run traceroute -T -p 443 -n -q 1 -w 2 -m 30 "$SERVER4"; t_ms=$MS t_pk=$PK
 row "  same, 1 query per hop" "$n_ms" "$t_ms" "$n_pk" "$t_pk"
+run "$NRB" probe trace "$SERVER4" --proto tcp --port 443 --max-ttl 30 --queries 3 --window 16; n_ms=$MS n_pk=$PK
+run traceroute -T -p 443 -n -q 3 -w 2 -m 30 "$SERVER4"; t_ms=$MS t_pk=$PK
+row "  same, 3 queries, nrb --window 16" "$n_ms" "$t_ms" "$n_pk" "$t_pk"
 bash "$lab" down >/dev/null
 
 # ---- 2..5 on the healthy path

@@ -75,6 +75,8 @@ expect "probe resolve"         0 "^localhost: 127.0.0.1" -- "$NRB" probe resolve
 expect "probe port 0"          1 "^nrb: --port: '0' is out of range 1-65535; nothing sent" -- "$NRB" probe tcp 127.0.0.1 --port 0
 expect "probe count 1000"      1 "--count: '1000' is above the maximum 20" -- "$NRB" probe tcp 127.0.0.1 --port "$PORT" --count 1000
 expect "probe missing port"    1 "--port is required" -- "$NRB" probe tcp 127.0.0.1
+expect "trace window 0"        1 "^nrb: --window: '0' is below the minimum 1; nothing sent" -- "$NRB" probe trace 127.0.0.1 --window 0
+expect "trace burst 5000"      1 "--burst: '5000' is above the maximum 1000" -- "$NRB" probe trace 127.0.0.1 --burst 5000
 expect "probe bad target"      1 "'-x' is not a host name" -- "$NRB" probe tcp -x --port 80
 expect "probe listen open"     0 "^tcp port $PORT: 1 socket\(s\) listening" -- "$NRB" probe listen --port "$PORT"
 expect "probe listen closed"   0 "^tcp port $CLOSED: nothing listens on this host" -- "$NRB" probe listen --port "$CLOSED"

@@ -375,13 +375,53 @@ static void test_default_pps(void **state)
 	size_t i;
 
 	(void)state;
-	for (i = 0; i < 30; i++)
+	for (i = 0; i < 60; i++)
 		assert_int_equal(nrb_loop_send_queue(r->loop, send_ok, r, NULL, NULL), 0);
 	assert_int_equal(nrb_loop_run(r->loop, NULL, 0), 0);
-	/* defaults: 100 pps, burst 10: 10 at once, then every 10 ms */
-	assert_int_equal(r->at[9], t0);
-	assert_int_equal(r->at[10], t0 + 10000);
-	assert_int_equal(r->at[29], t0 + 200000);
+	/* defaults: 100 pps, burst 48: 48 at once (three traces' first windows of a short
+	 * path), then every 10 ms */
+	assert_int_equal(NRB_LOOP_DEFAULT_BURST, 48);
+	assert_int_equal(r->at[47], t0);
+	assert_int_equal(r->at[48], t0 + 10000);
+	assert_int_equal(r->at[59], t0 + 120000);
+	rec_free(r);
+}
+
+/* The burst is a one-off allowance, not a higher rate: a long run at the default limits
+ * settles at 100 per second, and no one-second span ever holds more than burst + pps;
+ * after an idle spell the bucket is full again, but no fuller than the burst. */
+static void test_burst_sustained_rate(void **state)
+{
+	struct rec *r = rec_new(0, 0, 1000);
+	uint64_t t0 = r->fk.now;
+	size_t i, j, in_second, max_second = 0;
+
+	(void)state;
+	for (i = 0; i < 400; i++)
+		assert_int_equal(nrb_loop_send_queue(r->loop, send_ok, r, NULL, NULL), 0);
+	assert_int_equal(nrb_loop_run(r->loop, NULL, 0), 0);
+	assert_int_equal(r->n, 400);
+	for (i = 0; i < r->n; i++) {
+		in_second = 0;
+		for (j = i; j < r->n && r->at[j] < r->at[i] + 1000000; j++)
+			in_second++;
+		if (in_second > max_second)
+			max_second = in_second;
+	}
+	/* 48 at t, then one each 10 ms up to t + 990 ms */
+	assert_true(max_second <= 48 + 100);
+	assert_int_equal(max_second, 48 + 99);
+	/* 400 packets: 48 at t0, the other 352 at 100/s */
+	assert_int_equal(r->at[399], t0 + 3520000);
+	/* idle for 10 s: the bucket refills to 48, not to 1000 */
+	r->fk.now += 10000000;
+	r->n = 0;
+	t0 = r->fk.now;
+	for (i = 0; i < 60; i++)
+		assert_int_equal(nrb_loop_send_queue(r->loop, send_ok, r, NULL, NULL), 0);
+	assert_int_equal(nrb_loop_run(r->loop, NULL, 0), 0);
+	assert_int_equal(r->at[47], t0);
+	assert_int_equal(r->at[48], t0 + 10000);
 	rec_free(r);
 }
 
@@ -646,6 +686,7 @@ int main(void)
 		cmocka_unit_test(test_pps_limit),
 		cmocka_unit_test(test_pps_burst),
 		cmocka_unit_test(test_default_pps),
+		cmocka_unit_test(test_burst_sustained_rate),
 		cmocka_unit_test(test_window),
 		cmocka_unit_test(test_pacing_per_destination),
 		cmocka_unit_test(test_send_cancel),

@@ -40,7 +40,39 @@ struct world {
 	int drop_from, drop_to;       /* ... and the first two of each size in this range */
 	uint8_t dropped[2048];
 	int cnt[256];                 /* probes seen per TTL (for lossy) */
+	uint32_t max_inflight[3];     /* per task (added in order): most in flight at a send */
+	size_t sent_at_start;         /* probes sent at the run's first instant */
+	uint64_t start;               /* that instant */
 };
+
+/* Called for every probe as it leaves: the sending task's probes in flight (sent, not
+ * called back) plus this one must stay within its window, and the session's own count
+ * (nrb_sess_outstanding walks the probe list) must agree with the task's counter.  With
+ * one task per protocol, the protocol names the task. */
+static void check_window(struct world *w, int ipproto)
+{
+	unsigned i = ipproto == IPPROTO_ICMP ? 0 : ipproto == IPPROTO_UDP ? 1 : 2;
+	struct nrb_task *t = nrb_sess_task(w->sess, i);
+	int n;
+
+	if (!t || nrb_sess_task(w->sess, 1) == NULL) {
+		/* a single task, of any protocol */
+		t = nrb_sess_task(w->sess, 0);
+		i = 0;
+	}
+	if (!t || !t->window)
+		return;
+	n = nrb_sess_outstanding(w->sess, t, NRB_TRACE_MAX_TTL, NULL, NULL);
+	assert_true(n >= 0);
+	assert_int_equal((uint32_t)n, t->inflight);
+	assert_true(t->inflight + 1 <= t->window);
+	if (t->inflight + 1 > w->max_inflight[i])
+		w->max_inflight[i] = t->inflight + 1;
+	if (!w->start)
+		w->start = w->now;
+	if (w->now == w->start)
+		w->sent_at_start++;
+}
 
 static uint64_t w_now(void *c) { return ((struct world *)c)->now; }
 static void w_sleep(void *c, uint64_t us) { ((struct world *)c)->now += us; }
@@ -115,6 +147,7 @@ static int network(struct nrb_sock_fake *fake, void *rctx, const struct nrb_sock
 	(void)fake;
 	assert_int_equal(nrb_pkt_parse_ip(s->data, s->len, &p), 0);
 	ttl = p.ttl;
+	check_window(w, p.proto);
 	if (w->garbage) {
 		/* a stray echo reply nobody asked for, and a truncated packet */
 		uint8_t junk[8] = {0, 0, 0, 0, 0x77, 0x77, 0, 1};
@@ -310,10 +343,17 @@ static void test_trace_tcp_filter_after_hop2(void **state)
 	assert_addr(&r.last_address, HOPS[1]);
 	assert_int_equal(r.hops[2].received, 0);
 	assert_int_equal(r.hops[29].received, 0);
-	/* 60 probes at 100 pps (burst 10) take 0.5 s to send; then one adaptive window of
-	 * 3 x the largest RTT (2 ms), floored at 300 ms: well under the 2 s ceiling */
+	/* the adaptive timeout is 3 x the largest RTT (2 ms) floored at 300 ms, well under
+	 * the 2 s ceiling; and it applies to the first window too, which left before any
+	 * answer (nrb_sess_shorten).  60 probes, window 32: 32 at once (TTL 1..16), 4
+	 * answered at once and replaced; 300 ms later the 32 silent ones expire and the last
+	 * 24 go; 300 ms after that the trace is over: two adaptive windows in all */
 	assert_int_equal(r.timeout_used_us, 300000);
-	assert_true(r.elapsed_us <= 500000 + 300000 + 20000);
+	assert_int_equal(w->max_inflight[0], NRB_TRACE_DEFAULT_WINDOW);
+	assert_true(r.elapsed_us >= 600000 && r.elapsed_us <= 600000 + 20000);
+	/* every probe was settled (timed out) before the end: all counted as sent */
+	for (int t = 1; t <= 30; t++)
+		assert_int_equal(r.hops[t - 1].sent, 2);
 	/* constant flow: every SYN has the same ports */
 	for (size_t i = 0; i < nrb_sock_fake_nsent(w->fake); i++) {
 		const struct nrb_sock_fake_sent *s = nrb_sock_fake_sent_at(w->fake, i);
@@ -364,6 +404,103 @@ static void test_three_protocols_at_once(void **state)
 		for (int t = 1; t <= 3; t++)
 			assert_addr(&r[i].hops[t - 1].replies[0].from, HOPS[t - 1]);
 	}
+	free_world(w);
+}
+
+/* The per-trace window: three traces of a path that is silent after hop 2 (the window
+ * fills and stays full) never have more than W probes in flight each; W is per trace,
+ * configurable, and checked. */
+static void test_trace_window_bound(void **state)
+{
+	static const int windows[] = {NRB_TRACE_DEFAULT_WINDOW, 16, 5, 1};
+	struct nrb_trace_result r[3];
+	struct nrb_trace_req q;
+
+	(void)state;
+	for (size_t k = 0; k < sizeof windows / sizeof windows[0]; k++) {
+		struct world *w = setup_world();
+
+		w->filter_after = 2;
+		for (int i = 0; i < 3; i++) {
+			req_for(&q, (enum nrb_proto)(i + 1), i == 1 ? 33434 : 443);
+			q.max_ttl = 12;
+			q.queries = 3;
+			q.window = k ? windows[k] : 0; /* 0: the default */
+			assert_int_equal(nrb_trace_add(w->sess, &q, &r[i], NULL, 0), 0);
+			assert_int_equal(nrb_sess_task(w->sess, (unsigned)i)->window,
+			                 (uint32_t)windows[k]);
+		}
+		assert_int_equal(nrb_sess_run(w->sess, 120000000), 0);
+		for (int i = 0; i < 3; i++) {
+			/* the bound held at every send (check_window), and was reached unless
+			 * the session's own window (64 for all tasks) bound first */
+			if (3 * windows[k] <= 64)
+				assert_int_equal(w->max_inflight[i], (uint32_t)windows[k]);
+			else
+				assert_true(w->max_inflight[i] > 16);
+			assert_false(r[i].reached);
+			assert_int_equal(r[i].last_ttl, 2);
+			assert_string_equal(r[i].stop, "silence");
+			for (int t = 1; t <= 12; t++)
+				assert_int_equal(r[i].hops[t - 1].sent, 3);
+			assert_int_equal(nrb_sess_task(w->sess, (unsigned)i)->inflight, 0);
+		}
+		assert_int_equal(nrb_sock_fake_nsent(w->fake), 3 * 36);
+		free_world(w);
+	}
+	/* out of range: refused before anything is sent */
+	for (int bad = -1; bad <= 1; bad += 2) {
+		struct world *w = setup_world();
+		char err[128] = "";
+
+		req_for(&q, NRB_PROTO_ICMP, 0);
+		q.window = bad < 0 ? -1 : NRB_TRACE_MAX_WINDOW + 1;
+		assert_int_equal(nrb_trace_add(w->sess, &q, &r[0], err, sizeof err), -EINVAL);
+		assert_non_null(strstr(err, "window"));
+		assert_null(nrb_sess_task(w->sess, 0));
+		assert_int_equal(nrb_sock_fake_nsent(w->fake), 0);
+		free_world(w);
+	}
+}
+
+/* The default burst of 48 lets the first window of each of three traces of a short
+ * path (16 each: 3 x 16 = 48 under the bucket) out at the same instant, so the run takes
+ * one round trip to the destination; the probes above it are cancelled when it answers.
+ * One trace alone spends its window of 32, not the whole burst. */
+static void test_trace_burst_short_path(void **state)
+{
+	struct nrb_trace_result r[3];
+	struct nrb_trace_req q;
+	struct world *w = setup_world();
+
+	(void)state;
+	for (int i = 0; i < 3; i++) {
+		req_for(&q, (enum nrb_proto)(i + 1), i == 1 ? 33434 : 443);
+		q.queries = 3;
+		assert_int_equal(nrb_trace_add(w->sess, &q, &r[i], NULL, 0), 0);
+	}
+	assert_int_equal(nrb_sess_run(w->sess, 60000000), 0);
+	assert_int_equal(w->sent_at_start, NRB_LOOP_DEFAULT_BURST);
+	for (int i = 0; i < 3; i++) {
+		assert_true(r[i].reached);
+		assert_int_equal(r[i].reached_ttl, 4);
+		assert_int_equal(w->max_inflight[i], 16); /* took turns: 48 / 3 */
+		/* done when the destination's answers (4 ms away) are in, not a tick later */
+		assert_int_equal(r[i].elapsed_us, 4000);
+	}
+	/* 48 probes, TTL 1..5 and one of TTL 6 per trace: the rest was never sent.  The
+	 * three traceroutes send 3 x 3 x 16 = 144 here (16 at once, TTL 1..6 and more) */
+	assert_int_equal(nrb_sock_fake_nsent(w->fake), 48);
+	free_world(w);
+
+	w = setup_world();
+	req_for(&q, NRB_PROTO_ICMP, 0);
+	q.queries = 3;
+	assert_int_equal(nrb_trace_add(w->sess, &q, &r[0], NULL, 0), 0);
+	assert_int_equal(nrb_sess_run(w->sess, 60000000), 0);
+	assert_true(r[0].reached);
+	assert_int_equal(w->sent_at_start, NRB_TRACE_DEFAULT_WINDOW);
+	assert_int_equal(w->max_inflight[0], NRB_TRACE_DEFAULT_WINDOW);
 	free_world(w);
 }
 
@@ -711,6 +848,8 @@ int main(void)
 		cmocka_unit_test(test_trace_tcp_filter_after_hop2),
 		cmocka_unit_test(test_trace_tcp_reaches_with_synack),
 		cmocka_unit_test(test_three_protocols_at_once),
+		cmocka_unit_test(test_trace_window_bound),
+		cmocka_unit_test(test_trace_burst_short_path),
 		cmocka_unit_test(test_tcp_syn_probe),
 		cmocka_unit_test(test_bad_input_sends_nothing),
 		cmocka_unit_test(test_ping_paced),

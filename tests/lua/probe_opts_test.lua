@@ -1,0 +1,43 @@
+-- Option checking of the probe bindings for the trace window and the bucket burst:
+-- out-of-range values are caller mistakes and raise before any socket is opened or any
+-- packet sent (these tests never reach the network: every call raises).
+local probe = require "nrb.probe"
+local steps = require "nrb.steps"
+
+local function raises(fn, opts, pattern, what)
+  local ok, err = pcall(fn, opts)
+  if ok then error(what .. ": no error", 2) end
+  if not tostring(err):find(pattern) then
+    error(string.format("%s: error '%s' does not match '%s'", what, tostring(err), pattern), 2)
+  end
+end
+
+local T = {}
+
+function T.trace_window_range()
+  local a = "192.0.2.1"
+  raises(probe.trace, { address = a, window = 0 }, "bad option 'window' %(must be 1%.%.640, got 0%)", "window 0")
+  raises(probe.trace, { address = a, window = 641 }, "bad option 'window' %(must be 1%.%.640, got 641%)", "window 641")
+  raises(probe.trace, { address = a, window = 1.5 }, "bad option 'window' %(an integer expected%)", "window 1.5")
+  raises(probe.trace, { address = a, protos = { "icmp", "udp" }, window = -3 }, "bad option 'window'", "protos, window -3")
+  -- mtr sends one probe per hop per round: no window option
+  raises(probe.mtr, { address = a, window = 16 }, "window", "mtr window")
+end
+
+function T.burst_range()
+  local a = "192.0.2.1"
+  raises(probe.trace, { address = a, burst = 0 }, "bad option 'burst' %(must be 1%.%.1000, got 0%)", "trace burst 0")
+  raises(probe.ping, { address = a, burst = 1001 }, "bad option 'burst' %(must be 1%.%.1000, got 1001%)", "ping burst 1001")
+  raises(probe.mtr, { address = a, burst = "48" }, "bad option 'burst' %(an integer expected%)", "mtr burst string")
+end
+
+function T.step_args_declare_them()
+  local t, ts = steps.kinds.trace.args, steps.kinds.traces.args
+  assert(t.window and t.window.default == 32 and t.window.min == 1 and t.window.max == 640, "trace step window")
+  assert(ts.window and ts.window.default == 32, "traces step window")
+  assert(t.burst and t.burst.default == 48 and t.burst.max == 1000, "trace step burst")
+  assert(steps.kinds.ping.args.burst, "ping step burst")
+  assert(not steps.kinds.mtr.args.window, "mtr step has no window")
+end
+
+return T
