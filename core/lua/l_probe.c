@@ -677,13 +677,99 @@ static int l_probe_trace(lua_State *L)
 	return 1;
 }
 
+/* One mtr hop as a table (the final result and the progress snapshots).  [-0, +1, m] */
+static void push_mtr_hop(lua_State *L, int t, const struct nrb_mtr_hop *h)
+{
+	int best = -1;
+	char buf[64];
+
+	lua_createtable(L, 0, 12);
+	nrb_lua_setint(L, "ttl", t);
+	for (int i = 0; i < h->naddrs; i++)
+		if (best < 0 || h->addr_count[i] > h->addr_count[best])
+			best = i;
+	if (best >= 0)
+		set_addr(L, "address", &h->addrs[best]);
+	lua_createtable(L, h->naddrs, 0);
+	for (int i = 0; i < h->naddrs; i++) {
+		lua_pushstring(L, nrb_pkt_addr_to_string(&h->addrs[i], buf, sizeof buf));
+		lua_rawseti(L, -2, i + 1);
+	}
+	mark_array(L);
+	lua_setfield(L, -2, "addresses");
+	nrb_lua_setint(L, "sent", h->sent);
+	nrb_lua_setint(L, "received", h->received);
+	nrb_lua_setnum(L, "loss_pct", h->sent ? 100.0 * (h->sent - h->received) / h->sent : 0.0);
+	if (h->received) {
+		nrb_lua_setnum(L, "last_ms", h->rtt.last);
+		nrb_lua_setnum(L, "avg_ms", h->rtt.mean);
+		nrb_lua_setnum(L, "best_ms", h->rtt.min);
+		nrb_lua_setnum(L, "worst_ms", h->rtt.max);
+		nrb_lua_setnum(L, "stdev_ms", nrb_rtt_stddev(&h->rtt));
+	}
+	if (h->dest)
+		nrb_lua_setbool(L, "destination", 1);
+}
+
+/* mtr's progress option: the Lua function gets a snapshot of the hop table now and then. */
+struct mtr_progress {
+	lua_State *L;
+	int fn;                             /* stack index of the function */
+	const struct nrb_mtr_result *r;     /* filling in */
+	int rounds;                         /* asked for */
+	int failed;                         /* the function raised: no more calls */
+};
+
+/* Under pcall (1: the function, 2: the struct mtr_progress): build the snapshot
+ * {round, rounds, hops} and call the function. */
+static int mtr_progress_call(lua_State *L)
+{
+	const struct mtr_progress *p = lua_touserdata(L, 2);
+	const struct nrb_mtr_result *r = p->r;
+	int last = r->dest_ttl;
+
+	if (!last)
+		for (int t = 1; t <= NRB_TRACE_MAX_TTL; t++)
+			if (r->hops[t - 1].received)
+				last = t;
+	lua_pushvalue(L, 1); /* the function */
+	lua_createtable(L, 0, 3);
+	nrb_lua_setint(L, "round", r->rounds_done);
+	nrb_lua_setint(L, "rounds", p->rounds);
+	lua_createtable(L, last, 0);
+	for (int t = 1; t <= last; t++) {
+		push_mtr_hop(L, t, &r->hops[t - 1]);
+		lua_rawseti(L, -2, t);
+	}
+	lua_setfield(L, -2, "hops");
+	lua_call(L, 1, 0);
+	return 0;
+}
+
+static void mtr_progress(void *arg)
+{
+	struct mtr_progress *p = arg;
+
+	if (p->failed)
+		return;
+	/* runs in l_probe_mtr's frame, where p->fn is the function's index */
+	lua_pushcfunction(p->L, mtr_progress_call);
+	lua_pushvalue(p->L, p->fn);
+	lua_pushlightuserdata(p->L, p);
+	if (lua_pcall(p->L, 2, 0, 0) != LUA_OK) {
+		p->failed = 1; /* a display that fails must not stop the measurement */
+		lua_pop(p->L, 1);
+	}
+}
+
 static int l_probe_mtr(lua_State *L)
 {
 	static const char *const keys[] = {"address", "proto", "port", "first_ttl", "max_ttl",
 	                                   "rounds", "interval_ms", "timeout_ms", "min_timeout_ms",
-	                                   "pps", "burst", "unprivileged", NULL};
+	                                   "pps", "burst", "unprivileged", "progress", NULL};
 	struct nrb_mtr_result *r;
 	struct nrb_mtr_req q;
+	struct mtr_progress prog;
 	struct common_opts c;
 	struct nrb_sess *s;
 	char err[256];
@@ -691,17 +777,31 @@ static int l_probe_mtr(lua_State *L)
 
 	nrb_lua_check_keys(L, 1, keys);
 	memset(&q, 0, sizeof q);
+	memset(&prog, 0, sizeof prog);
 	read_trace_req(L, &q.trace);
 	q.trace.proto = opt_proto(L, "icmp");
 	q.trace.port = read_port(L, q.trace.proto);
 	q.rounds = (int)opt_int(L, "rounds", 10, 1, NRB_MTR_MAX_ROUNDS);
 	q.interval_us = (uint64_t)opt_int(L, "interval_ms", 1000, 100, 60000) * 1000;
+	lua_getfield(L, 1, "progress");
+	if (!lua_isnil(L, -1)) {
+		luaL_argcheck(L, lua_isfunction(L, -1), 1, "progress must be a function");
+		prog.fn = lua_gettop(L); /* stays on the stack for the run */
+	} else {
+		lua_pop(L, 1);
+	}
 	common(L, &c);
 	s = new_sess(L, &c);
 	r = lua_newuserdatauv(L, sizeof *r, 0);
 	rc = nrb_mtr_add(s, &q, r, err, sizeof err);
 	if (rc < 0)
 		return add_failed(L, s, rc, err);
+	if (prog.fn) {
+		prog.L = L;
+		prog.r = r;
+		prog.rounds = q.rounds;
+		nrb_sess_on_progress(s, 250000, mtr_progress, &prog);
+	}
 	rc = nrb_sess_run(s, (uint64_t)q.rounds * q.interval_us + 2 * q.trace.timeout_us + 10000000);
 	lua_createtable(L, 0, 10);
 	nrb_lua_setstr(L, "proto", nrb_proto_name(q.trace.proto));
@@ -717,36 +817,7 @@ static int l_probe_mtr(lua_State *L)
 		nrb_lua_setbool(L, "interrupted", 1);
 	lua_createtable(L, r->nhops, 0);
 	for (int t = 1; t <= r->nhops; t++) {
-		const struct nrb_mtr_hop *h = &r->hops[t - 1];
-		int best = -1;
-		char buf[64];
-
-		lua_createtable(L, 0, 12);
-		nrb_lua_setint(L, "ttl", t);
-		for (int i = 0; i < h->naddrs; i++)
-			if (best < 0 || h->addr_count[i] > h->addr_count[best])
-				best = i;
-		if (best >= 0)
-			set_addr(L, "address", &h->addrs[best]);
-		lua_createtable(L, h->naddrs, 0);
-		for (int i = 0; i < h->naddrs; i++) {
-			lua_pushstring(L, nrb_pkt_addr_to_string(&h->addrs[i], buf, sizeof buf));
-			lua_rawseti(L, -2, i + 1);
-		}
-		mark_array(L);
-		lua_setfield(L, -2, "addresses");
-		nrb_lua_setint(L, "sent", h->sent);
-		nrb_lua_setint(L, "received", h->received);
-		nrb_lua_setnum(L, "loss_pct", h->sent ? 100.0 * (h->sent - h->received) / h->sent : 0.0);
-		if (h->received) {
-			nrb_lua_setnum(L, "last_ms", h->rtt.last);
-			nrb_lua_setnum(L, "avg_ms", h->rtt.mean);
-			nrb_lua_setnum(L, "best_ms", h->rtt.min);
-			nrb_lua_setnum(L, "worst_ms", h->rtt.max);
-			nrb_lua_setnum(L, "stdev_ms", nrb_rtt_stddev(&h->rtt));
-		}
-		if (h->dest)
-			nrb_lua_setbool(L, "destination", 1);
+		push_mtr_hop(L, t, &r->hops[t - 1]);
 		lua_rawseti(L, -2, t);
 	}
 	mark_array(L);

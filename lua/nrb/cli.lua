@@ -22,17 +22,54 @@ local function errors(list)
   for _, e in ipairs(list) do host.write_stderr(e .. "\n") end
 end
 
--- Progress on stderr, only on a terminal: one line per step, rewritten in place.
-local function progress_printer()
-  if not host.isatty(2) then return nil end
+-- The hop table of a "hops" progress snapshot, mtr -r's columns.
+local function hop_lines(snap)
+  -- at most 74 columns, so that no line wraps on an 80-column terminal (the redraw counts lines)
+  local lines = { string.format("  round %3d/%-3d %-30s %6s %4s %7s %7s", snap.round or 0,
+    snap.rounds or 0, "host", "Loss%", "Snt", "Last", "Avg") }
+  for _, h in ipairs(snap.hops or {}) do
+    lines[#lines + 1] = string.format("  %3d. %-39s %5.1f%% %4d %7s %7s", h.ttl,
+      (h.address or "???"):sub(1, 39), h.loss_pct or 0, h.sent or 0,
+      h.last_ms and string.format("%.1f", h.last_ms) or "-",
+      h.avg_ms and string.format("%.1f", h.avg_ms) or "-")
+  end
+  return lines
+end
+
+-- Progress on stderr: one line per step, rewritten in place, and under a step that
+-- reports partial results (per-hop statistics) its hop table, redrawn as it fills in and
+-- cleared when the step ends.  write(text) writes to the terminal.
+function M.progress_printer(write)
+  local drawn = 0 -- table lines under the current step line
+  local function clear_table()
+    if drawn > 0 then
+      write(string.format("\27[%dA\r\27[J", drawn))
+      drawn = 0
+    end
+  end
   return function(event, rec, i, n)
     if event == "begin" then
-      host.write_stderr(string.format("\27[2K\r[%d/%d] %s ...", i, n, rec.title))
+      write(string.format("\27[2K\r[%d/%d] %s ...", i, n, rec.title))
+    elseif event == "detail" and rec.kind == "hops" then
+      local lines = hop_lines(rec.data)
+      if drawn > 0 then
+        write(string.format("\27[%dA\r\27[J", drawn - 1)) -- back to the table's first line
+        write(table.concat(lines, "\n"))
+      else
+        write("\n" .. table.concat(lines, "\n"))
+      end
+      drawn = #lines
     elseif event == "end" then
-      host.write_stderr(string.format("\27[2K\r[%d/%d] %s: %s (%d ms)\n", i, n, rec.title,
+      clear_table()
+      write(string.format("\27[2K\r[%d/%d] %s: %s (%d ms)\n", i, n, rec.title,
         rec.status, rec.duration_ms or 0))
     end
   end
+end
+
+local function progress_printer()
+  if not host.isatty(2) then return nil end
+  return M.progress_printer(host.write_stderr)
 end
 
 -- nrb run

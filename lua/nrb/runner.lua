@@ -230,7 +230,9 @@ local function target_of(values, records)
 end
 
 -- Run a validated runbook with validated parameter values.
--- opts: label (vantage label), progress (function(event, rec, i, n) or nil).
+-- opts: label (vantage label), progress (function(event, rec, i, n) or nil; events
+-- "begin", "end", and "detail" with rec = {id, kind, data}: a step's partial results, such
+-- as kind "hops", data = {round, rounds, hops} from the per-hop statistics).
 function M.run(rb, values, opts)
   opts = opts or {}
   local report = {
@@ -245,6 +247,10 @@ function M.run(rb, values, opts)
     interrupted = false,
   }
   local ctx = { params = values, steps = {}, records = {} }
+  if opts.progress then
+    -- a step's partial results (e.g. the hop table filling in), for the display only
+    ctx.progress = function(kind, data) opts.progress("detail", { id = ctx.step_id, kind = kind, data = data }) end
+  end
   local vars = { params = values, steps = ctx.steps }
   local n = #rb.steps
   for i, st in ipairs(rb.steps) do

@@ -254,12 +254,14 @@ M.kinds.mtr = {
     max_ttl = { type = "int", default = 30, min = 1, max = 64 },
     timeout_ms = { type = "int", default = 2000, min = 10, max = 60000 },
   },
-  run = function(_, a)
+  run = function(ctx, a)
     if a.proto == "tcp" and not a.port then
       return { status = "error", error = "a tcp mtr needs a port" }, "failed"
     end
+    local show = ctx and ctx.progress
     local ev, st = with_address(a, function(addr)
       return probe.mtr{ address = addr, proto = a.proto, port = a.port, rounds = a.rounds,
+        progress = show and function(snap) show("hops", snap) end,
         interval_ms = a.interval_ms, max_ttl = a.max_ttl, timeout_ms = a.timeout_ms, pps = a.pps,
         burst = a.burst }
     end)
