@@ -601,6 +601,59 @@ static void test_tcp_degraded_without_raw(void **state)
 	free_world(w);
 }
 
+struct progress_seen {
+	const struct nrb_mtr_result *r;
+	struct world *w;
+	int calls;
+	int last_round;
+	int monotonic;            /* rounds_done never went back */
+	uint64_t first_us, last_us;
+};
+
+static void on_progress(void *ctx)
+{
+	struct progress_seen *p = ctx;
+
+	if (p->r->rounds_done < p->last_round)
+		p->monotonic = 0;
+	p->last_round = p->r->rounds_done;
+	if (!p->calls)
+		p->first_us = p->w->now;
+	p->last_us = p->w->now;
+	p->calls++;
+}
+
+/* The progress hook fires while the session runs, at its pace, and once at the end with
+ * the finished result. */
+static void test_progress_hook(void **state)
+{
+	struct world *w = setup_world();
+	struct nrb_mtr_result *r = calloc(1, sizeof *r);
+	struct progress_seen p = {.monotonic = 1};
+	struct nrb_mtr_req q;
+	uint64_t t0 = w->now;
+
+	(void)state;
+	assert_non_null(r);
+	memset(&q, 0, sizeof q);
+	req_for(&q.trace, NRB_PROTO_ICMP, 0);
+	q.rounds = 4;
+	q.interval_us = 1000000;
+	assert_int_equal(nrb_mtr_add(w->sess, &q, r, NULL, 0), 0);
+	p.r = r;
+	p.w = w;
+	nrb_sess_on_progress(w->sess, 500000, on_progress, &p);
+	assert_int_equal(nrb_sess_run(w->sess, 60000000), 0);
+	/* about 3 s of rounds at one call per 500 ms (the loop wakes at least every 100 ms),
+	 * plus the last call */
+	assert_in_range(p.calls, 5, 9);
+	assert_true(p.first_us - t0 >= 500000);
+	assert_true(p.monotonic);
+	assert_int_equal(p.last_round, 4);
+	free(r);
+	free_world(w);
+}
+
 static void test_mtr_rounds_and_loss(void **state)
 {
 	struct world *w = setup_world();
@@ -855,6 +908,7 @@ int main(void)
 		cmocka_unit_test(test_ping_paced),
 		cmocka_unit_test(test_tcp_degraded_without_raw),
 		cmocka_unit_test(test_mtr_rounds_and_loss),
+		cmocka_unit_test(test_progress_hook),
 		cmocka_unit_test(test_pmtu_frag_needed_and_blackhole),
 		cmocka_unit_test(test_pmtu_random_loss),
 		cmocka_unit_test(test_pmtu_bad_input),
