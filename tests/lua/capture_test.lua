@@ -225,6 +225,13 @@ function T.ticket_capture_section()
     assert(md:find("| REJ (", 1, true), lang .. ": no connection row")
     assert(md:find(lang == "en" and "## Capture" or "## 抓包", 1, true), lang .. ": no heading")
   end
+  -- a reset line names the reset's own direction: here the server (responder) sent it
+  assert(report.markdown(rep, "en"):find("Reset 198.51.100.2:8083 → ", 1, true), "responder's reset")
+  -- and when the client reset its own connection (the kernel's RST after a half-open SYN)
+  local c1 = ev.connections[1]
+  c1.reset_by, c1.reset = "orig", { origin = "genuine", confidence = "medium", reasons = { "RST TTL 64 ..." } }
+  local md = report.markdown(rep, "en")
+  assert(md:find("Reset " .. c1.orig.address .. ":" .. c1.orig.port .. " → 198.51.100.2:8083:", 1, true), "originator's reset\n" .. md)
   rep.steps[1].evidence = { status = "not_started", error = "priv: capture on eth0: permission denied" }
   assert(report.markdown(rep, "en"):find("No capture: priv: capture on eth0: permission denied", 1, true))
 end

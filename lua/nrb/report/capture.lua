@@ -60,7 +60,10 @@ local function body(r, opts, p, h)
     p("")
     for _, c in ipairs(conns) do
       if c.reset and c.reset.reasons and #c.reset.reasons > 0 then
-        p(string.format("Reset %s → %s:", cell(endpoint(c.resp)), cell(endpoint(c.orig))))
+        -- the reset's own direction: from the side that reset the connection
+        local from, to = c.resp, c.orig
+        if c.reset_by == "orig" then from, to = c.orig, c.resp end
+        p(string.format("Reset %s → %s:", cell(endpoint(from)), cell(endpoint(to))))
         for _, why in ipairs(c.reset.reasons) do p("- " .. why) end
         p("")
       end
