@@ -95,7 +95,7 @@ function T.merge_server_firewall_confirmed_by_server()
   local m = assert(merge.combine({ c, s }))
   eq(m.verdict.class, "SERVER_FIREWALL", "class")
   eq(m.verdict.confidence, "high", "confidence raised by the server's view")
-  has(m.verdict.reasons, "3 SYN%(s%) from the client arrived; the firewall decision for the client.s flow is drop by %-A INPUT", "reasons")
+  has(m.verdict.reasons, "3 SYN%(s%) from the client arrived, nothing left in reply; the firewall decision for the client.s flow is drop by %-A INPUT", "reasons")
 end
 
 function T.merge_last_router_filter_separated()
