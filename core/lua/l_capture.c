@@ -626,7 +626,7 @@ static int l_capture_stop(lua_State *L)
 	struct nrb_cap_result *r = NULL;
 	struct nrb_cap_session *s = c->s;
 	struct nrb_host *h = nrb_host_from(L);
-	uint64_t t0, limit = 0, ran_ms;
+	uint64_t t0, limit = 0, ran_ms, waited_ms = 0;
 	lua_Integer min_ms = 0;
 	int rc, wait = -1;
 	char err[512];
@@ -643,6 +643,7 @@ static int l_capture_stop(lua_State *L)
 		if (h && h->in_step && h->deadline_us)
 			limit = h->deadline_us > STOP_MARGIN_US ? h->deadline_us - STOP_MARGIN_US : 1;
 		wait = nrb_cap_session_wait(s, (uint32_t)min_ms, limit);
+		waited_ms = (nrb_now_us() - t0) / 1000u;
 	}
 	ran_ms = nrb_cap_session_elapsed_ms(s);
 	c->s = NULL; /* consumed by stop, whatever the outcome */
@@ -665,7 +666,7 @@ static int l_capture_stop(lua_State *L)
 	nrb_lua_setint(L, "ran_ms", (lua_Integer)ran_ms);
 	if (wait >= 0 && wait < 4) {
 		nrb_lua_setint(L, "min_ms", min_ms);
-		nrb_lua_setint(L, "waited_ms", (lua_Integer)((nrb_now_us() - t0) / 1000u));
+		nrb_lua_setint(L, "waited_ms", (lua_Integer)waited_ms);
 		nrb_lua_setstr(L, "wait", wait_names[wait]);
 	}
 	return 1;
