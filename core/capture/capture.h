@@ -418,6 +418,28 @@ int nrb_cap_session_start(struct pcap *p, const struct nrb_cap_session_opts *o,
  *  offline file, or a read error), else 0. */
 int nrb_cap_session_done(struct nrb_cap_session *s);
 
+/** How nrb_cap_session_wait ended. */
+enum nrb_cap_wait {
+	NRB_CAP_WAIT_ELAPSED = 0,     /* the session has run min_ms */
+	NRB_CAP_WAIT_DONE,            /* it stopped reading on its own first (a bound) */
+	NRB_CAP_WAIT_INTERRUPTED,     /* SIGINT/SIGTERM (nrb_interrupted()) first */
+	NRB_CAP_WAIT_LIMIT            /* the caller's limit came first */
+};
+
+/** @return milliseconds since the session started (monotonic), 0 for NULL. */
+uint64_t nrb_cap_session_elapsed_ms(const struct nrb_cap_session *s);
+
+/**
+ * Wait until the session has been running for min_ms (counted from its start, so the
+ * time other steps took counts), without reading packets itself: the reader thread goes
+ * on capturing meanwhile.  Sleeps in slices of at most 100 ms (never spins) and returns
+ * early when the session stops on its own, the run is interrupted, or limit_us passes.
+ * @param min_ms 0 returns at once.  @param limit_us monotonic time (nrb_now_us()) not to
+ *        wait past, 0 for none (the session's own time bound still applies).
+ * @return an enum nrb_cap_wait value (>= 0), or -EINVAL for NULL.
+ */
+int nrb_cap_session_wait(struct nrb_cap_session *s, uint32_t min_ms, uint64_t limit_us);
+
 /**
  * Stop reading, close the handle and the .pcap file, and analyse what was read.
  * @param s consumed.  @param out receives the result (caller frees); stopped_by says

@@ -24,6 +24,8 @@
 #define DRAIN_BATCHES 64 /* at most this many batches read after stop() (4096 packets) */
 #define POLL_MS 100 /* longest wait for packets before the flags and the clock are
                      * checked again: bounds how late a stop or a deadline is seen */
+#define WAIT_SLICE_MS 100 /* longest sleep of nrb_cap_session_wait between checks of the
+                           * interrupt flag and the done flag */
 
 struct nrb_cap_session {
 	pcap_t *p;                     /* the handle (owned) */
@@ -34,6 +36,7 @@ struct nrb_cap_session {
 	uint64_t max_packets;          /* bounds */
 	uint64_t max_bytes;            /* bounds */
 	uint64_t deadline_us;          /* monotonic end of the time bound */
+	uint64_t start_us;             /* monotonic time the session started */
 	uint64_t packets;              /* read so far (thread only) */
 	uint64_t bytes;                /* captured bytes so far (thread only) */
 	const char *stopped_by;        /* what ended the reading (thread, then stop) */
@@ -236,7 +239,8 @@ int nrb_cap_session_start(struct pcap *p, const struct nrb_cap_session_opts *o,
 	}
 	s->max_packets = o->max_packets ? o->max_packets : DEFAULT_MAX_PACKETS;
 	s->max_bytes = o->max_bytes ? o->max_bytes : DEFAULT_MAX_BYTES;
-	s->deadline_us = nrb_now_us() + (uint64_t)(o->max_ms ? o->max_ms : DEFAULT_MAX_MS) * 1000u;
+	s->start_us = nrb_now_us();
+	s->deadline_us = s->start_us + (uint64_t)(o->max_ms ? o->max_ms : DEFAULT_MAX_MS) * 1000u;
 	rc = pthread_create(&s->thread, NULL, reader, s);
 	if (rc) {
 		rc = nrb_err(err, errlen, rc, "cannot start the capture thread: %s", strerror(rc));
@@ -254,6 +258,41 @@ fail:
 int nrb_cap_session_done(struct nrb_cap_session *s)
 {
 	return s ? atomic_load(&s->done) : 0;
+}
+
+uint64_t nrb_cap_session_elapsed_ms(const struct nrb_cap_session *s)
+{
+	return s ? (nrb_now_us() - s->start_us) / 1000u : 0;
+}
+
+int nrb_cap_session_wait(struct nrb_cap_session *s, uint32_t min_ms, uint64_t limit_us)
+{
+	uint64_t until;
+
+	if (!s)
+		return -EINVAL;
+	until = s->start_us + (uint64_t)min_ms * 1000u;
+	for (;;) {
+		uint64_t now = nrb_now_us(), end = until, left;
+
+		if (now >= until)
+			return NRB_CAP_WAIT_ELAPSED;
+		if (atomic_load(&s->done))
+			return NRB_CAP_WAIT_DONE;
+		if (nrb_interrupted())
+			return NRB_CAP_WAIT_INTERRUPTED;
+		if (limit_us && now >= limit_us)
+			return NRB_CAP_WAIT_LIMIT;
+		if (limit_us && limit_us < end)
+			end = limit_us;
+		/* sleep in slices: a signal may be delivered to the reader thread instead of
+		 * this one (then poll() is not woken by EINTR), and the reader may reach a bound;
+		 * both are seen at most WAIT_SLICE_MS late, and nothing spins */
+		left = (end - now + 999u) / 1000u;
+		if (left > WAIT_SLICE_MS)
+			left = WAIT_SLICE_MS;
+		(void)poll(NULL, 0, (int)left);
+	}
 }
 
 int nrb_cap_session_stop(struct nrb_cap_session *s, struct nrb_cap_result **out, char *err,

@@ -53,12 +53,20 @@
  *   through, else "any"; file (made absolute) is written as FILE.tmp and renamed on
  *   stop.  Raises for caller mistakes: unknown key, wrong type, non-numeric address,
  *   out-of-range number, a filter libpcap cannot compile.
- *   handle:stop()  -> the analysis table above plus {file, interface, filter, address,
+ *   handle:stop([{min_ms = N}])
+ *                  -> the analysis table above plus {file, interface, filter, address,
  *                     port, packets, stopped_by = "stop"|"max_packets"|"max_bytes"|
- *                     "max_ms"|"error"}; nil, message when the .pcap cannot be
- *                     completed.  Joins the thread and closes the handle.
+ *                     "max_ms"|"error", ran_ms (how long the capture ran)}; nil, message
+ *                     when the .pcap cannot be completed.  Joins the thread and closes
+ *                     the handle.  With min_ms (0..3600000) it first waits, sleeping in
+ *                     C, until the capture has run that long since start (the other
+ *                     steps' time counts), unless a bound ends it first, Ctrl-C comes, or
+ *                     the running step's time limit is 2 s away; the result then also
+ *                     has min_ms, waited_ms and wait = "elapsed"|"done"|"interrupted"|
+ *                     "limit".
  *   handle:done()  -> true once the capture stopped reading on its own (a bound).
- *   handle:info()  -> {interface, filter, file, address, port} of a running capture.
+ *   handle:info()  -> {interface, filter, file, address, port, elapsed_ms} of a running
+ *                     capture.
  *   __gc / __close -> the same idempotent close: the thread is joined, the pcap handle
  *                     closed, and the unfinished FILE.tmp removed (a capture nobody
  *                     stopped leaves no file).  stop/done on a closed handle raise.
@@ -67,6 +75,7 @@
 #include "capture/capture.h"
 
 #include "priv/priv.h"
+#include "util/util.h"
 
 #include <errno.h>
 #include <limits.h>
@@ -460,6 +469,10 @@ struct l_capture {
 
 #define check_capture(L) ((struct l_capture *)luaL_checkudata(L, 1, CAPTURE_MT))
 
+/* stop{min_ms} stops waiting this long before the step's time limit, so that the stop and
+ * the analysis still fit in the step */
+#define STOP_MARGIN_US (2000u * 1000u)
+
 /* Read an optional integer option lo..hi at the top of the stack and pop it.
  * [-1, +0, v] */
 static lua_Integer opt_range(lua_State *L, int arg, const char *k, lua_Integer lo, lua_Integer hi)
@@ -601,15 +614,38 @@ static int build_live_table(lua_State *L)
 	return 1;
 }
 
+/* stop([{min_ms = N}]): first wait (bounded) until the capture has run min_ms, then stop
+ * it and analyse.  The wait never outlasts the running step's time limit (less a margin
+ * for the analysis) and ends at once on Ctrl-C: the capture is then stopped early and its
+ * analysis still returned, with wait = "interrupted". */
 static int l_capture_stop(lua_State *L)
 {
+	static const char *const keys[] = {"min_ms", NULL};
+	static const char *const wait_names[] = {"elapsed", "done", "interrupted", "limit"};
 	struct l_capture *c = check_capture(L);
 	struct nrb_cap_result *r = NULL;
 	struct nrb_cap_session *s = c->s;
+	struct nrb_host *h = nrb_host_from(L);
+	uint64_t t0, limit = 0, ran_ms, waited_ms = 0;
+	lua_Integer min_ms = 0;
+	int rc, wait = -1;
 	char err[512];
-	int rc;
 
 	luaL_argcheck(L, s != NULL, 1, "capture already stopped");
+	if (!lua_isnoneornil(L, 2)) {
+		luaL_checktype(L, 2, LUA_TTABLE);
+		nrb_lua_check_keys(L, 2, keys);
+		lua_getfield(L, 2, "min_ms");
+		min_ms = opt_range(L, 2, "min_ms", 0, 3600000);
+	}
+	t0 = nrb_now_us();
+	if (min_ms > 0) {
+		if (h && h->in_step && h->deadline_us)
+			limit = h->deadline_us > STOP_MARGIN_US ? h->deadline_us - STOP_MARGIN_US : 1;
+		wait = nrb_cap_session_wait(s, (uint32_t)min_ms, limit);
+		waited_ms = (nrb_now_us() - t0) / 1000u;
+	}
+	ran_ms = nrb_cap_session_elapsed_ms(s);
 	c->s = NULL; /* consumed by stop, whatever the outcome */
 	rc = nrb_cap_session_stop(s, &r, err, sizeof err);
 	if (rc == -ENOMEM)
@@ -627,6 +663,12 @@ static int l_capture_stop(lua_State *L)
 	nrb_cap_result_free(r);
 	if (rc != LUA_OK)
 		return lua_error(L);
+	nrb_lua_setint(L, "ran_ms", (lua_Integer)ran_ms);
+	if (wait >= 0 && wait < 4) {
+		nrb_lua_setint(L, "min_ms", min_ms);
+		nrb_lua_setint(L, "waited_ms", (lua_Integer)waited_ms);
+		nrb_lua_setstr(L, "wait", wait_names[wait]);
+	}
 	return 1;
 }
 
@@ -644,6 +686,7 @@ static int l_capture_info(lua_State *L)
 		nrb_lua_setstr(L, "address", c->address);
 	if (c->port)
 		nrb_lua_setint(L, "port", c->port);
+	nrb_lua_setint(L, "elapsed_ms", (lua_Integer)nrb_cap_session_elapsed_ms(c->s));
 	return 1;
 }
 

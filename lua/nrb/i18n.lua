@@ -219,6 +219,42 @@ M.catalog = {
     en = "without a capture this run cannot say whether the client's packets arrived; run the client's standard runbook at the same time and merge the reports",
     zh = "没有抓包，本次运行无法判断客户端的报文是否到达；请同时在客户端运行 standard 运行手册并合并报告",
   },
+  server_capture_syns = {
+    en = "the capture on {interface} ({window} s) saw {syns} SYN(s) from {peer} to port {port} ({conns} connection attempt(s)); what left in reply: {answered_text}",
+    zh = "在 {interface} 上的抓包（{window} 秒）看到 {syns} 个来自 {peer} 到端口 {port} 的 SYN（{conns} 次连接尝试）；本机的回应：{answered_text_zh}",
+  },
+  server_fw_says = {
+    en = "this host's firewall, as read, says {decision} for the flow ({rule}): the drop is elsewhere on the host (a rule not read, conntrack, rp_filter, the application's own filter) — check the counters",
+    zh = "按读取到的规则，本机防火墙对该流的决定为 {decision}（{rule}）：丢弃发生在本机其他环节（未读取到的规则、conntrack、rp_filter 或应用自身的过滤）——请检查计数器",
+  },
+  server_capture_none = {
+    en = "the capture on {interface} ({window} s) saw no SYN from {peer} to port {port}: none of the client's connection attempts during the window reached this host",
+    zh = "在 {interface} 上的抓包（{window} 秒）没有看到来自 {peer} 到端口 {port} 的 SYN：窗口期内客户端的连接尝试都没有到达本机",
+  },
+  server_capture_none_caveat = {
+    en = "if the client reproduced within the window, its packets are stopped before this host (a router or filter on the way); merge with the client's report to name the hop",
+    zh = "若客户端在窗口期内进行了复现，其报文在到达本机之前即被拦截（途中的路由器或过滤设备）；与客户端报告合并可定位到具体跳",
+  },
+  server_capture_failed = {
+    en = "no capture ({error}): this run cannot say whether the client's SYNs arrived; run it as root or with CAP_NET_RAW",
+    zh = "未能抓包（{error}）：本次运行无法判断客户端的 SYN 是否到达；请以 root 或具备 CAP_NET_RAW 运行",
+  },
+  server_capture_cut = {
+    en = "the capture ran {ran} s of the {window} s window ({why}): a SYN sent later was not watched",
+    zh = "抓包只运行了 {ran} 秒（窗口 {window} 秒，原因：{why}）：之后发送的 SYN 未被观察到",
+  },
+  server_syn_unanswered_summary = {
+    en = "the client's SYNs reach this host and nothing answers them: {syns} SYN(s) from {peer} to {proto}/{port}, no SYN-ACK, RST or ICMP left",
+    zh = "客户端的 SYN 到达本机但没有任何回应：{syns} 个来自 {peer} 到 {proto}/{port} 的 SYN，未发出 SYN-ACK、RST 或 ICMP",
+  },
+  server_arrived_none_summary = {
+    en = "nothing on this host stops {proto}/{port} from {peer}, but none of it arrived: no SYN in the {window} s capture",
+    zh = "本机没有阻止来自 {peer} 的 {proto}/{port}，但报文未到达：{window} 秒的抓包中没有 SYN",
+  },
+  server_answered_summary = {
+    en = "the client's SYNs arrive and this host answers them ({answered_text}): {proto}/{port} from {peer} works up to this host",
+    zh = "客户端的 SYN 已到达且本机已回应（{answered_text_zh}）：来自 {peer} 的 {proto}/{port} 在本机这一端正常",
+  },
   degraded = {
     en = "some probes ran degraded ({what}): confidence lowered",
     zh = "部分探测以降级方式运行（{what}）：可信度已降低",

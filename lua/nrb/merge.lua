@@ -8,7 +8,9 @@
 --
 -- A server-side report (runbook "server-side") describes what reached the server in
 -- verdict.server_view = {syn_seen = N, answered = "syn_ack"|"rst"|"icmp"|"none",
--- listening = bool, fw_decision = "accept"|"drop"|"reject"|..., fw_rule = "..."}.
+-- interface, capture_s, capture_started, capture_stopped (RFC 3339), listening = bool,
+-- fw_decision = "accept"|"drop"|"reject"|..., fw_rule = "..."}; syn_seen is nil when the
+-- server had no capture.  M.apply_server says how it settles the client's verdict.
 local reportfile = require "nrb.reportfile"
 
 local M = {}
@@ -44,6 +46,114 @@ local function where(r)
     return string.format("hop %d%s", v.hop, type(v.address) == "string" and (" (" .. v.address .. ")") or "")
   end
   return type(v.address) == "string" and v.address or "—"
+end
+
+-- The client's trace to the service port (from its report's steps: a `traces` step's
+-- tcp/udp trace, or a `trace` step of that protocol): where it stopped.
+-- -> {last_ttl, last_address, reached} or nil
+function M.port_trace(r)
+  local proto = (r.target or {}).proto == "udp" and "udp" or "tcp"
+  for _, st in ipairs(r.steps or {}) do
+    local e = type(st.evidence) == "table" and st.evidence or {}
+    local t = type(e[proto]) == "table" and e[proto] or nil
+    if t and t.last_ttl ~= nil then return t end
+  end
+  return nil
+end
+
+-- Did the server's capture run while the client ran?  true, false (no overlap), or nil
+-- (no times to compare).  Times are whole seconds (RFC 3339 of each host's clock).
+local function overlap(sv, c)
+  local a, b = reportfile.epoch(sv.capture_started), reportfile.epoch(sv.capture_stopped)
+  local x, y = reportfile.epoch(c.started), reportfile.epoch(c.finished)
+  if not (a and b and x and y) then return nil end
+  return x <= b + 1 and y >= a - 1, x >= a - 1 and y <= b + 1
+end
+
+local ANSWER = { syn_ack = "SYN-ACK", rst = "RST", icmp = "an ICMP error", none = "nothing" }
+
+-- Fold one server-side report's view into the merged verdict v (first: the failing client
+-- whose verdict v started from).
+--   nothing listens                                  -> SERVICE_DOWN, high
+--   its firewall drops/rejects the flow (SYNs seen,
+--     or no capture)                                 -> SERVER_FIREWALL, high
+--   SYNs arrived, nothing left in reply              -> SERVER_FIREWALL, high
+--   SYNs arrived and were answered with SYN-ACK      -> ROUTING (the way back), medium
+--   no SYN arrived during a capture that covered the client's run, and the client blamed
+--     the server or the path next to it              -> PATH_FIREWALL at the last hop the
+--     client's port trace saw (the last router), high; other client verdicts that put the
+--     fault before the server are confirmed (high)
+function M.apply_server(v, s, first)
+  local sv = s.verdict.server_view or {}
+  local who = reportfile.vantage(s)
+  local target_addr = first.target and first.target.address
+  local seen = sv.syn_seen
+  if seen ~= nil then
+    local any, all = overlap(sv, first)
+    if any == false then
+      v.reasons[#v.reasons + 1] = string.format(
+        "%s: its capture (%s to %s) did not run while %s ran (%s to %s): its SYN count says nothing about this run",
+        who, tostring(sv.capture_started), tostring(sv.capture_stopped), reportfile.vantage(first),
+        tostring(first.started), tostring(first.finished))
+      seen = nil
+    elseif any and not all then
+      v.reasons[#v.reasons + 1] = string.format("%s: its capture covered only part of %s's run",
+        who, reportfile.vantage(first))
+    end
+  end
+  local on = sv.interface and (" on " .. sv.interface) or ""
+  if sv.listening == false then
+    v.class, v.confidence, v.hop, v.address = "SERVICE_DOWN", "high", nil, target_addr
+    v.summary = string.format("nothing listens on %s/%s on the server", tostring(v.proto), tostring(v.port))
+    v.reasons[#v.reasons + 1] = who .. ": no socket listens on the port" .. ((seen or 0) > 0 and
+      string.format("; %d SYN(s) from the client arrived%s and %s answered them", seen, on, ANSWER[sv.answered] or "?") or "")
+  elseif seen ~= 0 and (sv.fw_decision == "drop" or sv.fw_decision == "reject") then
+    -- the server's own firewall would stop the flow (and, with a capture, SYNs arrived)
+    v.class, v.confidence, v.address = "SERVER_FIREWALL", "high", target_addr
+    v.hop = type(first.verdict.hop) == "number" and first.verdict.hop or nil
+    v.summary = string.format("the server's firewall %ss the client's %s/%s%s", sv.fw_decision,
+      tostring(v.proto), tostring(v.port), sv.fw_rule and (": " .. sv.fw_rule) or "")
+    v.reasons[#v.reasons + 1] = string.format("%s: %sthe firewall decision for the client's flow is %s%s", who,
+      seen and string.format("%d SYN(s) from the client arrived%s, %s left in reply; ", seen, on, ANSWER[sv.answered] or "?") or "",
+      sv.fw_decision, sv.fw_rule and (" by " .. sv.fw_rule) or "")
+  elseif (seen or 0) > 0 and sv.answered == "none" then
+    v.class, v.confidence, v.address = "SERVER_FIREWALL", "high", target_addr
+    v.hop = type(first.verdict.hop) == "number" and first.verdict.hop or nil
+    v.summary = string.format("the client's %s/%s packets reach the server and are dropped there: nothing answers them",
+      tostring(v.proto), tostring(v.port))
+    v.reasons[#v.reasons + 1] = string.format(
+      "%s: %d SYN(s) from the client arrived%s and nothing left in reply (no SYN-ACK, RST or ICMP); its firewall as read says %s",
+      who, seen, on, tostring(sv.fw_decision or "unknown"))
+  elseif (seen or 0) > 0 and sv.answered == "syn_ack" then
+    v.class, v.confidence = "ROUTING", "medium"
+    v.summary = "the server answers the client's SYNs but the answers do not reach the client: the return path"
+    v.reasons[#v.reasons + 1] = string.format("%s: %d SYN(s) arrived%s and were answered with SYN-ACK", who, seen, on)
+    if type(s.verdict.hop) == "number" then v.hop, v.address = s.verdict.hop, s.verdict.address end
+  elseif seen == 0 then
+    v.reasons[#v.reasons + 1] = string.format("%s: no SYN from the client reached the server%s during its %s s capture, which covered the client's run",
+      who, on, tostring(sv.capture_s or "?"))
+    local tr = M.port_trace(first)
+    if v.class == "SERVER_FIREWALL" then
+      -- the client could not tell the server from the last router; the server can
+      v.class = "PATH_FIREWALL"
+      if tr and not tr.reached and type(tr.last_ttl) == "number" then
+        v.hop, v.address = tr.last_ttl, tr.last_address
+      else
+        v.hop = type(first.verdict.hop) == "number" and first.verdict.hop - 1 or nil
+        v.address = nil
+      end
+      v.summary = string.format(
+        "the client's %s/%s packets stop before the server: a filter on the last router before it (hop %s%s) or at the provider's edge",
+        tostring(v.proto), tostring(v.port), tostring(v.hop or "?"),
+        type(v.address) == "string" and (", " .. v.address) or "")
+      v.reasons[#v.reasons + 1] = string.format(
+        "the client's %s trace to the port is answered up to hop %s (%s) and silent after it; the server never saw the SYNs: the packets are dropped after that hop, before the server",
+        (first.target or {}).proto or "tcp", tostring(tr and tr.last_ttl or "?"), tostring(tr and tr.last_address or "?"))
+    elseif v.class == "PATH_FIREWALL" or v.class == "ROUTING" then
+      v.reasons[#v.reasons + 1] = "the server's capture confirms the client's verdict: the packets stop in the path"
+    end
+    if v.class == "PATH_FIREWALL" or v.class == "ROUTING" then v.confidence = "high" end
+  end
 end
 
 function M.combine(reports)
@@ -131,36 +241,7 @@ function M.combine(reports)
     end
     -- the server's view settles what the client alone cannot
     for _, s in ipairs(servers) do
-      local sv = s.verdict.server_view or {}
-      local who = reportfile.vantage(s)
-      if sv.listening == false then
-        v.class, v.confidence, v.hop, v.address = "SERVICE_DOWN", "high", nil, target.address
-        v.summary = string.format("nothing listens on %s/%s on the server", tostring(target.proto), tostring(target.port))
-        v.reasons[#v.reasons + 1] = who .. ": no socket listens on the port"
-      elseif sv.syn_seen ~= 0 and (sv.fw_decision == "drop" or sv.fw_decision == "reject") then
-        -- the server's own firewall would stop the flow (and, with a capture, SYNs arrived)
-        v.class, v.confidence, v.address = "SERVER_FIREWALL", "high", target.address
-        v.hop = type(first.verdict.hop) == "number" and first.verdict.hop or nil
-        v.summary = string.format("the server's firewall %ss the client's %s/%s%s", sv.fw_decision,
-          tostring(target.proto), tostring(target.port), sv.fw_rule and (": " .. sv.fw_rule) or "")
-        v.reasons[#v.reasons + 1] = string.format("%s: %sthe firewall decision for the client's flow is %s%s", who,
-          sv.syn_seen and string.format("%d SYN(s) from the client arrived; ", sv.syn_seen) or "",
-          sv.fw_decision, sv.fw_rule and (" by " .. sv.fw_rule) or "")
-      elseif (sv.syn_seen or 0) > 0 and sv.answered == "syn_ack" then
-        v.class, v.confidence = "ROUTING", "medium"
-        v.summary = "the server answers the client's SYNs but the answers do not reach the client: the return path"
-        v.reasons[#v.reasons + 1] = string.format("%s: %d SYN(s) arrived and were answered with SYN-ACK", who, sv.syn_seen)
-        if type(s.verdict.hop) == "number" then v.hop, v.address = s.verdict.hop, s.verdict.address end
-      elseif sv.syn_seen == 0 then
-        v.reasons[#v.reasons + 1] = who .. ": no SYN from the client reached the server during the run"
-        if v.class == "SERVER_FIREWALL" then
-          -- the client could not tell the server from the last router; the server can
-          v.class = "PATH_FIREWALL"
-          v.address, v.hop = nil, type(first.verdict.hop) == "number" and first.verdict.hop - 1 or nil
-          v.summary = "the packets stop before the server: a filter on the last router or the provider's edge"
-        end
-        v.confidence = "high"
-      end
+      M.apply_server(v, s, first)
     end
   end
   if skew > M.MAX_SKEW_S then

@@ -4,6 +4,7 @@
 -- reject unknown or ill-typed ones) and a run(ctx, args) function returning
 -- evidence, status ("ok" or "failed") and optional findings.  YAML and Lua runbooks
 -- call the same functions: one runner, two syntaxes.
+local host = require "nrb.core.host"
 local probe = require "nrb.probe"
 
 local M = {}
@@ -430,7 +431,7 @@ M.kinds.capture_start = {
     local info = h:info()
     return { status = "running", host = a.host, address = info.address, port = info.port,
              interface = info.interface, filter = info.filter, file = info.file,
-             duration_ms = a.duration_ms }, "ok"
+             duration_ms = a.duration_ms, started = host.utc_now() }, "ok"
   end,
 }
 
@@ -439,6 +440,7 @@ M.kinds.capture_stop = {
   args = {
     capture = { type = "string", required = true },
     port = { type = "port" },
+    min_ms = { type = "int", default = 0, min = 0, max = 3600000 },
   },
   run = function(ctx, a)
     local capture = require "nrb.capture"
@@ -450,12 +452,21 @@ M.kinds.capture_stop = {
       return { status = "not_started", error = why }, "failed", { { severity = "warn", text = why } }
     end
     ctx.captures[a.capture] = nil
-    local r, err = h:stop()
+    -- min_ms: the capture window (e.g. while the client reproduces, on the server); the
+    -- wait is in C (sleeping, bounded by the step's time limit, ended by Ctrl-C)
+    local r, err = h:stop{ min_ms = a.min_ms }
     if not r then
       return { status = "not_started", error = err }, "failed", { { severity = "warn", text = err } }
     end
-    local ev = capture.evidence(r, a.port)
+    local st = ctx.steps and ctx.steps[a.capture]
+    local started = st and type(st.evidence) == "table" and st.evidence.started or nil
+    -- a Ctrl-C during the wait raises "interrupted" at the next Lua instructions; that
+    -- must not lose the analysis the C side already made, so build the evidence again
+    -- when it hits (the hook raises once)
+    local ok, ev = pcall(capture.evidence, r, a.port)
+    if not ok then ev = capture.evidence(r, a.port) end
     ev.status = "ok"
+    ev.started, ev.stopped = started, host.utc_now()
     local findings = {}
     for _, f in ipairs(r.findings or {}) do
       if f.severity == "problem" then findings[#findings + 1] = { severity = "warn", text = "capture: " .. f.text } end

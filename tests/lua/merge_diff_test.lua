@@ -95,7 +95,7 @@ function T.merge_server_firewall_confirmed_by_server()
   local m = assert(merge.combine({ c, s }))
   eq(m.verdict.class, "SERVER_FIREWALL", "class")
   eq(m.verdict.confidence, "high", "confidence raised by the server's view")
-  has(m.verdict.reasons, "3 SYN%(s%) from the client arrived; the firewall decision for the client.s flow is drop by %-A INPUT", "reasons")
+  has(m.verdict.reasons, "3 SYN%(s%) from the client arrived, nothing left in reply; the firewall decision for the client.s flow is drop by %-A INPUT", "reasons")
 end
 
 function T.merge_last_router_filter_separated()
@@ -110,6 +110,85 @@ function T.merge_last_router_filter_separated()
   eq(m.verdict.class, "PATH_FIREWALL", "class")
   eq(m.verdict.hop, 3, "hop: the last router")
   eq(m.verdict.confidence, "high", "confidence")
+end
+
+-- The lab's last_router_filter, as both_ends.sh runs it: the client's traces step (tcp to
+-- 443 answered up to hop 3 = r3 198.51.100.6, then silent; icmp reached the server at hop
+-- 4) gives SERVER_FIREWALL at hop 4, medium; the server's 20 s capture started 1 s before
+-- the client and saw none of its SYNs.  Merged: PATH_FIREWALL at hop 3 (the last hop the
+-- port trace saw), the device r3's address, high.
+local CLIENT_TRACES = { id = "traces", title = "Traces", status = "ok", evidence = {
+  icmp = { reached = true, reached_ttl = 4, last_ttl = 4, last_address = SRV },
+  udp = { reached = true, reached_ttl = 4, last_ttl = 4, last_address = SRV },
+  tcp = { reached = false, last_ttl = 3, last_address = "198.51.100.6", stop = "silent" } } }
+local function both(view, client_verdict, client_times)
+  local c = report({ file = "client.json", label = "client", steps = { { id = "resolve", evidence = { status = "ok" } }, CLIENT_TRACES },
+    started = client_times and client_times[1] or "2026-11-22T03:00:01.000Z",
+    finished = client_times and client_times[2] or "2026-11-22T03:00:08.000Z",
+    verdict = client_verdict or { class = "SERVER_FIREWALL", hop = 4, address = SRV, confidence = "medium",
+                                  summary = "silent at the destination", reasons = {} } })
+  view.capture_started = view.capture_started or "2026-11-22T03:00:00.100Z"
+  view.capture_stopped = view.capture_stopped or "2026-11-22T03:00:20.112Z"
+  view.capture_s, view.interface = view.capture_s or 20, "eth0"
+  local s = report({ file = "server.json", runbook = "server-side", label = "server", hostname = "srv", addresses = { SRV },
+    params = { peer = "192.0.2.2", port = 443 }, started = "2026-11-22T03:00:00.000Z", finished = "2026-11-22T03:00:20.200Z",
+    verdict = { class = "OK", confidence = "medium", summary = "x", reasons = {}, server_view = view } })
+  return assert(merge.combine({ c, s }))
+end
+
+function T.merge_last_router_from_the_clients_trace()
+  local m = both({ syn_seen = 0, answered = "none", listening = true, fw_decision = "accept" })
+  eq(m.verdict.class, "PATH_FIREWALL", "class")
+  eq(m.verdict.hop, 3, "hop: the last hop the client's port trace saw")
+  eq(m.verdict.address, "198.51.100.6", "address: r3")
+  eq(m.verdict.confidence, "high", "confidence")
+  has(m.verdict.summary, "stop before the server: a filter on the last router before it %(hop 3, 198.51.100.6%)", "summary")
+  has(m.verdict.reasons, "server: no SYN from the client reached the server on eth0 during its 20 s capture", "server's view")
+  has(m.verdict.reasons, "answered up to hop 3 %(198.51.100.6%) and silent after it", "client's trace")
+end
+
+-- server_drop with a capture: SYNs seen, nothing out, firewall drop -> SERVER_FIREWALL high
+-- at the client's hop 4.
+function T.merge_server_drop_with_capture()
+  local m = both({ syn_seen = 5, answered = "none", listening = true, fw_decision = "drop", fw_rule = "handle 2" })
+  eq(m.verdict.class, "SERVER_FIREWALL", "class")
+  eq(m.verdict.hop, 4, "hop")
+  eq(m.verdict.confidence, "high", "confidence")
+  has(m.verdict.reasons, "5 SYN%(s%) from the client arrived on eth0, nothing left in reply; the firewall decision for the client.s flow is drop by handle 2", "reason")
+end
+
+-- SYNs seen, nothing answered, the firewall as read accepts: the server still.
+function T.merge_syns_unanswered()
+  local m = both({ syn_seen = 2, answered = "none", listening = true, fw_decision = "accept" })
+  eq(m.verdict.class, "SERVER_FIREWALL", "class")
+  eq(m.verdict.confidence, "high", "confidence")
+  has(m.verdict.reasons, "2 SYN%(s%) from the client arrived on eth0 and nothing left in reply", "reason")
+end
+
+-- A filter earlier in the path (path_filter, hop 2): the server's empty capture confirms.
+function T.merge_path_filter_confirmed()
+  local m = both({ syn_seen = 0, answered = "none", listening = true, fw_decision = "accept" },
+    { class = "PATH_FIREWALL", hop = 2, address = "198.51.100.2", confidence = "medium", summary = "x", reasons = {} })
+  eq(m.verdict.class, "PATH_FIREWALL", "class")
+  eq(m.verdict.hop, 2, "hop unchanged")
+  eq(m.verdict.confidence, "high", "confidence")
+  has(m.verdict.reasons, "confirms the client's verdict", "reason")
+end
+
+-- The client ran 40 minutes after the server's capture: the empty capture proves nothing.
+function T.merge_capture_window_missed_the_client()
+  local m = both({ syn_seen = 0, answered = "none", listening = true, fw_decision = "accept" }, nil,
+    { "2026-11-22T03:40:01.000Z", "2026-11-22T03:40:08.000Z" })
+  eq(m.verdict.class, "SERVER_FIREWALL", "class: the client's, unsettled")
+  eq(m.verdict.confidence, "medium", "confidence unchanged")
+  has(m.verdict.reasons, "did not run while client ran", "said")
+end
+
+-- Without a capture (no syn_seen) and the firewall accepting: the client's verdict stands.
+function T.merge_server_without_capture()
+  local m = both({ listening = true, fw_decision = "accept" })
+  eq(m.verdict.class, "SERVER_FIREWALL", "class")
+  eq(m.verdict.confidence, "medium", "confidence")
 end
 
 function T.merge_service_down_from_server()

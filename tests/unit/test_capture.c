@@ -7,6 +7,7 @@
  */
 #include <errno.h>
 #include <setjmp.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -21,6 +22,7 @@
 
 #include "capture/capture.h"
 #include "capture/capture_int.h"
+#include "util/util.h"
 
 #define FIX NRB_TEST_DIR "/fixtures/capture/"
 
@@ -1323,6 +1325,67 @@ static void test_session_offline(void **state)
 	nrb_cap_result_free(r);
 }
 
+/* nrb_cap_session_wait: a session over a pipe that stays open is never done, so the wait
+ * ends by time (elapsed, or the caller's limit) or by the interrupt flag. */
+static void test_session_wait(void **state)
+{
+	static const uint8_t hdr[24] = {0xd4, 0xc3, 0xb2, 0xa1, 2, 0, 4, 0, 0, 0, 0, 0,
+	                                0, 0, 0, 0, 0xff, 0xff, 0, 0, 1, 0, 0, 0};
+	struct nrb_cap_session_opts o;
+	struct nrb_cap_session *s;
+	struct nrb_cap_result *r;
+	char perr[PCAP_ERRBUF_SIZE], err[256];
+	uint64_t t0, ms;
+	int fds[2];
+	pcap_t *p;
+	FILE *fp;
+
+	(void)state;
+	assert_int_equal(nrb_cap_session_wait(NULL, 10, 0), -EINVAL);
+	assert_int_equal(nrb_cap_session_elapsed_ms(NULL), 0);
+	assert_int_equal(pipe(fds), 0);
+	assert_int_equal(write(fds[1], hdr, sizeof hdr), (ssize_t)sizeof hdr);
+	fp = fdopen(fds[0], "rb");
+	assert_non_null(fp);
+	p = pcap_fopen_offline(fp, perr); /* reads the header, then blocks in the thread */
+	assert_non_null(p);
+	memset(&o, 0, sizeof o);
+	assert_int_equal(nrb_cap_session_start(p, &o, &s, err, sizeof err), 0);
+
+	t0 = nrb_now_us();
+	assert_int_equal(nrb_cap_session_wait(s, 0, 0), NRB_CAP_WAIT_ELAPSED);
+	assert_int_equal(nrb_cap_session_wait(s, 300, 0), NRB_CAP_WAIT_ELAPSED);
+	ms = (nrb_now_us() - t0) / 1000u;
+	assert_true(ms >= 290 && ms < 1500);
+	assert_true(nrb_cap_session_elapsed_ms(s) >= 300);
+	/* counted from the start: already run that long, no wait */
+	t0 = nrb_now_us();
+	assert_int_equal(nrb_cap_session_wait(s, 200, 0), NRB_CAP_WAIT_ELAPSED);
+	assert_true((nrb_now_us() - t0) / 1000u < 50);
+	/* the caller's limit first */
+	t0 = nrb_now_us();
+	assert_int_equal(nrb_cap_session_wait(s, 60000, t0 + 150000u), NRB_CAP_WAIT_LIMIT);
+	ms = (nrb_now_us() - t0) / 1000u;
+	assert_true(ms >= 140 && ms < 1500);
+	/* Ctrl-C: at once */
+	nrb_interrupt_signal = SIGINT;
+	t0 = nrb_now_us();
+	assert_int_equal(nrb_cap_session_wait(s, 60000, 0), NRB_CAP_WAIT_INTERRUPTED);
+	assert_true((nrb_now_us() - t0) / 1000u < 50);
+	nrb_interrupt_signal = 0;
+	assert_int_equal(nrb_cap_session_done(s), 0);
+
+	/* end of the stream: the reader stops on its own, the wait says so */
+	close(fds[1]);
+	t0 = nrb_now_us();
+	assert_int_equal(nrb_cap_session_wait(s, 60000, 0), NRB_CAP_WAIT_DONE);
+	assert_true((nrb_now_us() - t0) / 1000u < 1500);
+	assert_int_equal(nrb_cap_session_stop(s, &r, err, sizeof err), 0);
+	assert_string_equal(r->stopped_by, "end_of_file");
+	assert_int_equal(r->stats.packets, 0);
+	nrb_cap_result_free(r);
+}
+
 static void test_session_errors(void **state)
 {
 	struct nrb_cap_session_opts o;
@@ -1467,6 +1530,7 @@ int main(void)
 		cmocka_unit_test(test_filter_for),
 		cmocka_unit_test(test_session_offline),
 		cmocka_unit_test(test_session_errors),
+		cmocka_unit_test(test_session_wait),
 		cmocka_unit_test(test_tcp_options),
 	};
 
