@@ -274,8 +274,14 @@ static int l_snap_diff(lua_State *L)
 	for (size_t i = 0; i < n; i++) {
 		const struct nrb_fw_chain *c = d[i].rule ? d[i].rule->chain : d[i].chain;
 
-		lua_createtable(L, 0, 6);
+		lua_createtable(L, 0, 8);
 		nrb_lua_setstr(L, "ref", d[i].ref);
+		if (d[i].rule) {
+			nrb_lua_setstr(L, "text", d[i].rule->text);
+			nrb_lua_setstr(L, "verdict", nrb_fw_vkind_name(d[i].rule->verdict));
+		} else {
+			nrb_lua_setstr(L, "verdict", nrb_fw_vkind_name(c->policy));
+		}
 		nrb_lua_setint(L, "packets", (lua_Integer)d[i].packets);
 		nrb_lua_setint(L, "bytes", (lua_Integer)d[i].bytes);
 		nrb_lua_setstr(L, "table", c->table->name);

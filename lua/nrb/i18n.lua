@@ -111,6 +111,14 @@ M.catalog = {
     en = "{address} itself resets requests on port {port} after the handshake: nothing in the network, look at the application",
     zh = "{address} 本身在握手后复位端口 {port} 上的请求：网络无异常，请检查应用程序",
   },
+  server_fw_hit = {
+    en = "while the client reproduced, {kind} {ref} ({table}/{chain}, {verdict}) matched {packets} packet(s): {text}",
+    zh = "客户端复现期间，{kind_zh} {ref}（{table}/{chain}，{verdict}）匹配了 {packets} 个报文：{text}",
+  },
+  server_fw_no_hits = {
+    en = "no drop or reject rule of this host's firewall counted a packet while the client reproduced",
+    zh = "客户端复现期间，本机防火墙没有任何丢弃或拒绝规则计数增加",
+  },
   forged_rst_summary = {
     en = "a device about {hop} hops away{at} forges TCP resets for {address} port {port}",
     zh = "距本机约 {hop} 跳的设备{at}冒充 {address} 伪造了端口 {port} 的 TCP 复位",

@@ -202,6 +202,11 @@ local function check_step(c, st, i, ids)
     c.add(with, "capture", string.format("%s: 'capture' must name an earlier capture_start step, not '%s'",
       what, with.capture))
   end
+  if st.uses == "fw_hits" and type(with.snapshot) == "string" and not expr.has_ref(with.snapshot)
+      and ids[with.snapshot] ~= "fw_snapshot" then
+    c.add(with, "snapshot", string.format("%s: 'snapshot' must name an earlier fw_snapshot step, not '%s'",
+      what, with.snapshot))
+  end
   if kind then
     for _, k in ipairs(util.sorted_keys(with)) do
       if not kind.args[k] then

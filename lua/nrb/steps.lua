@@ -5,6 +5,7 @@
 -- evidence, status ("ok" or "failed") and optional findings.  YAML and Lua runbooks
 -- call the same functions: one runner, two syntaxes.
 local host = require "nrb.core.host"
+local json = require "nrb.core.json"
 local probe = require "nrb.probe"
 
 local M = {}
@@ -401,6 +402,61 @@ M.kinds.fw = {
   end,
 }
 
+-- Firewall counters over a window: fw_snapshot keeps a snapshot of this host's rulesets
+-- (with their counters) in ctx.fw_snapshots[its step id]; fw_hits, naming it, takes another
+-- and lists the rules and chain policies whose packet counters rose in between -- which
+-- rules the packets of the window hit (the server-side runbook: while the client
+-- reproduces).  The snapshots are closed by fw_hits or when the run ends.
+M.kinds.fw_snapshot = {
+  summary = "snapshot this host's firewall counters (iptables-save -c, nft), for a later fw_hits",
+  args = {},
+  run = function(ctx, _)
+    local fw = require "nrb.fw"
+    local s, err = fw.snapshot()
+    if not s then
+      return { status = "error", error = err }, "failed", { { severity = "warn", text =
+        "cannot read the firewall counters: " .. tostring(err) } }
+    end
+    ctx.fw_snapshots = ctx.fw_snapshots or {}
+    ctx.fw_snapshots[ctx.step_id] = s
+    return { status = "taken" }, "ok"
+  end,
+}
+
+M.kinds.fw_hits = {
+  summary = "the firewall rules whose counters rose since an fw_snapshot step (what the window's packets hit)",
+  args = {
+    snapshot = { type = "string", required = true },
+    min_packets = { type = "int", default = 1, min = 1, max = 1000000 },
+  },
+  run = function(ctx, a)
+    local fw = require "nrb.fw"
+    local before = ctx.fw_snapshots and ctx.fw_snapshots[a.snapshot]
+    if not before then
+      return { status = "error", error = "no firewall snapshot from step '" .. a.snapshot .. "'" }, "failed"
+    end
+    ctx.fw_snapshots[a.snapshot] = nil
+    local after, err = fw.snapshot()
+    if not after then
+      before:close()
+      return { status = "error", error = err }, "failed"
+    end
+    local hits = before:diff(after, a.min_packets)
+    before:close()
+    after:close()
+    local findings = {}
+    for _, h in ipairs(hits) do
+      if h.verdict == "drop" or h.verdict == "reject" then
+        findings[#findings + 1] = { severity = "error", text = string.format(
+          "%s %s (%s/%s) matched %d packet(s) in the window: %s", h.kind, h.ref, h.table, h.chain,
+          h.packets, h.text or ("policy " .. h.verdict)) }
+      end
+    end
+    return { status = "ok", hits = json.array(hits), min_packets = a.min_packets },
+      #findings > 0 and "failed" or "ok", findings
+  end,
+}
+
 -- Live capture around other steps: capture_start leaves a running capture (a C thread)
 -- in ctx.captures[its step id]; capture_stop, naming that id, stops it and records the
 -- analysis as the `capture` evidence the rules read; M.stop_captures stops whatever is
@@ -491,6 +547,8 @@ function M.stop_captures(ctx)
     end
   end
   ctx.captures = {}
+  for _, s in pairs(ctx.fw_snapshots or {}) do s:close() end
+  ctx.fw_snapshots = {}
 end
 
 -- Sorted names of the kinds (for messages).

@@ -93,4 +93,15 @@ s, m = (json.load(open(f)) for f in sys.argv[1:3])
 [print("  server reason:", r) for r in s["verdict"]["reasons"]]
 print("  merged summary:", m["verdict"].get("summary"))
 [print("  merged reason:", r) for r in m["verdict"]["reasons"]]' "$tmp/server.json" "$tmp/merged.json"
-[ "$merged" = "$want" ] && [ "$conf" = high ] && { [ -z "$want_hop" ] || [ "$mhop" = "$want_hop" ]; }
+[ "$merged" = "$want" ] && [ "$conf" = high ] && { [ -z "$want_hop" ] || [ "$mhop" = "$want_hop" ]; } || exit 1
+# server_drop's rule has an nft counter: the server-side runbook must see it count the
+# client's SYNs during the window (fw_snapshot / fw_hits), as many as its capture saw
+if [ "$scenario" = server_drop ]; then
+  python3 -c '
+import json, sys
+v = json.load(open(sys.argv[1]))["verdict"]["server_view"]
+hits = v.get("fw_hits") or []
+print("  fw_hits:", hits)
+ok = len(hits) >= 1 and hits[0]["verdict"] == "drop" and hits[0]["packets"] >= 1 and hits[0]["packets"] == v.get("syn_seen")
+sys.exit(0 if ok else 1)' "$tmp/server.json" || { echo "FAIL: the drop rule's counter did not match the SYNs seen"; exit 1; }
+fi

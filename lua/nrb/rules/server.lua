@@ -24,6 +24,7 @@ function M.gather(ctx)
         ev.capture_error = ev.capture_error or tostring(e.error or "not started")
       elseif r.uses == "listening" then ev.listening = ev.listening or e
       elseif r.uses == "fw" then ev.fw = ev.fw or e
+      elseif r.uses == "fw_hits" and e.status == "ok" then ev.fw_hits = ev.fw_hits or e
       elseif r.uses == "traces" then ev.trace = ev.trace or e.icmp
       elseif r.uses == "trace" then ev.trace = ev.trace or e
       elseif r.uses == "mtr" then ev.mtr = ev.mtr or e end
@@ -86,6 +87,18 @@ function M.decide(ev)
     sv.fw_decision = fw.decision
     sv.fw_rule = fw.rule and (fw.rule.ref or fw.rule.text) or nil
   end
+  -- rules (and chain policies) that drop or reject, whose counters rose in the window
+  local blocking = {}
+  for _, h in ipairs(ev.fw_hits and ev.fw_hits.hits or {}) do
+    if h.verdict == "drop" or h.verdict == "reject" then blocking[#blocking + 1] = h end
+  end
+  if ev.fw_hits then
+    sv.fw_hits = {}
+    for i, h in ipairs(blocking) do
+      if i > 5 then break end
+      sv.fw_hits[i] = { ref = h.ref, packets = h.packets, verdict = h.verdict, kind = h.kind }
+    end
+  end
   local args = { proto = ev.proto, port = ev.port, peer = ev.peer or "?" }
   local cap, f = ev.capture, nil
   if cap then
@@ -111,7 +124,8 @@ function M.decide(ev)
   elseif f and f.syns > 0 and f.answered == "none" then
     -- they arrive, nothing leaves: something on this host drops them (the firewall as
     -- read says accept, or could not be read in full)
-    v.class, v.confidence = "SERVER_FIREWALL", "medium"
+    -- a drop/reject rule whose counters rose in the window makes it more than likely
+    v.class, v.confidence = "SERVER_FIREWALL", #blocking > 0 and "high" or "medium"
     summary("server_syn_unanswered_summary", args)
   elseif f and f.syns > 0 then
     v.class, v.confidence = "OK", f.answered == "syn_ack" and "high" or "medium"
@@ -132,6 +146,15 @@ function M.decide(ev)
     reason("server_fw_says", { decision = tostring(fw.decision), rule = sv.fw_rule or "no rule named" })
   end
   if not f and v.class == "OK" then reason("server_no_capture", {}) end
+  if ev.fw_hits then
+    for i, h in ipairs(blocking) do
+      if i > 3 then break end
+      reason("server_fw_hit", { kind = h.kind == "policy" and "the policy of chain" or "rule",
+        kind_zh = h.kind == "policy" and "链策略" or "规则", ref = h.ref, chain = h.chain, table = h.table,
+        packets = h.packets, verdict = h.verdict, text = h.text or ("policy " .. tostring(h.verdict)) })
+    end
+    if #blocking == 0 then reason("server_fw_no_hits", {}) end
+  end
   if f then
     local ca = { interface = f.interface or "?", window = f.ran_s or "?", syns = f.syns, conns = f.conns,
                  peer = ev.peer or "?", port = ev.port, answered_text = args.answered_text,

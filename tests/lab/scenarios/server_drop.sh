@@ -1,14 +1,14 @@
 # shellcheck shell=bash
 SC_DESC="the server's own firewall silently drops TCP port 443"
 SC_CLASS=SERVER_FIREWALL SC_HOP=4 SC_DEVICE=server SC_ACCEPT="PATH_FIREWALL"
-SC_NOTE="the server's input chain drops tcp dport 443; ping and TCP 80 reach it. From the client alone this looks like a filter between hop 3 and the server (TCP traceroute to 443 stops after hop 3); a capture on the server (server-side runbook) shows the SYNs arriving, which is what makes it the server's firewall."
+SC_NOTE="the server's input chain drops tcp dport 443 (an nft rule with a counter: the server-side runbook sees it count the client's SYNs); ping and TCP 80 reach it. From the client alone this looks like a filter between hop 3 and the server (TCP traceroute to 443 stops after hop 3); a capture on the server (server-side runbook) shows the SYNs arriving, which is what makes it the server's firewall."
 
 sc_apply() {
 	lab_nft server <<'NFT'
 table inet nrb_lab {
 	chain input {
 		type filter hook input priority 0; policy accept;
-		tcp dport 443 drop
+		tcp dport 443 counter drop
 	}
 }
 NFT
