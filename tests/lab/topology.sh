@@ -151,7 +151,7 @@ lab_client2_up() {
 	ip -n "$(ns client2)" route add default via "$R3_C4"
 	ip -n "$(ns client2)" -6 route add default via "$R3_C6"
 	lab_start dnsmasq-client2 r3 dnsmasq --keep-in-foreground --no-resolv --no-hosts --no-poll \
-		--conf-file=/dev/null --user=root --pid-file="$LAB_RUN/dnsmasq-client2.pidfile" \
+		--conf-file="$LAB_RUN/dnsmasq.conf" --user=root --pid-file="$LAB_RUN/dnsmasq-client2.pidfile" \
 		--listen-address="$R3_C4" --listen-address="$R3_C6" --bind-interfaces \
 		--host-record="$LAB_NAME_OK,$SERVER4,$SERVER6" --local=/lab.example/ \
 		--log-queries --log-facility="$LAB_RUN/dnsmasq-client2.query.log"
@@ -159,7 +159,7 @@ lab_client2_up() {
 	printf 'nameserver %s\noptions timeout:1 attempts:2\n' "$R3_C4" \
 		>"/etc/netns/$(ns client2)/resolv.conf"
 	lab_wait_file "$LAB_RUN/dnsmasq-client2.pidfile" 10 ||
-		{ echo "lab: dnsmasq for client2 did not start" >&2; return 1; }
+		{ echo "lab: dnsmasq for client2 did not start:" >&2; cat "$LAB_RUN/dnsmasq-client2.log" >&2; return 1; }
 	: >"$LAB_RUN/client2"
 }
 
@@ -183,12 +183,16 @@ lab_wait_file() {
 
 # lab_services_up: listeners on the server and the lab's DNS resolver on r1.
 lab_services_up() {
+	# dnsmasq's configuration is an empty file of our own rather than /dev/null: on a host
+	# where /dev/null has been replaced by a regular file (seen on the shared dev VM) it
+	# may hold text, and dnsmasq then refuses to start ("bad option at line 1").
+	: >"$LAB_RUN/dnsmasq.conf"
 	lab_start server server "$LAB_PY" "$LAB_DIR/server.py" \
 		--tcp "${SC_TCP_PORTS-$LAB_TCP_PORTS}" --udp "$LAB_UDP_PORT" --ready "$LAB_RUN/server.ready"
 	# The resolver lives on the client's gateway (like a home or branch router), so the
 	# client still resolves names when its route beyond r1 is broken.
 	lab_start dnsmasq r1 dnsmasq --keep-in-foreground --no-resolv --no-hosts --no-poll \
-		--conf-file=/dev/null --user=root --pid-file="$LAB_RUN/dnsmasq.pidfile" \
+		--conf-file="$LAB_RUN/dnsmasq.conf" --user=root --pid-file="$LAB_RUN/dnsmasq.pidfile" \
 		--listen-address="$R1_C4" --listen-address="$R1_C6" --bind-interfaces \
 		--host-record="$LAB_NAME_OK,$SERVER4,$SERVER6" --local=/lab.example/ \
 		--log-queries --log-facility="$LAB_RUN/dnsmasq.query.log"
@@ -196,7 +200,8 @@ lab_services_up() {
 	printf 'nameserver %s\noptions timeout:1 attempts:2\n' "$R1_C4" \
 		>"/etc/netns/$(ns client)/resolv.conf"
 	lab_wait_file "$LAB_RUN/server.ready" 10 || { echo "lab: server.py did not start" >&2; return 1; }
-	lab_wait_file "$LAB_RUN/dnsmasq.pidfile" 10 || { echo "lab: dnsmasq did not start" >&2; return 1; }
+	lab_wait_file "$LAB_RUN/dnsmasq.pidfile" 10 ||
+		{ echo "lab: dnsmasq did not start:" >&2; cat "$LAB_RUN/dnsmasq.log" >&2; return 1; }
 }
 
 # lab_kill_pid PID EXPECT: stop one process we started, if it is still the one we started
