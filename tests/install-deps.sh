@@ -10,11 +10,13 @@ pkgs=(
   iputils-ping iputils-tracepath procps python3 dnsmasq-base jq
 )
 # Optional tooling, not needed by the tests: --bench adds tshark (the reference of
-# tests/bench/capture_bench.sh), --fuzz adds clang and libFuzzer (tests/fuzzcap).
+# tests/bench/capture_bench.sh), --fuzz adds clang and libFuzzer (tests/fuzzcap), --ansible
+# adds ansible-core (the example playbook's tests in tests/vantage; skipped without it).
 for opt in "$@"; do
   case $opt in
     --bench) pkgs+=(tshark) ;;
     --fuzz) pkgs+=(clang libclang-rt-14-dev) ;;
+    --ansible) pkgs+=(ansible-core) ;;
   esac
 done
 missing=()

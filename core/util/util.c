@@ -71,15 +71,51 @@ int nrb_err(char *err, size_t errlen, int code, const char *fmt, ...)
 	return -code;
 }
 
+/* Write data to an existing non-regular file (device, FIFO) without creating or renaming. */
+static int write_in_place(const char *path, const char *data, size_t len, char *err, size_t errlen)
+{
+	size_t off = 0;
+	int fd, e;
+
+	fd = open(path, O_WRONLY | O_CLOEXEC);
+	if (fd < 0) {
+		e = errno;
+		return nrb_err(err, errlen, e, "%s: %s", path, strerror(e));
+	}
+	while (off < len) {
+		ssize_t n = write(fd, data + off, len - off);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0) {
+			e = errno;
+			close(fd);
+			return nrb_err(err, errlen, e, "%s: %s", path, strerror(e));
+		}
+		off += (size_t)n;
+	}
+	if (close(fd) < 0) {
+		e = errno;
+		return nrb_err(err, errlen, e, "%s: %s", path, strerror(e));
+	}
+	return 0;
+}
+
 int nrb_write_file_atomic(const char *path, const char *data, size_t len,
                           char *err, size_t errlen)
 {
 	char tmp[4096];
+	struct stat st;
 	size_t off = 0;
 	int fd, e;
 
 	if (!path || !data)
 		return nrb_err(err, errlen, EINVAL, "no path or no data to write");
+	/* An existing path that is not a regular file (/dev/null, /dev/stdout, a FIFO) is
+	 * written in place: renaming over it would replace a device node with a regular
+	 * file, and nrb runs as root (`--output /dev/null` would turn the host's /dev/null
+	 * into a file). */
+	if (stat(path, &st) == 0 && !S_ISREG(st.st_mode) && !S_ISDIR(st.st_mode))
+		return write_in_place(path, data, len, err, errlen);
 	if ((size_t)snprintf(tmp, sizeof tmp, "%s.tmp.%ld", path, (long)getpid()) >= sizeof tmp)
 		return nrb_err(err, errlen, ENAMETOOLONG, "%s: path too long", path);
 	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);

@@ -37,7 +37,9 @@ int nrb_err(char *err, size_t errlen, int code, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));
 
 /** Write data to path atomically: write PATH.tmp.PID, fsync, rename over path. A reader
- *  never sees a half-written file, and an interrupted write leaves the old one.
+ *  never sees a half-written file, and an interrupted write leaves the old one.  An
+ *  existing path that is not a regular file or directory (/dev/null, a FIFO) is opened
+ *  and written in place instead, never replaced.
  *  @return 0 or -errno (err filled). */
 int nrb_write_file_atomic(const char *path, const char *data, size_t len,
                           char *err, size_t errlen);

@@ -41,6 +41,12 @@ local FIGURES = {
   trace = {
     { "path", trace_end },
   },
+  -- the standard runbook's three traces at once: {icmp = trace, udp = trace, tcp = trace}
+  traces = {
+    { "ICMP path", function(e) return trace_end(e.icmp) end },
+    { "UDP path", function(e) return trace_end(e.udp) end },
+    { "TCP path", function(e) return trace_end(e.tcp) end },
+  },
   tcp_connect = {
     { "result", function(e) return e.status end },
     { "connected", function(e) return e.sent and string.format("%d/%d", e.connected or 0, e.sent) end },

@@ -47,7 +47,7 @@ finish() {
 	"$here/lab.sh" down || rc=1
 	rm -rf "$tmp"
 	local n left=''
-	for n in "${LAB_NODES[@]}"; do
+	for n in "${LAB_NODES[@]}" "${LAB_OPT_NODES[@]}"; do
 		ip netns list | grep -q "^$(ns "$n")\( \|$\)" && left+=" $(ns "$n")"
 	done
 	if [ -n "$left" ]; then

@@ -4,15 +4,18 @@
 # plan and what each scenario does.
 #
 #   lab.sh list                  scenarios, one a line: NAME  description
-#   lab.sh up SCENARIO           build the topology, start the listeners, apply the fault
+#   lab.sh up SCENARIO [--with-client2]   build the topology, start the listeners, apply
+#                                the fault (--with-client2: also the second client, on r3)
 #   lab.sh down                  stop everything the lab started, delete its namespaces
 #   lab.sh status                the scenario that is up, if any
 #   lab.sh truth SCENARIO        the expected verdict as JSON (DESIGN.md vocabulary)
 #   lab.sh exec CMD...           run CMD inside the client namespace (nrb-client)
-#   lab.sh exec-in NODE CMD...   run CMD inside NODE (client, r1, r2, r3, server)
-#   lab.sh run SCENARIO CMD...   up, run CMD (in the host namespace; use `lab.sh exec` in
-#                                it), down; the lab lock is held throughout; CMD's status
+#   lab.sh exec-in NODE CMD...   run CMD inside NODE (client, r1, r2, r3, server, client2)
+#   lab.sh run [--with-client2] SCENARIO CMD...   up, run CMD (in the host namespace; use
+#                                `lab.sh exec` in it), down; the lab lock is held
+#                                throughout; CMD's status
 #
+# NRB_LAB_CLIENT2=1 in the environment is the same as --with-client2.
 # A scenario NAME-v6 is the IPv6 variant of NAME: the same fault (faults are applied to both
 # families), probed at the server's IPv6 address.  `up` tears down leftovers first; a
 # failed `up` tears down what it built.  Everything is bounded in time.
@@ -23,7 +26,7 @@ here=$(cd "$(dirname "$0")" && pwd)
 . "$here/topology.sh"
 
 usage() {
-	sed -n '5,14p' "$0" | sed 's/^# \{0,1\}//' >&2
+	sed -n '5,17p' "$0" | sed 's/^# \{0,1\}//' >&2
 	exit 2
 }
 
@@ -86,6 +89,7 @@ cmd_up() {
 	mkdir -p "$LAB_RUN/pids"
 	lab_topology_up
 	lab_services_up
+	if [ "${NRB_LAB_CLIENT2:-0}" = 1 ]; then lab_client2_up; fi
 	sc_apply
 	echo "$SC_NAME" >"$LAB_RUN/scenario"
 	trap - EXIT INT TERM
@@ -113,7 +117,11 @@ cmd_down() {
 
 cmd_status() {
 	if [ -f "$LAB_RUN/scenario" ]; then
-		cat "$LAB_RUN/scenario"
+		if [ -e "$LAB_RUN/client2" ]; then
+			echo "$(cat "$LAB_RUN/scenario") (with client2)"
+		else
+			cat "$LAB_RUN/scenario"
+		fi
 	else
 		echo "down"
 	fi
@@ -128,15 +136,25 @@ cmd=$1; shift
 case $cmd in
 list) cmd_list ;;
 truth) [ $# = 1 ] || usage; cmd_truth "$1" ;;
-up) [ $# = 1 ] || usage; need_root; cmd_up "$1" ;;
+up)
+	case $# in
+	1) ;;
+	2) [ "$2" = --with-client2 ] || usage; export NRB_LAB_CLIENT2=1 ;;
+	*) usage ;;
+	esac
+	need_root; cmd_up "$1" ;;
 down) [ $# = 0 ] || usage; need_root; cmd_down ;;
 status) cmd_status ;;
-run) [ $# -ge 2 ] || usage; need_root; cmd_run "$@" ;;
+run)
+	if [ "${1:-}" = --with-client2 ]; then export NRB_LAB_CLIENT2=1; shift; fi
+	[ $# -ge 2 ] || usage; need_root; cmd_run "$@" ;;
 exec) [ $# -ge 1 ] || usage; need_root; exec ip netns exec "$(ns client)" "$@" ;;
 exec-in)
 	[ $# -ge 2 ] || usage; need_root
 	node=$1; shift
-	case " ${LAB_NODES[*]} " in *" $node "*) ;; *) echo "lab: no node '$node'" >&2; exit 2 ;; esac
+	case " ${LAB_NODES[*]} ${LAB_OPT_NODES[*]} " in *" $node "*) ;; *) echo "lab: no node '$node'" >&2; exit 2 ;; esac
+	ip netns list 2>/dev/null | grep -q "^$(ns "$node")\( \|$\)" ||
+		{ echo "lab: $(ns "$node") is not up${LAB_OPT_NODES[*]:+ (client2 needs up --with-client2)}" >&2; exit 1; }
 	exec ip netns exec "$(ns "$node")" "$@" ;;
 *) usage ;;
 esac

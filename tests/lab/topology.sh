@@ -3,7 +3,15 @@
 #
 #   nrb-client --- nrb-r1 --- nrb-r2 --- nrb-r3 --- nrb-server
 #      eth0     eth0    eth1  eth0  eth1  eth0  eth1    eth0
+#                                         eth2
+#                                          |
+#                                        eth0
+#                                     nrb-client2   (optional: NRB_LAB_CLIENT2=1)
 #
+# client2 is a second client vantage point whose path goes around r1 and r2 (hop 1 r3,
+# hop 2 the server), so a fault placed on r1 or r2 is on the client's path but not on
+# client2's.  It exists only when asked for (lab_client2_up), so the base topology, its
+# timing and every scenario's truth are unchanged by it.
 # Every link is its own subnet; all addresses come from the documentation ranges
 # (192.0.2.0/24, 198.51.100.0/24, 203.0.113.0/24, 2001:db8::/32).  Interfaces are created
 # directly inside the namespaces (`ip -n NS link add ... peer ... netns NS2`), so nothing is
@@ -19,6 +27,7 @@ if ! [[ $LAB_PREFIX =~ ^nrb[a-z0-9]{0,5}-$ ]]; then
 	exit 2
 fi
 LAB_NODES=(client r1 r2 r3 server)
+LAB_OPT_NODES=(client2)                          # optional nodes: torn down when present
 LAB_ROUTERS=(r1 r2 r3)
 if [ "$LAB_PREFIX" = nrb- ]; then
 	LAB_RUN=/run/nrb-lab LAB_LOCK=/run/nrb-lab.lock
@@ -38,6 +47,8 @@ R2_R4=198.51.100.5      R2_R6=2001:db8:23::5     # r2 eth1
 R3_L4=198.51.100.6      R3_L6=2001:db8:23::6     # r3 eth0 (r2 side) = hop 3
 R3_S4=203.0.113.1       R3_S6=2001:db8:3::1      # r3 eth1 (server side)
 SERVER4=203.0.113.10    SERVER6=2001:db8:3::10   # hop 4
+R3_C4=198.51.100.129    R3_C6=2001:db8:c2::1     # r3 eth2 (client2 side; client2's gateway)
+CLIENT2_4=198.51.100.130 CLIENT2_6=2001:db8:c2::2 # client2 eth0 (optional node)
 LAB_NAME_OK=server.lab.example                   # resolves to SERVER4 / SERVER6
 LAB_NAME_BAD=nosuch.lab.example                  # NXDOMAIN
 LAB_TCP_PORTS="80 443 8080"                      # server listeners (8080 always sends 64 KiB)
@@ -121,6 +132,37 @@ lab_topology_up() {
 	ip -n "$(ns server)" -6 route add default via "$R3_S6"
 }
 
+# lab_client2_up: the optional second client, attached to r3 on its own link
+# (198.51.100.128/25, 2001:db8:c2::/64), with a resolver of its own on r3 (like the client's
+# on r1).  Routes change in client2 only: r3 reaches the link directly, and the server's
+# default route already points at r3, so replies to client2 never cross r2 or r1.  Call
+# after lab_topology_up and lab_services_up; lab_teardown removes it.
+lab_client2_up() {
+	ip netns add "$(ns client2)"
+	lab_sysctl client2 net.ipv6.conf.all.accept_dad=0 net.ipv6.conf.default.accept_dad=0 \
+		net.ipv6.conf.default.accept_ra=0 net.ipv6.conf.all.accept_ra=0 \
+		net.ipv6.conf.default.router_solicitations=0 \
+		net.ipv4.icmp_ratelimit=0 net.ipv6.icmp.ratelimit=0 \
+		net.ipv4.conf.all.rp_filter=0 net.ipv4.conf.default.rp_filter=0
+	ip -n "$(ns client2)" link set lo up
+	lab_link r3 eth2 client2 eth0
+	lab_addr r3 eth2 "$R3_C4/25" "$R3_C6/64"
+	lab_addr client2 eth0 "$CLIENT2_4/25" "$CLIENT2_6/64"
+	ip -n "$(ns client2)" route add default via "$R3_C4"
+	ip -n "$(ns client2)" -6 route add default via "$R3_C6"
+	lab_start dnsmasq-client2 r3 dnsmasq --keep-in-foreground --no-resolv --no-hosts --no-poll \
+		--conf-file="$LAB_RUN/dnsmasq.conf" --user=root --pid-file="$LAB_RUN/dnsmasq-client2.pidfile" \
+		--listen-address="$R3_C4" --listen-address="$R3_C6" --bind-interfaces \
+		--host-record="$LAB_NAME_OK,$SERVER4,$SERVER6" --local=/lab.example/ \
+		--log-queries --log-facility="$LAB_RUN/dnsmasq-client2.query.log"
+	mkdir -p "/etc/netns/$(ns client2)"
+	printf 'nameserver %s\noptions timeout:1 attempts:2\n' "$R3_C4" \
+		>"/etc/netns/$(ns client2)/resolv.conf"
+	lab_wait_file "$LAB_RUN/dnsmasq-client2.pidfile" 10 ||
+		{ echo "lab: dnsmasq for client2 did not start:" >&2; cat "$LAB_RUN/dnsmasq-client2.log" >&2; return 1; }
+	: >"$LAB_RUN/client2"
+}
+
 # lab_start NAME NODE CMD...: start CMD in the background inside NODE's namespace, output to
 # $LAB_RUN/NAME.log, PID to $LAB_RUN/pids/NAME.pid (`ip netns exec` execs, so the PID is CMD's).
 lab_start() {
@@ -141,12 +183,16 @@ lab_wait_file() {
 
 # lab_services_up: listeners on the server and the lab's DNS resolver on r1.
 lab_services_up() {
+	# dnsmasq's configuration is an empty file of our own rather than /dev/null: on a host
+	# where /dev/null has been replaced by a regular file (seen on the shared dev VM) it
+	# may hold text, and dnsmasq then refuses to start ("bad option at line 1").
+	: >"$LAB_RUN/dnsmasq.conf"
 	lab_start server server "$LAB_PY" "$LAB_DIR/server.py" \
 		--tcp "${SC_TCP_PORTS-$LAB_TCP_PORTS}" --udp "$LAB_UDP_PORT" --ready "$LAB_RUN/server.ready"
 	# The resolver lives on the client's gateway (like a home or branch router), so the
 	# client still resolves names when its route beyond r1 is broken.
 	lab_start dnsmasq r1 dnsmasq --keep-in-foreground --no-resolv --no-hosts --no-poll \
-		--conf-file=/dev/null --user=root --pid-file="$LAB_RUN/dnsmasq.pidfile" \
+		--conf-file="$LAB_RUN/dnsmasq.conf" --user=root --pid-file="$LAB_RUN/dnsmasq.pidfile" \
 		--listen-address="$R1_C4" --listen-address="$R1_C6" --bind-interfaces \
 		--host-record="$LAB_NAME_OK,$SERVER4,$SERVER6" --local=/lab.example/ \
 		--log-queries --log-facility="$LAB_RUN/dnsmasq.query.log"
@@ -154,7 +200,8 @@ lab_services_up() {
 	printf 'nameserver %s\noptions timeout:1 attempts:2\n' "$R1_C4" \
 		>"/etc/netns/$(ns client)/resolv.conf"
 	lab_wait_file "$LAB_RUN/server.ready" 10 || { echo "lab: server.py did not start" >&2; return 1; }
-	lab_wait_file "$LAB_RUN/dnsmasq.pidfile" 10 || { echo "lab: dnsmasq did not start" >&2; return 1; }
+	lab_wait_file "$LAB_RUN/dnsmasq.pidfile" 10 ||
+		{ echo "lab: dnsmasq did not start:" >&2; cat "$LAB_RUN/dnsmasq.log" >&2; return 1; }
 }
 
 # lab_kill_pid PID EXPECT: stop one process we started, if it is still the one we started
@@ -166,12 +213,16 @@ lab_kill_pid() {
 	kill -TERM "$pid" 2>/dev/null || return 0
 	for ((i = 0; i < 40; i++)); do
 		[ -e "/proc/$pid" ] || return 0
+		# A zombie has exited (sockets closed); only its parent's reaping is left, and
+		# the helpers' parent is PID 1, which may reap late (seconds, in containers).
+		[ "$(sed 's/.*) //; s/ .*//' "/proc/$pid/stat" 2>/dev/null)" = Z ] && return 0
 		sleep 0.05
 	done
 	kill -KILL "$pid" 2>/dev/null || true
 }
 
-# lab_teardown: stop what we started, delete our namespaces and the client's resolv.conf.
+# lab_teardown: stop what we started, delete our namespaces (client2 too, when it is up) and
+# the clients' resolv.conf.
 # Safe to call when nothing is up.
 lab_teardown() {
 	local f pid name n
@@ -181,13 +232,13 @@ lab_teardown() {
 			name=$(basename "$f" .pid)
 			pid=$(cat "$f" 2>/dev/null || true)
 			case $name in
-			dnsmasq) lab_kill_pid "$pid" dnsmasq ;;
+			dnsmasq|dnsmasq-client2) lab_kill_pid "$pid" dnsmasq ;;
 			*) lab_kill_pid "$pid" "$LAB_DIR/" ;;
 			esac
 			rm -f "$f"
 		done
 	fi
-	for n in "${LAB_NODES[@]}"; do
+	for n in "${LAB_NODES[@]}" "${LAB_OPT_NODES[@]}"; do
 		ip netns list 2>/dev/null | grep -qx "$(ns "$n")\( (id: [0-9]*)\)\?" || continue
 		# Anything still running inside one of our namespaces was started by the lab
 		# (a test's probe, a helper of a scenario): stop it by PID.
@@ -196,7 +247,7 @@ lab_teardown() {
 		done
 		ip netns del "$(ns "$n")" 2>/dev/null || true
 	done
-	rm -rf "/etc/netns/$(ns client)"
+	rm -rf "/etc/netns/$(ns client)" "/etc/netns/$(ns client2)"
 	rm -rf "$LAB_RUN"
 }
 

@@ -6,6 +6,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <fcntl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 #include <cmocka.h>
 
@@ -54,6 +56,30 @@ static void test_atomic_write_then_read(void **state)
 	assert_int_equal(nrb_write_file_atomic(NULL, "x", 1, err, sizeof err), -EINVAL);
 }
 
+/* A FIFO (standing in for /dev/null or /dev/stdout) is written in place, never replaced
+ * by a regular file through the rename. */
+static void test_atomic_write_to_a_fifo_writes_in_place(void **state)
+{
+	char dir[] = "/tmp/nrb-util-XXXXXX", path[256], err[256], buf[8] = { 0 };
+	struct stat st;
+	int rd;
+
+	(void)state;
+	assert_non_null(mkdtemp(dir));
+	snprintf(path, sizeof path, "%s/fifo", dir);
+	assert_int_equal(mkfifo(path, 0600), 0);
+	rd = open(path, O_RDONLY | O_NONBLOCK); /* a reader, so the writer's open does not block */
+	assert_true(rd >= 0);
+	assert_int_equal(nrb_write_file_atomic(path, "abc", 3, err, sizeof err), 0);
+	assert_int_equal(read(rd, buf, sizeof buf), 3);
+	assert_string_equal(buf, "abc");
+	close(rd);
+	assert_int_equal(lstat(path, &st), 0);
+	assert_true(S_ISFIFO(st.st_mode));
+	assert_int_equal(unlink(path), 0);
+	assert_int_equal(rmdir(dir), 0);
+}
+
 static void test_clock_is_monotonic(void **state)
 {
 	uint64_t a = nrb_now_us(), b = nrb_now_us();
@@ -72,6 +98,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_err_formats_and_negates),
 		cmocka_unit_test(test_atomic_write_then_read),
+		cmocka_unit_test(test_atomic_write_to_a_fifo_writes_in_place),
 		cmocka_unit_test(test_clock_is_monotonic),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
