@@ -8,12 +8,14 @@
 #include "util/util.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <poll.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 #include <pcap/pcap.h>
 
@@ -167,6 +169,42 @@ static void session_free(struct nrb_cap_session *s)
 	free(s);
 }
 
+/*
+ * Open the session's .pcap.tmp for writing.  The final path must be a regular file (or not
+ * exist): stop renames the .tmp over it, which as root would replace a device such as
+ * /dev/null.  The .tmp is created afresh, never followed through a symlink: a leftover
+ * one is unlinked (a symlink itself, not its target) and the new one opened O_EXCL.
+ */
+static int open_dump(struct pcap *p, struct nrb_cap_session *s, char *err, size_t errlen)
+{
+	struct stat st;
+	FILE *f;
+	int fd;
+
+	if (lstat(s->path, &st) == 0 && !S_ISREG(st.st_mode))
+		return nrb_err(err, errlen, EIO, "%s: not a regular file (a capture is written as a new file)",
+		               s->path);
+	if (lstat(s->tmp_path, &st) == 0 && unlink(s->tmp_path) < 0)
+		return nrb_err(err, errlen, EIO, "%s: cannot remove the leftover: %s", s->tmp_path,
+		               strerror(errno));
+	fd = open(s->tmp_path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
+	if (fd < 0)
+		return nrb_err(err, errlen, EIO, "%s: %s", s->tmp_path, strerror(errno));
+	f = fdopen(fd, "wb");
+	if (!f) {
+		close(fd);
+		unlink(s->tmp_path);
+		return nrb_err(err, errlen, EIO, "%s: %s", s->tmp_path, strerror(errno));
+	}
+	s->dump = pcap_dump_fopen(p, f);
+	if (!s->dump) {
+		fclose(f);
+		unlink(s->tmp_path);
+		return nrb_err(err, errlen, EIO, "%s: %s", s->path, pcap_geterr(p));
+	}
+	return 0;
+}
+
 int nrb_cap_session_start(struct pcap *p, const struct nrb_cap_session_opts *o,
                           struct nrb_cap_session **out, char *err, size_t errlen)
 {
@@ -231,11 +269,9 @@ int nrb_cap_session_start(struct pcap *p, const struct nrb_cap_session_opts *o,
 			goto fail;
 		}
 		snprintf(s->tmp_path, n, "%s.tmp", o->pcap_path);
-		s->dump = pcap_dump_open(p, s->tmp_path);
-		if (!s->dump) {
-			rc = nrb_err(err, errlen, EIO, "%s: %s", o->pcap_path, pcap_geterr(p));
+		rc = open_dump(p, s, err, errlen);
+		if (rc < 0)
 			goto fail;
-		}
 	}
 	s->max_packets = o->max_packets ? o->max_packets : DEFAULT_MAX_PACKETS;
 	s->max_bytes = o->max_bytes ? o->max_bytes : DEFAULT_MAX_BYTES;

@@ -14,6 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 #include <netinet/in.h>
 #include <cmocka.h>
@@ -1325,6 +1326,57 @@ static void test_session_offline(void **state)
 	nrb_cap_result_free(r);
 }
 
+/* The .pcap is written as a new file: never over a device or FIFO (stop renames the .tmp
+ * over the path, which as root would replace /dev/null), never through a planted symlink. */
+static void test_session_file_safety(void **state)
+{
+	struct nrb_cap_session_opts o;
+	struct nrb_cap_session *s = NULL;
+	struct nrb_cap_result *r;
+	char err[256], fifo[160], path[160], tmp[170], victim[160], buf[8] = {0};
+	struct stat st;
+	FILE *f;
+
+	(void)state;
+	snprintf(fifo, sizeof fifo, "%s/fifo.pcap", tmpdir);
+	assert_int_equal(mkfifo(fifo, 0600), 0);
+	memset(&o, 0, sizeof o);
+	o.pcap_path = fifo;
+	assert_int_equal(nrb_cap_session_start(offline(FIX "forged_rst.pcap"), &o, &s, err, sizeof err), -EIO);
+	assert_non_null(strstr(err, "not a regular file"));
+	assert_int_equal(lstat(fifo, &st), 0);
+	assert_true(S_ISFIFO(st.st_mode));
+	unlink(fifo);
+
+	/* a symlink left where the .tmp goes, pointing at a file someone cares about */
+	snprintf(path, sizeof path, "%s/safe.pcap", tmpdir);
+	snprintf(tmp, sizeof tmp, "%s.tmp", path);
+	snprintf(victim, sizeof victim, "%s/victim", tmpdir);
+	f = fopen(victim, "w");
+	assert_non_null(f);
+	fputs("keep", f);
+	fclose(f);
+	assert_int_equal(symlink(victim, tmp), 0);
+	o.pcap_path = path;
+	assert_int_equal(nrb_cap_session_start(offline(FIX "forged_rst.pcap"), &o, &s, err, sizeof err), 0);
+	wait_done(s);
+	assert_int_equal(nrb_cap_session_stop(s, &r, err, sizeof err), 0);
+	nrb_cap_result_free(r);
+	f = fopen(victim, "r");
+	assert_non_null(f);
+	assert_int_equal(fread(buf, 1, sizeof buf - 1, f), 4);
+	fclose(f);
+	assert_string_equal(buf, "keep");
+	assert_int_equal(lstat(path, &st), 0);
+	assert_true(S_ISREG(st.st_mode));
+	assert_int_equal(lstat(tmp, &st), -1); /* renamed away, the symlink gone with it */
+	r = load(path, NULL, 0);
+	assert_int_equal(r->stats.packets, 4);
+	nrb_cap_result_free(r);
+	unlink(path);
+	unlink(victim);
+}
+
 /* nrb_cap_session_wait: a session over a pipe that stays open is never done, so the wait
  * ends by time (elapsed, or the caller's limit) or by the interrupt flag. */
 static void test_session_wait(void **state)
@@ -1529,6 +1581,7 @@ int main(void)
 		cmocka_unit_test(test_provenance_support),
 		cmocka_unit_test(test_filter_for),
 		cmocka_unit_test(test_session_offline),
+		cmocka_unit_test(test_session_file_safety),
 		cmocka_unit_test(test_session_errors),
 		cmocka_unit_test(test_session_wait),
 		cmocka_unit_test(test_tcp_options),
