@@ -35,7 +35,7 @@ static void test_every_problem_with_its_position(void **state)
 		"bad-keys.yaml:5:16: parameter 'mode': unknown type 'colour' (expected string, int, number, bool, port, host, address, enum)\n"
 		"bad-keys.yaml:9:12: unknown key 'whenn' in step 1 (expected one of: findings, id, run, timeout_ms, title, uses, when, with)\n"
 		"bad-keys.yaml:13:15: step 'one': 'tcp_connect' takes no argument 'colour' (it takes: count, host, port, timeout_ms)\n"
-		"bad-keys.yaml:15:11: step 'two': unknown probe 'teleport' (known: capture_start, capture_stop, fw, listening, mtr, ping, pmtu, resolve, route, tcp_connect, tcp_request, tcp_syn, trace, traces, udp)\n"
+		"bad-keys.yaml:15:11: step 'two': unknown probe 'teleport' (known: capture_start, capture_stop, fw, fw_hits, fw_snapshot, listening, mtr, ping, pmtu, resolve, route, tcp_connect, tcp_request, tcp_syn, trace, traces, udp)\n"
 		"bad-keys.yaml:16:9: duplicate step id 'one'\n"
 		"bad-keys.yaml:18:18: step 'one' argument 'host': unclosed '${' in '${params.target'\n"
 		"bad-keys.yaml:20:5: verdict rule 1 has no 'when' but is not the last rule: the rules after it can never match\n"
