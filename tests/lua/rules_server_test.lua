@@ -110,6 +110,33 @@ function T.capture_syns_unanswered_firewall_accepts()
   has(v.reasons, "as read, says accept", "the firewall read is cited")
 end
 
+-- The firewall's counters over the window (fw_snapshot/fw_hits): a drop rule that counted
+-- while the SYNs arrived unanswered makes the server's firewall the likely cause even when
+-- the rules, as read, say accept (e.g. a rule the evaluator could not follow).
+local function with_hits(c, hits)
+  c.records[#c.records + 1] = { id = "fw_hits", uses = "fw_hits", status = #hits > 0 and "failed" or "ok",
+    evidence = { status = "ok", hits = hits, min_packets = 1 } }
+  return c
+end
+
+function T.fw_counters_that_rose_in_the_window()
+  local hit = { kind = "rule", ref = "table inet filter chain input handle 7", table = "filter", chain = "input",
+    text = "tcp dport 443 counter drop", verdict = "drop", packets = 3, bytes = 180 }
+  local acc = { kind = "rule", ref = "table inet filter chain input handle 2", table = "filter", chain = "input",
+    text = "ct state established accept", verdict = "accept", packets = 40, bytes = 4000 }
+  local v = rules.verdict(with_hits(ctx(LISTEN, ACCEPT, capture({ client_conn(3, "S0") })), { acc, hit }))
+  eq(v.class, "SERVER_FIREWALL", "class")
+  eq(v.confidence, "high", "confidence: a drop rule counted the window's packets")
+  eq(#v.server_view.fw_hits, 1, "only drop/reject rules in server_view.fw_hits")
+  eq(v.server_view.fw_hits[1].packets, 3, "packets")
+  has(v.reasons, "rule table inet filter chain input handle 7 %(filter/input, drop%) matched 3 packet%(s%): tcp dport 443 counter drop", "reason")
+  -- nothing that drops counted: said, and the confidence stays medium
+  v = rules.verdict(with_hits(ctx(LISTEN, ACCEPT, capture({ client_conn(3, "S0") })), { acc }))
+  eq(v.confidence, "medium", "confidence without a drop hit")
+  eq(#v.server_view.fw_hits, 0, "no fw_hits")
+  has(v.reasons, "no drop or reject rule", "reason")
+end
+
 -- server_reject: the server's nft reject sends ICMP port unreachable to the client, quoted
 -- by the connection (icmp indexes 1, 2, 3 into the capture's icmp list).
 function T.capture_answered_with_icmp()
