@@ -20,11 +20,13 @@ for pair in "${pairs[@]}"; do
   read -r target port < <(python3 -c 'import json,sys; t=json.loads(sys.argv[1]); print(t["target"], t["port"] or 443)' "$truth")
   name=$(echo "$class" | tr 'A-Z_' 'a-z-')
   echo "== $class ($scenario)" >&2
+  # the capture around the port probes goes next to the ticket that names it
   "$lab" run "$scenario" "$lab" exec "$nrb" run standard -q --target "$target" --port "$port" \
-    --label "lab client ($scenario)" --output "$out/$name.md" --json "$out/$name.json"
+    --label "lab client ($scenario)" --param pcap="$out/$name.pcap" \
+    --output "$out/$name.md" --json "$out/$name.json"
   if [ "$class" = PATH_FIREWALL ]; then
     "$lab" run "$scenario" "$lab" exec "$nrb" run standard -q --lang zh --target "$target" --port "$port" \
-      --label "实验室客户端（$scenario）" --output "$out/$name.zh.md"
+      --label "实验室客户端（$scenario）" --param pcap="$out/$name.zh.pcap" --output "$out/$name.zh.md"
   fi
 done
 echo "wrote $(ls "$out" | wc -l) files to $out" >&2

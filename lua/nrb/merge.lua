@@ -48,6 +48,31 @@ local function where(r)
   return type(v.address) == "string" and v.address or "—"
 end
 
+-- Every address a client's report saw on its path: hops of its traces (a `traces` step's
+-- icmp/udp/tcp, `trace` steps) and of its per-hop statistics.  -> set {address = true},
+-- and whether the report had any path evidence at all.
+function M.path_addresses(r)
+  local seen, any = {}, false
+  local function hops(t)
+    if type(t) ~= "table" or type(t.hops) ~= "table" then return end
+    any = true
+    for _, h in ipairs(t.hops) do
+      if type(h) == "table" then
+        if type(h.address) == "string" then seen[h.address] = true end
+        for _, a in ipairs(type(h.addresses) == "table" and h.addresses or {}) do
+          if type(a) == "string" then seen[a] = true end
+        end
+      end
+    end
+  end
+  for _, st in ipairs(r.steps or {}) do
+    local e = type(st.evidence) == "table" and st.evidence or {}
+    hops(e)
+    for _, proto in ipairs({ "icmp", "udp", "tcp" }) do hops(e[proto]) end
+  end
+  return seen, any
+end
+
 -- The client's trace to the service port (from its report's steps: a `traces` step's
 -- tcp/udp trace, or a `trace` step of that protocol): where it stopped.
 -- -> {last_ttl, last_address, reached} or nil
@@ -238,6 +263,28 @@ function M.combine(reports)
       v.reasons[#v.reasons + 1] = string.format(
         "the fault is path-specific: it reproduces from %s but not from %s, which reach the service",
         labels(failing), labels(ok))
+      -- is the device blamed on the working paths too?  If not, the working vantage points
+      -- go around it; if it is, it lets them through: it filters by source, not by path.
+      local blamed = type(v.address) == "string" and v.address ~= target.address and v.address or nil
+      if blamed then
+        local around, through = {}, {}
+        for _, r in ipairs(ok) do
+          local seen, any = M.path_addresses(r)
+          if seen[blamed] then through[#through + 1] = r
+          elseif any then around[#around + 1] = r end
+        end
+        local at = type(v.hop) == "number" and string.format("%s (hop %d)", blamed, v.hop) or blamed
+        if #around > 0 then
+          v.reasons[#v.reasons + 1] = string.format("%s is not on the path from %s: they go around it",
+            at, labels(around))
+        end
+        if #through > 0 then
+          v.reasons[#v.reasons + 1] = string.format(
+            "%s is on the path from %s too, which works: the device treats sources differently (a rule on source addresses, not the path)",
+            at, labels(through))
+          v.confidence = lower(v.confidence)
+        end
+      end
     end
     -- the server's view settles what the client alone cannot
     for _, s in ipairs(servers) do

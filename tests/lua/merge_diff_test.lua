@@ -82,6 +82,34 @@ function T.merge_path_specific()
   local md = merge.markdown(m)
   has(md, "| Shanghai CT | client | 192.0.2.2 | `PATH_FIREWALL` | high | hop 2 %(198.51.100.2%) |", "vantage table")
   has(md, "## Affected source addresses\n\n%- Shanghai CT: 192.0.2.2\n\n", "affected sources: only the failing one")
+  -- without path evidence in the working report nothing is said about where it goes
+  for _, r in ipairs(m.verdict.reasons) do
+    if r:find("not on the path", 1, true) or r:find("on the path from", 1, true) then error("unexpected: " .. r) end
+  end
+end
+
+-- The device blamed (hop 2, 198.51.100.2) is or is not on the working vantage's traces.
+local function traces_step(addrs)
+  local hops = {}
+  for i, a in ipairs(addrs) do hops[i] = { ttl = i, addresses = { a }, sent = 2, received = 2 } end
+  return { id = "traces", uses = "traces", status = "ok", evidence = { icmp = { hops = hops, reached = true } } }
+end
+
+function T.merge_path_specific_device_off_the_working_path()
+  local a = report({ file = "a.json", label = "A", verdict = { class = "PATH_FIREWALL", hop = 2, address = "198.51.100.2",
+    confidence = "high", summary = "x", reasons = {} }, steps = { traces_step({ "192.0.2.1", "198.51.100.2", "198.51.100.6", SRV }) } })
+  local b = report({ file = "b.json", label = "B", hostname = "client2", addresses = { "198.51.100.130" },
+    verdict = { class = "OK", confidence = "high", summary = "fine", reasons = {} },
+    steps = { traces_step({ "198.51.100.129", SRV }) } })
+  local m = assert(merge.combine({ a, b }))
+  eq(m.verdict.confidence, "high", "confidence")
+  has(m.verdict.reasons, "198%.51%.100%.2 %(hop 2%) is not on the path from B: they go around it", "around")
+  -- the same device on B's path too: it filters by source; said, and less sure
+  b.steps = { traces_step({ "192.0.2.1", "198.51.100.2", "198.51.100.6", SRV }) }
+  m = assert(merge.combine({ a, b }))
+  eq(m.verdict.class, "PATH_FIREWALL", "class")
+  eq(m.verdict.confidence, "medium", "confidence lowered")
+  has(m.verdict.reasons, "198%.51%.100%.2 %(hop 2%) is on the path from B too, which works", "through")
 end
 
 function T.merge_server_firewall_confirmed_by_server()

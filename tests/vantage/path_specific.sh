@@ -39,6 +39,9 @@ expect_eq "merged address" "$(jget "$tmp/merged.json" 'd["verdict"].get("address
 expect_eq "merged path_specific" "$(jget "$tmp/merged.json" 'd["verdict"].get("path_specific")')" true
 expect_eq "a reason names both vantage points" \
 	"$(jget "$tmp/merged.json" 'any("path-specific" in r and "client via r2" in r and "client2 around r2" in r for r in d["verdict"]["reasons"])')" true
+expect_eq "a reason says r2 is not on client2's path" \
+	"$(jget "$tmp/merged.json" 'any((sys.argv[3] + " (hop 2) is not on the path from client2 around r2") in r for r in d["verdict"]["reasons"])' "$hop2")" true
+expect_eq "merged confidence" "$(jget "$tmp/merged.json" 'd["verdict"]["confidence"]')" high
 expect_eq "vantage points in the merge" "$(jget "$tmp/merged.json" '" | ".join(v["label"] + "=" + v["class"] for v in d["vantages"])')" \
 	"$c1=PATH_FIREWALL | $c2=OK"
 python3 -c 'import json,sys; [print("  reason:", r) for r in json.load(open(sys.argv[1]))["verdict"]["reasons"]]' "$tmp/merged.json"
