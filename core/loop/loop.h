@@ -42,7 +42,8 @@
 enum {
 	NRB_LOOP_DEFAULT_PPS = 100,    /* packets per second, all probes together */
 	NRB_LOOP_DEFAULT_BURST = 48,   /* bucket depth: packets sendable back to back */
-	NRB_LOOP_DEFAULT_WINDOW = 32,  /* probes in flight (sent, not yet answered/expired) */
+	NRB_LOOP_DEFAULT_WINDOW = 32,  /* probes in flight (sent, not yet answered/expired);
+	                                * a probe session (core/probe) asks for 64 */
 	NRB_LOOP_MAX_PPS = 100000      /* hard ceiling on the configurable rate */
 };
 

@@ -258,7 +258,8 @@ int nrb_sess_new(const struct nrb_sess_opts *opts, struct nrb_sess **out, char *
 		lo.window = opts->window;
 	}
 	if (!lo.window)
-		lo.window = 64;
+		lo.window = 64; /* a session runs several tasks, each bounded by its own window
+		                 * (trace: 32), so its total is larger than the loop's default */
 	rc = nrb_loop_new(&lo, &s->loop, err, errlen);
 	if (rc < 0) {
 		free(s);
