@@ -501,6 +501,16 @@ static const char *opt_str(lua_State *L, int arg, const char *k)
 	return lua_tostring(L, -1);
 }
 
+/* An environment failure (no permission, no interface, a file that cannot be written):
+ * nil, message, errno (luaL_fileresult's shape).  [-0, +3, m] */
+static int env_fail(lua_State *L, int rc, const char *err)
+{
+	luaL_pushfail(L);
+	lua_pushstring(L, err);
+	lua_pushinteger(L, -rc);
+	return 3;
+}
+
 static int l_capture_start(lua_State *L)
 {
 	static const char *const keys[] = {"address", "port", "interface", "filter", "file",
@@ -579,12 +589,8 @@ static int l_capture_start(lua_State *L)
 		return luaL_error(L, "%s", err); /* the filter: the caller's text */
 	if (rc == -ENOMEM)
 		return luaL_error(L, "%s", err);
-	if (rc) {
-		luaL_pushfail(L);
-		lua_pushstring(L, err);
-		lua_pushinteger(L, -rc);
-		return 3;
-	}
+	if (rc)
+		return env_fail(L, rc, err);
 	return 1;
 }
 
@@ -650,12 +656,8 @@ static int l_capture_stop(lua_State *L)
 	rc = nrb_cap_session_stop(s, &r, err, sizeof err);
 	if (rc == -ENOMEM)
 		return luaL_error(L, "%s", err);
-	if (rc) {
-		luaL_pushfail(L);
-		lua_pushstring(L, err);
-		lua_pushinteger(L, -rc);
-		return 3;
-	}
+	if (rc)
+		return env_fail(L, rc, err);
 	lua_pushcfunction(L, build_live_table);
 	lua_pushlightuserdata(L, r);
 	lua_pushlightuserdata(L, c);

@@ -71,10 +71,26 @@ int nrb_err(char *err, size_t errlen, int code, const char *fmt, ...)
 	return -code;
 }
 
+/* Write all of data to fd, retrying on EINTR.  @return 0 or an errno value. */
+static int write_all(int fd, const char *data, size_t len)
+{
+	size_t off = 0;
+
+	while (off < len) {
+		ssize_t n = write(fd, data + off, len - off);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return errno;
+		off += (size_t)n;
+	}
+	return 0;
+}
+
 /* Write data to an existing non-regular file (device, FIFO) without creating or renaming. */
 static int write_in_place(const char *path, const char *data, size_t len, char *err, size_t errlen)
 {
-	size_t off = 0;
 	int fd, e;
 
 	fd = open(path, O_WRONLY | O_CLOEXEC);
@@ -82,21 +98,11 @@ static int write_in_place(const char *path, const char *data, size_t len, char *
 		e = errno;
 		return nrb_err(err, errlen, e, "%s: %s", path, strerror(e));
 	}
-	while (off < len) {
-		ssize_t n = write(fd, data + off, len - off);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0) {
-			e = errno;
-			close(fd);
-			return nrb_err(err, errlen, e, "%s: %s", path, strerror(e));
-		}
-		off += (size_t)n;
-	}
-	if (close(fd) < 0) {
+	e = write_all(fd, data, len);
+	if (close(fd) < 0 && !e)
 		e = errno;
+	if (e)
 		return nrb_err(err, errlen, e, "%s: %s", path, strerror(e));
-	}
 	return 0;
 }
 
@@ -105,7 +111,6 @@ int nrb_write_file_atomic(const char *path, const char *data, size_t len,
 {
 	char tmp[4096];
 	struct stat st;
-	size_t off = 0;
 	int fd, e;
 
 	if (!path || !data)
@@ -123,16 +128,9 @@ int nrb_write_file_atomic(const char *path, const char *data, size_t len,
 		e = errno;
 		return nrb_err(err, errlen, e, "%s: %s", path, strerror(e));
 	}
-	while (off < len) {
-		ssize_t n = write(fd, data + off, len - off);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0) {
-			e = errno;
-			goto fail;
-		}
-		off += (size_t)n;
-	}
+	e = write_all(fd, data, len);
+	if (e)
+		goto fail;
 	if (fsync(fd) < 0 && errno != EINVAL) {
 		e = errno;
 		goto fail;

@@ -266,19 +266,28 @@ local function benign_notes(v, ev)
   end
 end
 
+-- FORGED_RST from a reset the capture judged injected (it saw the packet itself); first(v),
+-- if given, adds reasons ahead of the capture's own.
+local function forged_from_capture(ev, r, first)
+  local t = ev.target
+  local v = verdict("FORGED_RST", "high", ev)
+  v.hop = r.hops_away
+  v.address = r.hops_away and hop_address(ev, r.hops_away) or nil
+  v.summary_of("forged_rst_summary", { hop = r.hops_away or "?", at = v.address and (" (" .. v.address .. ")") or "",
+    address = t.address, port = t.port })
+  if first then first(v) end
+  for _, why in ipairs(r.reasons or {}) do v.reason("capture_injected", { text = why }) end
+  return v
+end
+
 -- The handshake works but the request the users send is reset: who sent the reset?
 local function request_reset(ev)
   local t = ev.target
   for _, r in ipairs(ev.capture and ev.capture.resets or {}) do
     if r.verdict == "injected" then
-      local v = verdict("FORGED_RST", "high", ev)
-      v.hop = r.hops_away
-      v.address = r.hops_away and hop_address(ev, r.hops_away) or nil
-      v.summary_of("forged_rst_summary", { hop = r.hops_away or "?", at = v.address and (" (" .. v.address .. ")") or "",
-        address = t.address, port = t.port })
-      v.reason("request_reset", { address = t.address, port = t.port, sent = ev.request.sent or "?" })
-      for _, why in ipairs(r.reasons or {}) do v.reason("capture_injected", { text = why }) end
-      return v
+      return forged_from_capture(ev, r, function(v)
+        v.reason("request_reset", { address = t.address, port = t.port, sent = ev.request.sent or "?" })
+      end)
     end
   end
   for _, r in ipairs(ev.capture and ev.capture.resets or {}) do
@@ -360,15 +369,7 @@ local function reset_verdict(ev)
   local rst_ttl = ev.syn and ev.syn.status == "rst" and ev.syn.reply_ttl
   -- a capture that already judged the reset wins: it saw the packet itself
   for _, r in ipairs(ev.capture and ev.capture.resets or {}) do
-    if r.verdict == "injected" then
-      local v = verdict("FORGED_RST", "high", ev)
-      v.hop = r.hops_away
-      v.address = r.hops_away and hop_address(ev, r.hops_away) or nil
-      v.summary_of("forged_rst_summary", { hop = r.hops_away or "?", at = v.address and (" (" .. v.address .. ")") or "",
-        address = t.address, port = t.port })
-      for _, why in ipairs(r.reasons or {}) do v.reason("capture_injected", { text = why }) end
-      return v
-    end
+    if r.verdict == "injected" then return forged_from_capture(ev, r) end
     rst_ttl = rst_ttl or r.ttl
   end
   local gttl, source = genuine_ttl(ev)
