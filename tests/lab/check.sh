@@ -46,14 +46,7 @@ finish() {
 	trap - EXIT INT TERM
 	"$here/lab.sh" down || rc=1
 	rm -rf "$tmp"
-	local n left=''
-	for n in "${LAB_NODES[@]}" "${LAB_OPT_NODES[@]}"; do
-		ip netns list | grep -q "^$(ns "$n")\( \|$\)" && left+=" $(ns "$n")"
-	done
-	if [ -n "$left" ]; then
-		echo "FAIL: namespaces left behind:$left"
-		rc=1
-	fi
+	lab_check_gone || rc=1
 	exit $rc
 }
 trap finish EXIT

@@ -150,16 +150,8 @@ lab_client2_up() {
 	lab_addr client2 eth0 "$CLIENT2_4/25" "$CLIENT2_6/64"
 	ip -n "$(ns client2)" route add default via "$R3_C4"
 	ip -n "$(ns client2)" -6 route add default via "$R3_C6"
-	lab_start dnsmasq-client2 r3 dnsmasq --keep-in-foreground --no-resolv --no-hosts --no-poll \
-		--conf-file="$LAB_RUN/dnsmasq.conf" --user=root --pid-file="$LAB_RUN/dnsmasq-client2.pidfile" \
-		--listen-address="$R3_C4" --listen-address="$R3_C6" --bind-interfaces \
-		--host-record="$LAB_NAME_OK,$SERVER4,$SERVER6" --local=/lab.example/ \
-		--log-queries --log-facility="$LAB_RUN/dnsmasq-client2.query.log"
-	mkdir -p "/etc/netns/$(ns client2)"
-	printf 'nameserver %s\noptions timeout:1 attempts:2\n' "$R3_C4" \
-		>"/etc/netns/$(ns client2)/resolv.conf"
-	lab_wait_file "$LAB_RUN/dnsmasq-client2.pidfile" 10 ||
-		{ echo "lab: dnsmasq for client2 did not start:" >&2; cat "$LAB_RUN/dnsmasq-client2.log" >&2; return 1; }
+	lab_resolver dnsmasq-client2 r3 "$R3_C4" "$R3_C6" client2
+	lab_wait_resolver dnsmasq-client2
 	: >"$LAB_RUN/client2"
 }
 
@@ -191,17 +183,40 @@ lab_services_up() {
 		--tcp "${SC_TCP_PORTS-$LAB_TCP_PORTS}" --udp "$LAB_UDP_PORT" --ready "$LAB_RUN/server.ready"
 	# The resolver lives on the client's gateway (like a home or branch router), so the
 	# client still resolves names when its route beyond r1 is broken.
-	lab_start dnsmasq r1 dnsmasq --keep-in-foreground --no-resolv --no-hosts --no-poll \
-		--conf-file="$LAB_RUN/dnsmasq.conf" --user=root --pid-file="$LAB_RUN/dnsmasq.pidfile" \
-		--listen-address="$R1_C4" --listen-address="$R1_C6" --bind-interfaces \
-		--host-record="$LAB_NAME_OK,$SERVER4,$SERVER6" --local=/lab.example/ \
-		--log-queries --log-facility="$LAB_RUN/dnsmasq.query.log"
-	mkdir -p "/etc/netns/$(ns client)"
-	printf 'nameserver %s\noptions timeout:1 attempts:2\n' "$R1_C4" \
-		>"/etc/netns/$(ns client)/resolv.conf"
+	lab_resolver dnsmasq r1 "$R1_C4" "$R1_C6" client
 	lab_wait_file "$LAB_RUN/server.ready" 10 || { echo "lab: server.py did not start" >&2; return 1; }
-	lab_wait_file "$LAB_RUN/dnsmasq.pidfile" 10 ||
-		{ echo "lab: dnsmasq did not start:" >&2; cat "$LAB_RUN/dnsmasq.log" >&2; return 1; }
+	lab_wait_resolver dnsmasq
+}
+
+# lab_resolver NAME NODE ADDR4 ADDR6 CLIENT: start dnsmasq (process NAME) in NODE, listening
+# on ADDR4/ADDR6, answering the lab's names, and make it CLIENT's resolver.
+lab_resolver() {
+	local name=$1 node=$2 a4=$3 a6=$4 client=$5
+	lab_start "$name" "$node" dnsmasq --keep-in-foreground --no-resolv --no-hosts --no-poll \
+		--conf-file="$LAB_RUN/dnsmasq.conf" --user=root --pid-file="$LAB_RUN/$name.pidfile" \
+		--listen-address="$a4" --listen-address="$a6" --bind-interfaces \
+		--host-record="$LAB_NAME_OK,$SERVER4,$SERVER6" --local=/lab.example/ \
+		--log-queries --log-facility="$LAB_RUN/$name.query.log"
+	mkdir -p "/etc/netns/$(ns "$client")"
+	printf 'nameserver %s\noptions timeout:1 attempts:2\n' "$a4" >"/etc/netns/$(ns "$client")/resolv.conf"
+}
+
+# lab_wait_resolver NAME: wait for lab_resolver's dnsmasq NAME to be up (its log if not).
+lab_wait_resolver() {
+	lab_wait_file "$LAB_RUN/$1.pidfile" 10 ||
+		{ echo "lab: $1 did not start:" >&2; cat "$LAB_RUN/$1.log" >&2; return 1; }
+}
+
+# lab_check_gone: after `lab.sh down`, fail (return 1, saying which) if any of the lab's
+# namespaces is still there.
+lab_check_gone() {
+	local n left=''
+	for n in "${LAB_NODES[@]}" "${LAB_OPT_NODES[@]}"; do
+		ip netns list | grep -q "^$(ns "$n")\( \|$\)" && left+=" $(ns "$n")"
+	done
+	[ -z "$left" ] && return 0
+	echo "FAIL: namespaces left behind:$left"
+	return 1
 }
 
 # lab_kill_pid PID EXPECT: stop one process we started, if it is still the one we started

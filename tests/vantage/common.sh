@@ -19,16 +19,10 @@ export NRB_LAB_LOCKED=1
 
 tmp=$(mktemp -d /tmp/nrb-vantage.XXXXXX)
 cleanup() {
-	local rc=$? n left=''
+	local rc=$?
 	trap - EXIT INT TERM
 	"$lab" down >/dev/null 2>&1 || rc=1
-	for n in "${LAB_NODES[@]}" "${LAB_OPT_NODES[@]}"; do
-		ip netns list | grep -q "^$(ns "$n")\( \|$\)" && left+=" $(ns "$n")"
-	done
-	if [ -n "$left" ]; then
-		echo "FAIL: namespaces left behind:$left"
-		rc=1
-	fi
+	lab_check_gone || rc=1
 	rm -rf "$tmp"
 	exit $rc
 }
