@@ -332,6 +332,8 @@ static void push_result(lua_State *L, const struct nrb_fw_result *res)
 				nrb_lua_setint(L, "handle", (lua_Integer)s->rule->handle);
 			nrb_lua_setstr(L, "text", s->rule->text);
 			nrb_lua_setstr(L, "comment", s->rule->comment);
+			/* nft rules count only with a `counter` statement */
+			nrb_lua_setbool(L, "counted", s->rule->has_counter);
 		}
 		lua_rawseti(L, -2, (lua_Integer)i + 1);
 	}

@@ -15,7 +15,8 @@
  *               min_timeout_ms, window}  -- or protos = {"icmp","udp","tcp"}: all at
  *                                -- once, returning {icmp = ev, udp = ev, tcp = ev};
  *                                -- window: probes in flight per trace (1..640, 32)
- *   probe.mtr{address, proto, port, rounds, interval_ms, max_ttl, timeout_ms}
+ *   probe.mtr{address, proto|protos, port, rounds, interval_ms, slow_interval_ms, max_ttl,
+ *             timeout_ms}
  *   probe.tcp_syn{address, port, ttl, timeout_ms}
  *   probe.udp{address, port, ttl, timeout_ms, size_bytes}
  *   probe.pmtu{address, proto, port, min_size, max_size, tries, timeout_ms, max_ttl}
@@ -762,27 +763,105 @@ static void mtr_progress(void *arg)
 	}
 }
 
+/* One mtr result as its table.  [-0, +1, m] */
+static void push_mtr(lua_State *L, const struct nrb_mtr_req *q, const struct nrb_mtr_result *r,
+                     int interrupted)
+{
+	lua_createtable(L, 0, 12);
+	nrb_lua_setstr(L, "proto", nrb_proto_name(q->trace.proto));
+	if (q->trace.proto != NRB_PROTO_ICMP)
+		nrb_lua_setint(L, "port", q->trace.port);
+	set_addr(L, "address", &q->trace.dst);
+	nrb_lua_setint(L, "rounds", r->rounds_done);
+	nrb_lua_setnum(L, "interval_ms", (double)q->interval_us / 1000.0);
+	if (q->slow_interval_us) {
+		nrb_lua_setnum(L, "slow_interval_ms", (double)q->slow_interval_us / 1000.0);
+		if (r->pace.slow)
+			nrb_lua_setint(L, "slow_hop", r->pace.slow_hop);
+		if (r->slowed_round)
+			nrb_lua_setint(L, "slowed_round", r->slowed_round);
+		if (r->stopped_round)
+			nrb_lua_setint(L, "stopped_round", r->stopped_round);
+	}
+	nrb_lua_setstr(L, "degraded", r->degraded);
+	if (r->dest_ttl)
+		nrb_lua_setint(L, "dest_ttl", r->dest_ttl);
+	if (interrupted)
+		nrb_lua_setbool(L, "interrupted", 1);
+	lua_createtable(L, r->nhops, 0);
+	for (int t = 1; t <= r->nhops; t++) {
+		push_mtr_hop(L, t, &r->hops[t - 1]);
+		lua_rawseti(L, -2, t);
+	}
+	mark_array(L);
+	lua_setfield(L, -2, "hops");
+}
+
+/* probe.mtr{...}: one protocol (`proto`), or several at once (`protos`, a table keyed by
+ * protocol comes back).  With slow_interval_ms the rounds slow down at the first sign of
+ * a hop limiting its ICMP (struct nrb_mtr_pace); the protocols after the first share the
+ * pace and stop there rather than double the rate at that hop. */
 static int l_probe_mtr(lua_State *L)
 {
-	static const char *const keys[] = {"address", "proto", "port", "first_ttl", "max_ttl",
-	                                   "rounds", "interval_ms", "timeout_ms", "min_timeout_ms",
-	                                   "pps", "burst", "unprivileged", "progress", NULL};
+	static const char *const keys[] = {"address", "proto", "protos", "port", "first_ttl",
+	                                   "max_ttl", "rounds", "interval_ms", "slow_interval_ms",
+	                                   "timeout_ms", "min_timeout_ms", "pps", "burst",
+	                                   "unprivileged", "progress", NULL};
+	static const char *const names[] = {"icmp", "udp", "tcp", NULL};
 	struct nrb_mtr_result *r;
-	struct nrb_mtr_req q;
+	struct nrb_mtr_req base, q[3];
+	struct nrb_mtr_pace pace;
 	struct mtr_progress prog;
 	struct common_opts c;
 	struct nrb_sess *s;
 	char err[256];
-	int rc;
+	int rc, n = 0, multi = 0;
+	lua_Integer slow;
 
 	nrb_lua_check_keys(L, 1, keys);
-	memset(&q, 0, sizeof q);
+	memset(&base, 0, sizeof base);
+	memset(&pace, 0, sizeof pace);
 	memset(&prog, 0, sizeof prog);
-	read_trace_req(L, &q.trace);
-	q.trace.proto = opt_proto(L, "icmp");
-	q.trace.port = read_port(L, q.trace.proto);
-	q.rounds = (int)opt_int(L, "rounds", 10, 1, NRB_MTR_MAX_ROUNDS);
-	q.interval_us = (uint64_t)opt_int(L, "interval_ms", 1000, 100, 60000) * 1000;
+	read_trace_req(L, &base.trace);
+	base.rounds = (int)opt_int(L, "rounds", 10, 1, NRB_MTR_MAX_ROUNDS);
+	base.interval_us = (uint64_t)opt_int(L, "interval_ms", 1000, 100, 60000) * 1000;
+	slow = opt_int(L, "slow_interval_ms", 0, 0, 60000);
+	if (slow) {
+		if ((uint64_t)slow * 1000 <= base.interval_us)
+			luaL_error(L, "bad option 'slow_interval_ms' (must be longer than interval_ms)");
+		base.slow_interval_us = (uint64_t)slow * 1000;
+		base.pace = &pace;
+	}
+	lua_getfield(L, 1, "protos");
+	if (!lua_isnil(L, -1)) {
+		luaL_checktype(L, -1, LUA_TTABLE);
+		multi = 1;
+		for (int i = 1; i <= 3; i++) {
+			lua_rawgeti(L, -1, i);
+			if (lua_isnil(L, -1)) {
+				lua_pop(L, 1);
+				break;
+			}
+			q[n] = base;
+			q[n].trace.proto = (enum nrb_proto)(luaL_checkoption(L, -1, NULL, names) + 1);
+			for (int j = 0; j < n; j++)
+				if (q[j].trace.proto == q[n].trace.proto)
+					luaL_error(L, "protos lists '%s' twice", names[q[n].trace.proto - 1]);
+			q[n].stop_when_slowed = n > 0;
+			lua_pop(L, 1);
+			n++;
+		}
+		if (!n)
+			luaL_error(L, "protos must list icmp, udp and/or tcp");
+	}
+	lua_pop(L, 1);
+	if (!multi) {
+		q[0] = base;
+		q[0].trace.proto = opt_proto(L, "icmp");
+		n = 1;
+	}
+	for (int i = 0; i < n; i++)
+		q[i].trace.port = read_port(L, q[i].trace.proto);
 	lua_getfield(L, 1, "progress");
 	if (!lua_isnil(L, -1)) {
 		luaL_argcheck(L, lua_isfunction(L, -1), 1, "progress must be a function");
@@ -792,36 +871,28 @@ static int l_probe_mtr(lua_State *L)
 	}
 	common(L, &c);
 	s = new_sess(L, &c);
-	r = lua_newuserdatauv(L, sizeof *r, 0);
-	rc = nrb_mtr_add(s, &q, r, err, sizeof err);
-	if (rc < 0)
-		return add_failed(L, s, rc, err);
-	if (prog.fn) {
+	r = lua_newuserdatauv(L, sizeof *r * 3, 0);
+	for (int i = 0; i < n; i++) {
+		rc = nrb_mtr_add(s, &q[i], &r[i], err, sizeof err);
+		if (rc < 0)
+			return add_failed(L, s, rc, err);
+	}
+	if (prog.fn) { /* the first protocol's table */
 		prog.L = L;
-		prog.r = r;
-		prog.rounds = q.rounds;
+		prog.r = &r[0];
+		prog.rounds = base.rounds;
 		nrb_sess_on_progress(s, 250000, mtr_progress, &prog);
 	}
-	rc = nrb_sess_run(s, (uint64_t)q.rounds * q.interval_us + 2 * q.trace.timeout_us + 10000000);
-	lua_createtable(L, 0, 10);
-	nrb_lua_setstr(L, "proto", nrb_proto_name(q.trace.proto));
-	if (q.trace.proto != NRB_PROTO_ICMP)
-		nrb_lua_setint(L, "port", q.trace.port);
-	set_addr(L, "address", &q.trace.dst);
-	nrb_lua_setint(L, "rounds", r->rounds_done);
-	nrb_lua_setnum(L, "interval_ms", (double)q.interval_us / 1000.0);
-	nrb_lua_setstr(L, "degraded", r->degraded);
-	if (r->dest_ttl)
-		nrb_lua_setint(L, "dest_ttl", r->dest_ttl);
-	if (rc == -EINTR)
-		nrb_lua_setbool(L, "interrupted", 1);
-	lua_createtable(L, r->nhops, 0);
-	for (int t = 1; t <= r->nhops; t++) {
-		push_mtr_hop(L, t, &r->hops[t - 1]);
-		lua_rawseti(L, -2, t);
+	rc = nrb_sess_run(s, (uint64_t)base.rounds *
+	                     (base.slow_interval_us ? base.slow_interval_us : base.interval_us) +
+	                     2 * base.trace.timeout_us + 10000000);
+	if (multi)
+		lua_createtable(L, 0, n);
+	for (int i = 0; i < n; i++) {
+		push_mtr(L, &q[i], &r[i], rc == -EINTR);
+		if (multi)
+			lua_setfield(L, -2, names[q[i].trace.proto - 1]);
 	}
-	mark_array(L);
-	lua_setfield(L, -2, "hops");
 	nrb_sess_free(s);
 	return 1;
 }
@@ -904,6 +975,10 @@ static int port_probe(lua_State *L, enum nrb_proto proto)
 	nrb_lua_setstr(L, "degraded", r.degraded);
 	if (r.send_errno)
 		nrb_lua_setstr(L, "error", strerror(r.send_errno));
+	/* the socket is open (privilege is not the question): netfilter's output path on
+	 * this host dropped the probe, and the kernel said so */
+	if (r.send_errno == EPERM)
+		nrb_lua_setbool(L, "local_refusal", 1);
 	nrb_sess_free(s);
 	return 1;
 }

@@ -26,6 +26,7 @@ enum {
 	NRB_TRACE_DEFAULT_WINDOW = 32, /* a trace's probes in flight at once (traceroute -N) */
 	NRB_TRACE_MAX_WINDOW = NRB_TRACE_MAX_TTL * NRB_TRACE_MAX_QUERIES, /* = no limit */
 	NRB_MTR_MAX_ROUNDS = 1000,  /* mtr rounds ceiling */
+	NRB_MTR_MAX_UNKNOWN = 5,    /* silent hops probed past the farthest answer (mtr's) */
 	NRB_HOP_MAX_ADDRS = 8,      /* distinct responders kept per hop */
 	NRB_PMTU_MAX_PROBES = 96,   /* pmtu outcomes kept (one per size per round) */
 	NRB_PMTU_MAX_TTL = 64,      /* pmtu locate TTL ceiling */
@@ -140,10 +141,26 @@ int nrb_trace_add(struct nrb_sess *s, const struct nrb_trace_req *req,
 
 /* ----------------------------------------------------------------------- mtr */
 
+/* Pacing.  A hop's ICMP rate limit shows as a hop that does not answer a round while a
+ * farther hop does.  With slow_interval_us set, rounds start every interval_us and, from
+ * the first round that shows that gap at a hop which has answered before (a hop that
+ * never answers is silent, not limiting), every slow_interval_us — the first slow round
+ * a whole slow interval after the last fast one, so a limiter's bucket has refilled.
+ * Tasks of one session that share a `struct nrb_mtr_pace` slow down together: they
+ * spend the same hops' budget.  A task with stop_when_slowed sends no more rounds once
+ * the pace is slow (a second protocol would double the rate at the limiting hop). */
+struct nrb_mtr_pace {
+	int slow;                   /* 1: the pace is slow */
+	int slow_hop;               /* the TTL whose gap slowed it down */
+};
+
 struct nrb_mtr_req {
 	struct nrb_trace_req trace; /* path and protocol (queries unused) */
 	int rounds;                 /* 1..NRB_MTR_MAX_ROUNDS (mtr -c) */
 	uint64_t interval_us;       /* gap between rounds, >= 100 ms (mtr -i) */
+	uint64_t slow_interval_us;  /* 0: fixed pace; else > interval_us, 100 ms..60 s */
+	struct nrb_mtr_pace *pace;  /* shared pace state (NULL: the task's own) */
+	int stop_when_slowed;       /* 1: no rounds at the slow pace */
 };
 
 struct nrb_mtr_hop {
@@ -160,7 +177,10 @@ struct nrb_mtr_result {
 	struct nrb_mtr_req req;    /* as run */
 	int nhops;                 /* hops in use */
 	int dest_ttl;              /* TTL where the destination answers, 0 unknown */
-	int rounds_done;           /* rounds completed */
+	int rounds_done;           /* rounds sent */
+	int slowed_round;          /* first round (1-based) at the slow pace, 0: none */
+	int stopped_round;         /* stop_when_slowed: rounds sent before it stopped, else 0 */
+	struct nrb_mtr_pace pace;  /* how the pace went (a copy of the shared one at the end) */
 	struct nrb_mtr_hop hops[NRB_TRACE_MAX_TTL]; /* by TTL - 1 */
 	const char *degraded;      /* why degraded */
 };

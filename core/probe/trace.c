@@ -343,10 +343,17 @@ int nrb_trace_add(struct nrb_sess *s, const struct nrb_trace_req *req,
 struct mtr_task {
 	struct nrb_task t;              /* must be first */
 	struct nrb_mtr_result *res;     /* caller's result */
+	struct nrb_mtr_pace *pace;      /* shared, or &res->pace */
 	int limit;                      /* highest TTL probed */
 	int round;                      /* rounds sent */
 	uint64_t round_timer;           /* next round */
+	uint64_t answered[2];           /* TTLs answered (bit ttl-1), by round parity */
 };
+
+/* A probe's cookie: its round (0-based) and its TTL. */
+#define MTR_COOKIE(round, ttl) (((uint32_t)(round) << 8) | (uint32_t)(ttl))
+#define MTR_TTL(cookie) ((int)((cookie) & 0xff))
+#define MTR_ROUND(cookie) ((int)((cookie) >> 8))
 
 static int mtr_send_round(struct mtr_task *k)
 {
@@ -359,9 +366,10 @@ static int mtr_send_round(struct mtr_task *k)
 	pr.dst = q->dst;
 	pr.dport = q->port;
 	pr.timeout_us = q->timeout_us;
+	k->answered[k->round & 1] = 0;
 	for (int ttl = q->first_ttl; ttl <= k->limit; ttl++) {
 		pr.ttl = (uint8_t)ttl;
-		pr.cookie = (uint32_t)ttl;
+		pr.cookie = MTR_COOKIE(k->round, ttl);
 		rc = nrb_sess_send(k->t.sess, &k->t, &pr);
 		if (rc < 0)
 			return rc;
@@ -371,17 +379,84 @@ static int mtr_send_round(struct mtr_task *k)
 	return 0;
 }
 
+/* The TTL of the first hop that missed round `round` (0-based) while a farther hop
+ * answered it, among hops that have answered before (a rate limiter, not a silent hop);
+ * 0: none. */
+static int mtr_gap_in(const struct mtr_task *k, int round)
+{
+	uint64_t a;
+	int top = 0;
+
+	if (round < 0)
+		return 0;
+	a = k->answered[round & 1];
+	for (int ttl = k->limit; ttl >= 1 && !top; ttl--)
+		if (a & (UINT64_C(1) << (ttl - 1)))
+			top = ttl;
+	for (int ttl = k->res->req.trace.first_ttl; ttl < top; ttl++)
+		if (!(a & (UINT64_C(1) << (ttl - 1))) && k->res->hops[ttl - 1].received > 0)
+			return ttl;
+	return 0;
+}
+
+/* Before sending the next round: a gap in the last two rounds sent (the last one's
+ * farther answers may still be on their way). */
+static int mtr_gap(const struct mtr_task *k)
+{
+	int g = mtr_gap_in(k, k->round - 2);
+
+	return g ? g : mtr_gap_in(k, k->round - 1);
+}
+
+/* Like mtr's --max-unknown (5): no probes beyond NRB_MTR_MAX_UNKNOWN silent hops past
+ * the farthest hop that has answered, so a path that goes silent does not keep a dozen
+ * probes per round waiting out their timeouts. */
+static void mtr_trim(struct mtr_task *k)
+{
+	int top = 0, lim;
+
+	if (k->res->dest_ttl)
+		return; /* the destination's TTL is the limit already */
+	for (int ttl = 1; ttl <= k->limit; ttl++)
+		if (k->res->hops[ttl - 1].received)
+			top = ttl;
+	lim = top + NRB_MTR_MAX_UNKNOWN;
+	if (lim < k->limit)
+		k->limit = lim;
+}
+
 static int64_t mtr_tick(struct nrb_loop *loop, void *arg)
 {
 	struct mtr_task *k = arg;
+	const struct nrb_mtr_req *q = &k->res->req;
+	int gap;
 
 	(void)loop;
-	if (k->t.done || k->round >= k->res->req.rounds || mtr_send_round(k) < 0 ||
-	    k->round >= k->res->req.rounds) {
-		k->t.waiting = 0;
-		return NRB_NOMORE;
+	if (k->t.done || k->round >= q->rounds)
+		goto no_more;
+	if (q->slow_interval_us) {
+		if (!k->pace->slow && (gap = mtr_gap(k)) > 0) {
+			k->pace->slow = 1;
+			k->pace->slow_hop = gap;
+		}
+		if (k->pace->slow && !k->res->slowed_round) {
+			if (q->stop_when_slowed) {
+				k->res->stopped_round = k->round;
+				goto no_more;
+			}
+			/* the next round is the first slow one, a whole slow interval after the
+			 * last fast one */
+			k->res->slowed_round = k->round + 1;
+			return (int64_t)(q->slow_interval_us - q->interval_us);
+		}
 	}
-	return (int64_t)k->res->req.interval_us;
+	mtr_trim(k);
+	if (mtr_send_round(k) < 0 || k->round >= q->rounds)
+		goto no_more;
+	return (int64_t)(k->res->slowed_round ? q->slow_interval_us : q->interval_us);
+no_more:
+	k->t.waiting = 0;
+	return NRB_NOMORE;
 }
 
 static int mtr_start(struct nrb_task *t)
@@ -402,11 +477,13 @@ static void mtr_reply(struct nrb_task *t, uint32_t cookie, const struct nrb_sess
 {
 	struct mtr_task *k = (struct mtr_task *)t;
 	struct nrb_mtr_result *res = k->res;
-	int ttl = (int)cookie, is_dest, i;
+	int ttl = MTR_TTL(cookie), round = MTR_ROUND(cookie), is_dest, i;
 	struct nrb_mtr_hop *h;
 
 	if (ttl < 1 || ttl > NRB_TRACE_MAX_TTL)
 		return;
+	if (round >= k->round - 2) /* the two parities still kept */
+		k->answered[round & 1] |= UINT64_C(1) << (ttl - 1);
 	h = &res->hops[ttl - 1];
 	h->sent++;
 	h->received++;
@@ -436,7 +513,7 @@ static void mtr_reply(struct nrb_task *t, uint32_t cookie, const struct nrb_sess
 static void mtr_timeout(struct nrb_task *t, uint32_t cookie, uint64_t sent_us, int send_err)
 {
 	struct mtr_task *k = (struct mtr_task *)t;
-	int ttl = (int)cookie;
+	int ttl = MTR_TTL(cookie);
 
 	(void)sent_us;
 	if (ttl >= 1 && ttl <= NRB_TRACE_MAX_TTL && !send_err)
@@ -456,6 +533,7 @@ static void mtr_finish(struct nrb_task *t)
 			last = ttl;
 	/* like mtr: hops up to the destination, or up to the last one that answered */
 	res->nhops = res->dest_ttl ? res->dest_ttl : last;
+	res->pace = *k->pace;
 }
 
 static const struct nrb_task_ops mtr_ops = {
@@ -485,6 +563,9 @@ int nrb_mtr_add(struct nrb_sess *s, const struct nrb_mtr_req *req, struct nrb_mt
 		return nrb_err(err, errlen, EINVAL, "mtr: rounds must be 1..%d", NRB_MTR_MAX_ROUNDS);
 	if (q.interval_us < 100000 || q.interval_us > 60000000)
 		return nrb_err(err, errlen, EINVAL, "mtr: interval must be 100 ms..60 s");
+	if (q.slow_interval_us && (q.slow_interval_us <= q.interval_us || q.slow_interval_us > 60000000))
+		return nrb_err(err, errlen, EINVAL,
+		               "mtr: slow interval must be longer than the interval, at most 60 s");
 	rc = check_trace_req(&q.trace, err, errlen);
 	if (rc < 0)
 		return rc;
@@ -501,8 +582,10 @@ int nrb_mtr_add(struct nrb_sess *s, const struct nrb_mtr_req *req, struct nrb_mt
 		return nrb_err(err, errlen, ENOMEM, "mtr: out of memory");
 	k->t.ops = &mtr_ops;
 	k->t.max_probes = (uint32_t)(q.rounds * (q.trace.max_ttl - q.trace.first_ttl + 1));
-	k->t.max_time_us = (uint64_t)q.rounds * q.interval_us + 2 * q.trace.timeout_us + 5000000;
+	k->t.max_time_us = (uint64_t)q.rounds * (q.slow_interval_us ? q.slow_interval_us : q.interval_us) +
+	                   2 * q.trace.timeout_us + 5000000;
 	k->res = res;
+	k->pace = q.pace ? q.pace : &res->pace;
 	k->limit = q.trace.max_ttl;
 	rc = nrb_sess_add(s, &k->t);
 	if (rc < 0) {

@@ -25,7 +25,8 @@ local function deciding(res)
   local last = res.path and res.path[#res.path]
   if not last then return nil end
   return { ref = last.ref, text = last.text, table = last.table, chain = last.chain,
-           line = last.line, handle = last.handle, kind = last.kind, comment = last.comment }
+           line = last.line, handle = last.handle, kind = last.kind, comment = last.comment,
+           counted = last.counted }
 end
 
 -- Evaluate a new connection in direction `first` (output when this host connects out,

@@ -19,6 +19,26 @@ M.catalog = {
     en = "this host's firewall would {decision} the flow: {rule}",
     zh = "本机防火墙会{decision_zh}该流量：{rule}",
   },
+  local_fw_hit = {
+    en = "its counter rose by {packets} packet(s) while the port probes ran ({ref}): the kernel applied it to them",
+    zh = "端口探测期间该规则的计数增加了 {packets} 个报文（{ref}）：内核确实对这些报文应用了它",
+  },
+  local_fw_no_hit = {
+    en = "but its counter did not rise while the port probes ran ({ref}): the evaluation is not confirmed by the kernel's counters",
+    zh = "但端口探测期间该规则的计数没有增加（{ref}）：内核计数未能证实这一判断",
+  },
+  local_fw_no_counter = {
+    en = "the rule has no counter (nft rules count only with a `counter` statement), so the kernel's counters cannot confirm it ({ref})",
+    zh = "该规则没有计数器（nft 规则只有带 `counter` 语句才计数），因此无法用内核计数证实（{ref}）",
+  },
+  local_refusal = {
+    en = "the kernel refused to send the probes of {what} (EPERM): a firewall rule in this host's output path dropped them",
+    zh = "内核拒绝发送 {what} 的探测报文（EPERM）：本机出方向的防火墙规则丢弃了它们",
+  },
+  local_fw_unnamed = {
+    en = "this host's firewall drops the flow on its way out; reading its rulesets did not name the rule (see the firewall step)",
+    zh = "本机防火墙在出方向丢弃了该流量；读取规则集未能确定是哪条规则（见防火墙步骤）",
+  },
   local_fw_manager = {
     en = "the rule belongs to {manager}: change it there, not with raw iptables/nft",
     zh = "该规则由 {manager} 管理：请在 {manager} 中修改，而不是直接改 iptables/nft",

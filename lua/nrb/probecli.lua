@@ -182,12 +182,13 @@ M.kinds.trace = {
 }
 
 M.kinds.mtr = {
-  usage = "nrb probe mtr HOST [-c|--rounds N] [--interval-ms N] [--proto icmp|udp|tcp] [--port N] [--max-ttl N] [--pps N]",
+  usage = "nrb probe mtr HOST [-c|--rounds N] [--interval-ms N] [--slow-interval-ms N] [--proto icmp|udp|tcp] [--port N] [--max-ttl N] [--pps N]",
   summary = "per-hop statistics over rounds, like mtr -r",
   short = { c = "rounds", i = "interval_ms", p = "port" },
   opts = {
     rounds = { type = "int", default = 10, min = 1, max = 1000 },
     interval_ms = { type = "int", default = 1000, min = 100, max = 60000 },
+    slow_interval_ms = { type = "int", min = 100, max = 60000 },
     proto = { type = "enum", values = { "icmp", "udp", "tcp" }, default = "icmp" },
     port = { type = "port" },
     max_ttl = { type = "int", default = 30, min = 1, max = 64 },
@@ -196,8 +197,12 @@ M.kinds.mtr = {
   },
   run = via(function(addr, o)
     if o.proto == "tcp" and not o.port then return nil, "a tcp mtr needs --port; nothing sent", 1 end
+    if o.slow_interval_ms and o.slow_interval_ms <= o.interval_ms then
+      return nil, "--slow-interval-ms must be longer than --interval-ms; nothing sent", 1
+    end
     return probe.mtr{ address = addr, proto = o.proto, port = o.port, rounds = o.rounds,
-      interval_ms = o.interval_ms, max_ttl = o.max_ttl, timeout_ms = o.timeout_ms, pps = o.pps }
+      interval_ms = o.interval_ms, slow_interval_ms = o.slow_interval_ms, max_ttl = o.max_ttl,
+      timeout_ms = o.timeout_ms, pps = o.pps }
   end),
   text = function(ev)
     local out = { string.format("mtr %s (%s%s), %d rounds", ev.address, ev.proto,
@@ -208,6 +213,10 @@ M.kinds.mtr = {
       out[#out + 1] = string.format("%3d. %-40s %5.1f%% %5d %7s %7s %7s %7s %7s", h.ttl,
         h.address or "???", h.loss_pct, h.sent, ms(h.last_ms), ms(h.avg_ms), ms(h.best_ms),
         ms(h.worst_ms), ms(h.stdev_ms))
+    end
+    if ev.slowed_round then
+      out[#out + 1] = string.format("rounds every %s ms, from round %d every %s ms: hop %s missed a round a farther hop answered (ICMP rate limit)",
+        fmt(ev.interval_ms), ev.slowed_round, fmt(ev.slow_interval_ms), tostring(ev.slow_hop))
     end
     if ev.degraded then out[#out + 1] = "degraded: " .. ev.degraded end
     return table.concat(out, "\n") .. "\n"

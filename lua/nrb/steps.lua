@@ -245,6 +245,48 @@ M.kinds.traces = {
   end,
 }
 
+-- How fast per-hop statistics may go, from what the traces saw (`pace_from`).  A hop
+-- that limits the ICMP errors it sends (Linux: a bucket of 6, one more a second) answers
+-- some of the trace's probes and not others while a farther hop answers: then rounds go
+-- at mtr's pace (one a second).  When every hop answered every probe it was sent (9 at
+-- once with 3 queries and 3 protocols, more than Linux's bucket) nothing limits at that
+-- rate: rounds go at the fast pace, at least 3 round trips apart, and the probe still
+-- slows down if a hop starts missing rounds.  Returns {fast, reason, hop, received,
+-- sent, proto, max_rtt_ms}.
+function M.trace_pace(tr)
+  local worst, max_rtt, any = nil, 0, false
+  for _, p in ipairs({ "icmp", "udp", "tcp" }) do
+    local t = type(tr) == "table" and tr[p]
+    if type(t) == "table" and type(t.hops) == "table" then
+      any = true
+      local top = 0
+      for _, h in ipairs(t.hops) do
+        if (h.received or 0) > 0 then top = math.max(top, h.ttl or 0) end
+        for _, rp in ipairs(h.replies or {}) do
+          if type(rp.rtt_ms) == "number" then max_rtt = math.max(max_rtt, rp.rtt_ms) end
+        end
+      end
+      for _, h in ipairs(t.hops) do
+        local got, sent = h.received or 0, h.sent or 0
+        if (h.ttl or 0) < top and got > 0 and got < sent and not worst then
+          worst = { hop = h.ttl, received = got, sent = sent, proto = p }
+        end
+      end
+    end
+  end
+  if not any then
+    return { fast = false, reason = "no traces to judge the hops' ICMP limits by" }
+  end
+  if worst then
+    return { fast = false, hop = worst.hop, received = worst.received, sent = worst.sent,
+      proto = worst.proto, max_rtt_ms = max_rtt, reason = string.format(
+        "hop %d answered %d of %d %s trace probes while farther hops answered (an ICMP rate limit, or loss)",
+        worst.hop, worst.received, worst.sent, worst.proto) }
+  end
+  return { fast = true, max_rtt_ms = max_rtt,
+    reason = "every hop answered every trace probe it was sent" }
+end
+
 M.kinds.mtr = {
   summary = "per-hop loss and latency over rounds (mtr -r): Loss% Snt Last Avg Best Wrst StDev",
   args = args{
@@ -255,19 +297,62 @@ M.kinds.mtr = {
     interval_ms = { type = "int", default = 1000, min = 100, max = 60000 },
     max_ttl = { type = "int", default = 30, min = 1, max = 64 },
     timeout_ms = { type = "int", default = 2000, min = 10, max = 60000 },
+    pace_from = { type = "string" },
+    fast_interval_ms = { type = "int", default = 250, min = 100, max = 60000 },
+    also_tcp_port = { type = "port" },
   },
   run = function(ctx, a)
     if a.proto == "tcp" and not a.port then
       return { status = "error", error = "a tcp mtr needs a port" }, "failed"
     end
+    if a.also_tcp_port and a.proto ~= "icmp" then
+      return { status = "error", error = "also_tcp_port goes with an icmp mtr" }, "failed"
+    end
+    local pace
+    if a.pace_from then
+      local st = ctx and ctx.steps and ctx.steps[a.pace_from]
+      pace = M.trace_pace(st and st.evidence)
+      pace.interval_ms = a.interval_ms
+      if pace.fast then
+        -- at least three round trips between rounds, so a round's farthest answers are in
+        -- before the next round is judged
+        local fast = math.max(a.fast_interval_ms, math.ceil(3 * (pace.max_rtt_ms or 0)))
+        if fast < a.interval_ms then
+          pace.interval_ms, pace.slow_interval_ms = fast, a.interval_ms
+        else
+          pace.fast = false
+          pace.reason = pace.reason .. ", but the round trip is too long to go faster"
+        end
+      end
+    end
+    local protos = { a.proto }
+    if a.also_tcp_port then
+      if pace and not pace.fast then
+        pace.tcp_left_out = true -- a second protocol would double the rate at that hop
+      else
+        protos[2] = "tcp"
+      end
+    end
     local show = ctx and ctx.progress
     local ev, st = with_address(a, function(addr)
-      return probe.mtr{ address = addr, proto = a.proto, port = a.port, rounds = a.rounds,
-        progress = show and function(snap) show("hops", snap) end,
-        interval_ms = a.interval_ms, max_ttl = a.max_ttl, timeout_ms = a.timeout_ms, pps = a.pps,
-        burst = a.burst }
+      local r, err = probe.mtr{ address = addr, proto = #protos == 1 and a.proto or nil,
+        protos = #protos > 1 and protos or nil, port = a.also_tcp_port or a.port,
+        rounds = a.rounds, progress = show and function(snap) show("hops", snap) end,
+        interval_ms = pace and pace.interval_ms or a.interval_ms,
+        slow_interval_ms = pace and pace.slow_interval_ms, max_ttl = a.max_ttl,
+        timeout_ms = a.timeout_ms, pps = a.pps, burst = a.burst }
+      if r and #protos > 1 then
+        local main = r[a.proto]
+        main.tcp = r.tcp
+        r = main
+      end
+      return r, err
     end)
     if st then return ev, st end
+    if pace then
+      pace.slowed_round, pace.slow_hop = ev.slowed_round, ev.slow_hop
+      ev.pace = pace
+    end
     local last = ev.hops[#ev.hops]
     if last and last.loss_pct > 0 then
       return ev, "failed", { { severity = "warn", text = string.format(

@@ -31,6 +31,18 @@ function T.burst_range()
   raises(probe.mtr, { address = a, burst = "48" }, "bad option 'burst' %(an integer expected%)", "mtr burst string")
 end
 
+-- The mtr pace options are checked before anything is sent (192.0.2.1 is never reached:
+-- the errors come first).
+function T.mtr_pace_options()
+  local a = "192.0.2.1"
+  raises(probe.mtr, { address = a, interval_ms = 500, slow_interval_ms = 500 },
+    "slow_interval_ms' %(must be longer than interval_ms%)", "slow not longer")
+  raises(probe.mtr, { address = a, slow_interval_ms = 60001 }, "bad option 'slow_interval_ms'", "slow too long")
+  raises(probe.mtr, { address = a, protos = { "icmp", "icmp" } }, "protos lists 'icmp' twice", "protos twice")
+  raises(probe.mtr, { address = a, protos = { "icmp", "tcp" } }, "a TCP probe needs a port", "tcp without port")
+  raises(probe.mtr, { address = a, protos = {} }, "protos must list", "empty protos")
+end
+
 function T.step_args_declare_them()
   local t, ts = steps.kinds.trace.args, steps.kinds.traces.args
   assert(t.window and t.window.default == 32 and t.window.min == 1 and t.window.max == 640, "trace step window")

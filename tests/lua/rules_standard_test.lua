@@ -94,6 +94,50 @@ function T.local_firewall_names_rule_and_manager()
   has(v.reasons, "belongs to ufw", "manager named")
 end
 
+-- The counters around the port probes confirm the named rule (iptables: 3 SYNs counted),
+-- fail to (a rule with a counter that did not rise: medium), or cannot (an nft rule with
+-- no counter statement: said, confidence kept).
+function T.local_firewall_counters()
+  local ref = "iptables-save line 6 (table filter): -A OUTPUT -p tcp -m tcp --dport 443 -j DROP"
+  local ev = healthy()
+  ev.fw = { decision = "drop", rule = { kind = "rule", ref = ref, counted = true } }
+  ev.fw_hits = { status = "ok", hits = { { ref = ref, packets = 3, verdict = "drop", kind = "rule" } } }
+  local v = rules.decide(ev)
+  eq(v.class, "LOCAL_FIREWALL", "class")
+  eq(v.confidence, "high", "confirmed by its counter")
+  has(v.reasons, "its counter rose by 3 packet%(s%)", "counter reason")
+
+  ev.fw_hits = { status = "ok", hits = {} }
+  v = rules.decide(ev)
+  eq(v.confidence, "medium", "a counted rule that did not count")
+  has(v.reasons, "did not rise", "not confirmed")
+
+  ev.fw.rule = { kind = "rule", ref = "table inet f chain output handle 2", counted = false }
+  v = rules.decide(ev)
+  eq(v.confidence, "high", "no counter: nothing to confirm with")
+  has(v.reasons, "has no counter", "no-counter reason")
+end
+
+-- A send the kernel refused (EPERM once the socket was open) is this host's firewall
+-- dropping the probe on its way out: LOCAL_FIREWALL even when the evaluation could not
+-- name a rule, and never "could not run for lack of privilege".
+function T.local_refusal_is_local_firewall()
+  local ctx = { params = { target = SRV, port = 443, compare_port = 80, proto = "tcp" }, records = {
+    { id = "resolve", uses = "resolve", args = { host = SRV }, status = "ok", evidence = { status = "ok", addresses = { SRV } } },
+    { id = "route", uses = "route", args = { host = SRV }, status = "ok", evidence = { status = "ok", type = "unicast" } },
+    { id = "firewall", uses = "fw", args = { host = SRV }, status = "ok", evidence = { decision = "uncertain", notes = { "cannot evaluate rule X (match u32)" } } },
+    { id = "syn", uses = "tcp_syn", args = { host = SRV, port = 443 }, status = "failed",
+      evidence = { status = "error", error = "Operation not permitted", local_refusal = true, port = 443 } },
+  } }
+  local ev = rules.gather(ctx)
+  eq(#ev.unavailable, 0, "not counted as a probe that could not run")
+  eq(#ev.local_refusals, 1, "one refusal")
+  local v = rules.decide(ev)
+  eq(v.class, "LOCAL_FIREWALL", "class")
+  eq(v.confidence, "medium", "rule not named")
+  has(v.reasons, "kernel refused to send the probes of syn %(EPERM%)", "refusal reason")
+end
+
 function T.healthy_is_ok()
   local v = rules.decide(healthy())
   eq(v.class, "OK", "class")

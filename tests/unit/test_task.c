@@ -40,6 +40,11 @@ struct world {
 	int drop_from, drop_to;       /* ... and the first two of each size in this range */
 	uint8_t dropped[2048];
 	int cnt[256];                 /* probes seen per TTL (for lossy) */
+	int limit_hop;                /* this hop limits its time-exceededs like Linux: */
+	uint64_t limit_burst_us;      /* a bucket of this many microseconds of tokens, */
+	uint64_t limit_tok_us;        /* full at the start, 1 s spent per answer, */
+	uint64_t limit_last_us;       /* refilled with the time passed */
+	int limit_answered, limit_dropped;
 	uint32_t max_inflight[3];     /* per task (added in order): most in flight at a send */
 	size_t sent_at_start;         /* probes sent at the run's first instant */
 	uint64_t start;               /* that instant */
@@ -183,6 +188,22 @@ static int network(struct nrb_sock_fake *fake, void *rctx, const struct nrb_sock
 		n = wrap(pkt, HOPS[1], IPPROTO_ICMP, 63, body, 8 + q);
 		inject(w, icmp_fd, 2000, pkt, n);
 		return 0;
+	}
+	if (ttl == w->limit_hop) {
+		/* icmpv4_xrlim_allow: tokens = min(tokens + elapsed, burst); one answer costs 1 s */
+		if (!w->limit_last_us)
+			w->limit_tok_us = w->limit_burst_us;
+		else
+			w->limit_tok_us += w->now - w->limit_last_us;
+		if (w->limit_tok_us > w->limit_burst_us)
+			w->limit_tok_us = w->limit_burst_us;
+		w->limit_last_us = w->now;
+		if (w->limit_tok_us < 1000000) {
+			w->limit_dropped++;
+			return 0;
+		}
+		w->limit_tok_us -= 1000000;
+		w->limit_answered++;
 	}
 	if (ttl < 4) {
 		/* time exceeded from hop ttl, quoting the probe (IP header + 8 bytes) */
@@ -707,6 +728,190 @@ static void test_mtr_rounds_and_loss(void **state)
 	free_world(w);
 }
 
+/* Send times (fake clock) of the probes with TTL ttl and IP protocol ipproto. */
+static int sends_at(struct world *w, int ttl, int ipproto, uint64_t *at, int max)
+{
+	int n = 0;
+
+	for (size_t i = 0; i < nrb_sock_fake_nsent(w->fake) && n < max; i++) {
+		const struct nrb_sock_fake_sent *s = nrb_sock_fake_sent_at(w->fake, i);
+
+		if (s->data[8] == ttl && s->data[9] == ipproto)
+			at[n++] = s->at_us;
+	}
+	return n;
+}
+
+/* Hop 2 limits like a Linux router whose bucket the traces emptied (one token, 1 s per
+ * answer).  Rounds every 250 ms: round 1 (t=0) is answered, round 2 (t=250 ms) is not at
+ * hop 2 while hop 3 answers it; the tick at 500 ms sees that gap, so round 3 leaves a whole
+ * second after round 2 (t=1250 ms, the bucket back at 1.25 s of tokens) and every later
+ * round a second apart: hop 2 then answers all of them, 9 of 10 in all. */
+static void test_mtr_slows_down_at_a_limiting_hop(void **state)
+{
+	struct world *w = setup_world();
+	struct nrb_mtr_result *r = calloc(1, sizeof *r);
+	struct nrb_mtr_req q;
+	uint64_t at[16];
+
+	(void)state;
+	assert_non_null(r);
+	w->limit_hop = 2;
+	w->limit_burst_us = 1000000;
+	memset(&q, 0, sizeof q);
+	req_for(&q.trace, NRB_PROTO_ICMP, 0);
+	q.rounds = 10;
+	q.interval_us = 250000;
+	q.slow_interval_us = 1000000;
+	assert_int_equal(nrb_mtr_add(w->sess, &q, r, NULL, 0), 0);
+	assert_int_equal(nrb_sess_run(w->sess, 60000000), 0);
+	assert_int_equal(r->rounds_done, 10);
+	assert_int_equal(r->slowed_round, 3);
+	assert_int_equal(r->pace.slow, 1);
+	assert_int_equal(r->pace.slow_hop, 2);
+	assert_int_equal(r->stopped_round, 0);
+	assert_int_equal(r->hops[1].sent, 10);
+	assert_int_equal(r->hops[1].received, 9);
+	assert_int_equal(w->limit_dropped, 1);
+	for (int t = 1; t <= 4; t += t == 1 ? 2 : 1) {
+		assert_int_equal(r->hops[t - 1].sent, 10);
+		assert_int_equal(r->hops[t - 1].received, 10);
+	}
+	assert_int_equal(sends_at(w, 1, IPPROTO_ICMP, at, 16), 10);
+	assert_int_equal(at[1] - at[0], 250000);
+	assert_int_equal(at[2] - at[1], 1000000);
+	for (int i = 3; i < 10; i++)
+		assert_int_equal(at[i] - at[i - 1], 1000000);
+	free(r);
+	free_world(w);
+}
+
+/* Without a limit (or a silent hop, which never answers) the pace stays fast: 10 rounds
+ * 250 ms apart, every probe answered. */
+static void test_mtr_fast_pace_without_limit(void **state)
+{
+	struct world *w = setup_world();
+	struct nrb_mtr_result *r = calloc(1, sizeof *r);
+	struct nrb_mtr_req q;
+	uint64_t at[16];
+
+	(void)state;
+	assert_non_null(r);
+	w->filter_after = 2; /* hops 3 and on silent: no farther answer, no gap */
+	memset(&q, 0, sizeof q);
+	req_for(&q.trace, NRB_PROTO_ICMP, 0);
+	q.trace.max_ttl = 6;
+	q.rounds = 10;
+	q.interval_us = 250000;
+	q.slow_interval_us = 1000000;
+	assert_int_equal(nrb_mtr_add(w->sess, &q, r, NULL, 0), 0);
+	assert_int_equal(nrb_sess_run(w->sess, 60000000), 0);
+	assert_int_equal(r->slowed_round, 0);
+	assert_int_equal(r->pace.slow, 0);
+	assert_int_equal(sends_at(w, 1, IPPROTO_ICMP, at, 16), 10);
+	for (int i = 1; i < 10; i++)
+		assert_int_equal(at[i] - at[i - 1], 250000);
+	assert_int_equal(r->hops[1].received, 10);
+	assert_int_equal(r->hops[2].received, 0);
+	free(r);
+	free_world(w);
+}
+
+/* ICMP and TCP rounds at once share the hops' budget: a bucket of two answers is spent by
+ * round 1's two probes at hop 2, round 2's are not answered, both tasks see the gap at
+ * the 500 ms tick; the ICMP task goes on at 1 s, the TCP task (stop_when_slowed) stops
+ * after its two rounds rather than double the rate at hop 2. */
+static void test_mtr_two_protocols_share_the_pace(void **state)
+{
+	struct world *w = setup_world();
+	struct nrb_mtr_result *r = calloc(2, sizeof *r);
+	struct nrb_mtr_req q[2];
+	struct nrb_mtr_pace pace;
+	uint64_t at[16];
+
+	(void)state;
+	assert_non_null(r);
+	w->limit_hop = 2;
+	w->limit_burst_us = 2000000;
+	memset(&pace, 0, sizeof pace);
+	for (int i = 0; i < 2; i++) {
+		memset(&q[i], 0, sizeof q[i]);
+		req_for(&q[i].trace, i ? NRB_PROTO_TCP : NRB_PROTO_ICMP, i ? 443 : 0);
+		q[i].rounds = 10;
+		q[i].interval_us = 250000;
+		q[i].slow_interval_us = 1000000;
+		q[i].pace = &pace;
+		q[i].stop_when_slowed = i;
+		assert_int_equal(nrb_mtr_add(w->sess, &q[i], &r[i], NULL, 0), 0);
+	}
+	assert_int_equal(nrb_sess_run(w->sess, 60000000), 0);
+	assert_int_equal(pace.slow, 1);
+	assert_int_equal(pace.slow_hop, 2);
+	assert_int_equal(r[0].rounds_done, 10);
+	assert_int_equal(r[0].slowed_round, 3);
+	assert_int_equal(r[0].hops[1].received, 9);
+	assert_int_equal(r[1].rounds_done, 2);
+	assert_int_equal(r[1].stopped_round, 2);
+	assert_int_equal(r[1].hops[1].sent, 2);
+	assert_int_equal(r[1].hops[1].received, 1);
+	assert_int_equal(r[1].hops[3].received, 2); /* SYN-ACKs from the server */
+	assert_int_equal(sends_at(w, 1, IPPROTO_TCP, at, 16), 2);
+	assert_int_equal(sends_at(w, 1, IPPROTO_ICMP, at, 16), 10);
+	assert_int_equal(at[2] - at[1], 1000000);
+	free(r);
+	free_world(w);
+}
+
+/* A path that goes silent after hop 2: after the first round (all 30 TTLs, nothing known
+ * yet) each round probes five silent hops past hop 2, as mtr's --max-unknown does. */
+static void test_mtr_max_unknown(void **state)
+{
+	struct world *w = setup_world();
+	struct nrb_mtr_result *r = calloc(1, sizeof *r);
+	struct nrb_mtr_req q;
+	uint64_t at[16];
+
+	(void)state;
+	assert_non_null(r);
+	w->filter_after = 2;
+	memset(&q, 0, sizeof q);
+	req_for(&q.trace, NRB_PROTO_ICMP, 0);
+	q.rounds = 4;
+	q.interval_us = 1000000;
+	assert_int_equal(nrb_mtr_add(w->sess, &q, r, NULL, 0), 0);
+	assert_int_equal(nrb_sess_run(w->sess, 60000000), 0);
+	assert_int_equal(r->rounds_done, 4);
+	assert_int_equal(r->nhops, 2);
+	assert_int_equal(sends_at(w, 7, IPPROTO_ICMP, at, 16), 4);
+	assert_int_equal(sends_at(w, 8, IPPROTO_ICMP, at, 16), 1);
+	assert_int_equal(sends_at(w, 30, IPPROTO_ICMP, at, 16), 1);
+	assert_int_equal(nrb_sock_fake_nsent(w->fake), 30 + 3 * 7);
+	free(r);
+	free_world(w);
+}
+
+/* The slow interval must be longer than the fast one. */
+static void test_mtr_bad_slow_interval(void **state)
+{
+	struct world *w = setup_world();
+	struct nrb_mtr_result *r = calloc(1, sizeof *r);
+	struct nrb_mtr_req q;
+	char err[128];
+
+	(void)state;
+	assert_non_null(r);
+	memset(&q, 0, sizeof q);
+	req_for(&q.trace, NRB_PROTO_ICMP, 0);
+	q.rounds = 3;
+	q.interval_us = 500000;
+	q.slow_interval_us = 500000;
+	assert_int_equal(nrb_mtr_add(w->sess, &q, r, err, sizeof err), -EINVAL);
+	assert_non_null(strstr(err, "slow interval"));
+	assert_int_equal(nrb_sock_fake_nsent(w->fake), 0);
+	free(r);
+	free_world(w);
+}
+
 /* The outcome logged for size in round (0: any round), or NULL. */
 static const char *pmtu_outcome(const struct nrb_pmtu_result *r, int size, int round)
 {
@@ -908,6 +1113,11 @@ int main(void)
 		cmocka_unit_test(test_ping_paced),
 		cmocka_unit_test(test_tcp_degraded_without_raw),
 		cmocka_unit_test(test_mtr_rounds_and_loss),
+		cmocka_unit_test(test_mtr_slows_down_at_a_limiting_hop),
+		cmocka_unit_test(test_mtr_fast_pace_without_limit),
+		cmocka_unit_test(test_mtr_two_protocols_share_the_pace),
+		cmocka_unit_test(test_mtr_bad_slow_interval),
+		cmocka_unit_test(test_mtr_max_unknown),
 		cmocka_unit_test(test_progress_hook),
 		cmocka_unit_test(test_pmtu_frag_needed_and_blackhole),
 		cmocka_unit_test(test_pmtu_random_loss),

@@ -24,7 +24,15 @@ flock -w 300 9 || { echo "FAIL: lab lock $LAB_LOCK held by another user for 300 
 export NRB_LAB_LOCKED=1
 
 tmp=$(mktemp -d /tmp/nrb-verdict.XXXXXX)
-cleanup() { "$lab" down >/dev/null 2>&1 || true; rm -rf "$tmp"; }
+# Teardown, and the test fails if any of the lab's namespaces is left (lab_check_gone).
+cleanup() {
+	local rc=$?
+	trap - EXIT INT TERM
+	"$lab" down >/dev/null 2>&1 || rc=1
+	rm -rf "$tmp"
+	lab_check_gone || rc=1
+	exit $rc
+}
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 

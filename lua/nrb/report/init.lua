@@ -106,6 +106,7 @@ function M.view(report, lang)
   v.tz = "UTC"
   v.traces_table = sections.traces(report)
   v.mtr_text = sections.mtr(report)
+  v.mtr_pace = sections.mtr_pace(report, lang)
   v.path_mermaid, v.path_text = sections.path(report)
   v.probe_rows = sections.probes(report)
   v.capture_text = sections.capture(report)

@@ -537,7 +537,35 @@ function M.decide(ev)
     v.summary_of("local_fw", { decision = ev.fw.decision, decision_zh = ev.fw.decision == "drop" and "丢弃" or "拒绝", rule = rtext })
     v.reason("local_fw", { decision = ev.fw.decision, decision_zh = ev.fw.decision == "drop" and "丢弃" or "拒绝", rule = rtext })
     if ev.fw.manager then v.reason("local_fw_manager", { manager = ev.fw.manager }) end
+    -- the counters around the port probes: the named rule should have counted them
+    if ev.fw_hits and type(ev.fw_hits.hits) == "table" then
+      local hit
+      for _, h in ipairs(ev.fw_hits.hits) do
+        if rule.ref and h.ref == rule.ref then hit = h end
+      end
+      if hit then
+        v.reason("local_fw_hit", { ref = hit.ref, packets = hit.packets })
+      elseif rule.kind == "rule" and rule.counted == false then
+        v.reason("local_fw_no_counter", { ref = rule.ref or rtext })
+      else
+        v.confidence = "medium"
+        v.reason("local_fw_no_hit", { ref = rule.ref or rtext })
+      end
+    end
+    if #(ev.local_refusals or {}) > 0 then
+      v.reason("local_refusal", { what = table.concat(ev.local_refusals, ", ") })
+    end
     v.address = ev.fw.address
+    return finish(v, ev)
+  end
+  if #(ev.local_refusals or {}) > 0 then
+    -- the kernel refused to send: this host's output path drops the flow, although the
+    -- evaluation of its rulesets did not say which rule (uncertain, or not read)
+    local v = verdict("LOCAL_FIREWALL", "medium", ev)
+    v.summary_of("local_fw_unnamed", {})
+    v.reason("local_refusal", { what = table.concat(ev.local_refusals, ", ") })
+    v.reason("local_fw_unnamed", {})
+    v.address = ev.fw and ev.fw.address
     return finish(v, ev)
   end
   local answer, icmp = port_answer(ev)
@@ -565,10 +593,14 @@ function M.gather(ctx)
   local p = ctx.params or {}
   local ev = { target = { host = p.target, proto = p.proto or "tcp", port = p.port }, trace = {} }
   local cmp_port = p.compare_port
-  ev.unavailable = {}
+  ev.unavailable, ev.local_refusals = {}, {}
   for _, r in ipairs(ctx.records or {}) do
     local e, a, kind = r.evidence, r.args or {}, r.uses
-    if type(e) == "table" and e.status == "error" and e.error then
+    if type(e) == "table" and e.status == "error" and e.local_refusal then
+      -- the socket opened but the kernel refused to send (EPERM): netfilter's output
+      -- path dropped the probe on this host, which is evidence, not a missing privilege
+      ev.local_refusals[#ev.local_refusals + 1] = r.id or kind
+    elseif type(e) == "table" and e.status == "error" and e.error then
       -- the probe could not run at all (no privilege, no socket): say so, do not use it
       ev.unavailable[#ev.unavailable + 1] = string.format("%s: %s", r.id or kind, (tostring(e.error):match("^[^\n]*")))
     elseif r.status == "ok" or r.status == "failed" then
@@ -576,6 +608,7 @@ function M.gather(ctx)
         if a.host == p.target and not ev.resolve then ev.resolve = e end
       elseif kind == "route" then ev.route = ev.route or e
       elseif kind == "fw" then ev.fw = ev.fw or e
+      elseif kind == "fw_hits" then ev.fw_hits = ev.fw_hits or e
       elseif kind == "ping" then ev.ping = ev.ping or e
       elseif kind == "mtr" then ev.mtr = ev.mtr or e
       elseif kind == "pmtu" then ev.pmtu = ev.pmtu or e
