@@ -259,9 +259,11 @@ function M.trace_pace(tr)
     local t = type(tr) == "table" and tr[p]
     if type(t) == "table" and type(t.hops) == "table" then
       any = true
-      local top = 0
+      -- the farthest TTL that answered, not past the destination (probes beyond it that
+      -- left before its answer came back are answered by the destination itself)
+      local top, cap = 0, t.reached and t.reached_ttl or math.huge
       for _, h in ipairs(t.hops) do
-        if (h.received or 0) > 0 then top = math.max(top, h.ttl or 0) end
+        if (h.received or 0) > 0 and (h.ttl or 0) <= cap then top = math.max(top, h.ttl or 0) end
         for _, rp in ipairs(h.replies or {}) do
           if type(rp.rtt_ms) == "number" then max_rtt = math.max(max_rtt, rp.rtt_ms) end
         end

@@ -12,9 +12,12 @@ lab=$here/../lab/lab.sh
 scenarios=("$@")
 [ ${#scenarios[@]} -gt 0 ] || scenarios=(healthy path_filter blackhole server_drop)
 [ "$(id -u)" = 0 ] || { echo "standard_bench: needs root (the lab)"; exit 77; }
+# shellcheck source=../lab/topology.sh
+. "$here/../lab/topology.sh"   # NRB_LAB_PREFIX picks an independent lab
+client_ns=$(ns client)
 
 manual() { # TARGET PORT: the hand procedure inside the client namespace
-  local t=$1 p=$2 ns="ip netns exec nrb-client"
+  local t=$1 p=$2 ns="ip netns exec $client_ns"
   $ns ping -n -c 5 -i 0.2 -W 1 "$t"
   $ns traceroute -n -I -q 3 -w 2 -m 30 "$t"
   $ns traceroute -n -T -p "$p" -q 3 -w 2 -m 30 "$t"
@@ -35,6 +38,7 @@ for s in "${scenarios[@]}"; do
     t0=$(date +%s.%N)
     '"$lab"' exec '"$nrb"' run standard -q --target '"$target"' --port '"$port"' --format json --output '"$out"'.json
     t1=$(date +%s.%N)
+    client_ns='"$client_ns"'
     '"$(declare -f manual)"'
     manual '"$target"' '"$port"' >/dev/null 2>&1
     t2=$(date +%s.%N)

@@ -52,6 +52,13 @@ function T.pace_from_traces()
   p = steps.trace_pace{ udp = trace({ 3, 3, 3, 1 }) }
   eq(p.fast, true, "partial answer at the farthest hop: fast")
 
+  -- TTLs past the destination (probes that left before its answer) do not make the
+  -- destination's own partial answers (a limited port unreachable) a gap
+  local udp = trace({ 3, 3, 3, 2, 1 })
+  udp.reached, udp.reached_ttl = true, 4
+  p = steps.trace_pace{ udp = udp }
+  eq(p.fast, true, "partial answers at the destination's TTL: fast")
+
   -- the first gap in protocol order is the one reported
   p = steps.trace_pace{ icmp = trace({ 3, 3, 3, 3 }), udp = trace({ 3, 3, 1, 3 }), tcp = trace({ 2, 3, 3, 3 }) }
   eq(p.hop, 3, "udp's gap comes before tcp's")

@@ -222,7 +222,12 @@ function M.path(report)
   else
     m[#m + 1] = string.format("  h%d -. \"%s\" .-x dst", last, tostring(v.class))
   end
-  if bad and bad <= last then
+  local here = v.class == "LOCAL_FIREWALL" or v.class == "LOCAL_ROUTE"
+  if here then
+    -- the fault is this host's own (its firewall or its routes)
+    m[#m + 1] = "  classDef fault fill:#f8d7da,stroke:#c00,stroke-width:2px"
+    m[#m + 1] = "  class h0 fault"
+  elseif bad and bad <= last then
     m[#m + 1] = "  classDef fault fill:#f8d7da,stroke:#c00,stroke-width:2px"
     m[#m + 1] = string.format("  class h%d fault", bad)
   elseif bad and not ok then
@@ -235,6 +240,7 @@ function M.path(report)
   for i, x in ipairs(txt) do
     local label = x
     if i > 1 and i - 1 == bad then label = "[" .. x .. " <- " .. tostring(v.class) .. "]" end
+    if i == 1 and here then label = "[" .. x .. " <- " .. tostring(v.class) .. "]" end
     line[#line + 1] = label
   end
   local plain = table.concat(line, " -> ")

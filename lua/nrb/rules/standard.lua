@@ -555,7 +555,8 @@ function M.decide(ev)
     if #(ev.local_refusals or {}) > 0 then
       v.reason("local_refusal", { what = table.concat(ev.local_refusals, ", ") })
     end
-    v.address = ev.fw.address
+    -- the device at fault is this host: its source address towards the target
+    v.address = ev.route and ev.route.prefsrc or nil
     return finish(v, ev)
   end
   if #(ev.local_refusals or {}) > 0 then
@@ -565,7 +566,7 @@ function M.decide(ev)
     v.summary_of("local_fw_unnamed", {})
     v.reason("local_refusal", { what = table.concat(ev.local_refusals, ", ") })
     v.reason("local_fw_unnamed", {})
-    v.address = ev.fw and ev.fw.address
+    v.address = ev.route and ev.route.prefsrc or nil
     return finish(v, ev)
   end
   local answer, icmp = port_answer(ev)
