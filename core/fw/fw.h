@@ -401,8 +401,13 @@ int nrb_fw_run(const char *path, char *const argv[], size_t max_bytes, int timeo
                char **out, size_t *out_len, char *err, size_t errlen);
 
 /**
- * Read the live ruleset of the current network namespace.
- * @param out receives a new ruleset (caller frees); it holds whatever could be read
+ * Read the live ruleset of the current network namespace: iptables-save -c,
+ * ip6tables-save -c, their legacy variants when the namespace has legacy (x_tables)
+ * tables, and nft -j list ruleset.
+ * @param out receives a new ruleset (caller frees); it holds whatever could be read, and
+ *        every source that could not be read is in (*out)->unread, which makes each
+ *        evaluation UNCERTAIN (a missing iptables-save is not, when nft was read: nft
+ *        lists the iptables-nft tables too)
  * @param problems receives a newline-separated text of sources that failed (caller
  *        frees), or NULL when all worked
  * @return 0 when at least one source was read, -EPERM when every source failed for

@@ -135,6 +135,26 @@ void fw_rollback(struct nrb_fw_ruleset *rs, size_t first);
  *  @return 0 or -EINVAL (unknown jump target; err says which) */
 int fw_resolve(struct nrb_fw_ruleset *rs, size_t from, char *err, size_t errlen);
 
+/* ---- live reading (fw_exec.c) ---- */
+/** One program that lists rules. */
+struct fw_live_src {
+	unsigned flag;           /* NRB_FW_READ_* it belongs to */
+	const char *path;        /* program (absolute) */
+	const char *argv1;       /* its one argument (iptables: "-c"); nft gets -j list ruleset */
+	const char *name;        /* source name in references and messages */
+	int ipv;                 /* 4/6 for iptables text, 0 for nft JSON */
+	const char *legacy_proc; /* legacy tables only: run when this /proc/net file lists tables
+	                          * in the namespace read (not this process's) */
+	const char *main_path;   /* legacy only: skip when this binary is itself the legacy one */
+};
+/** Read sources in order (the engine of nrb_fw_read_live; tests pass their own).  Every
+ *  source that failed is in *problems and, unless covered by another, recorded as unread
+ *  in the ruleset (its evaluations are then UNCERTAIN).
+ *  @param netns_fd namespace to read (programs and the legacy check run there), -1 ours
+ *  @return as nrb_fw_read_live */
+int fw_read_sources(int netns_fd, const struct fw_live_src *src, size_t nsrc, unsigned flags,
+                    struct nrb_fw_ruleset **out, char **problems, char *err, size_t errlen);
+
 /* ---- values ---- */
 /** Parse "A", "A/len", "A/mask" into a range (family 4/6 set in vfam). @return 0 or -EINVAL */
 int fw_parse_prefix(const char *s, struct fw_range *r);
