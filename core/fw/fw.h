@@ -244,9 +244,10 @@ struct nrb_fw_result {
 	char *reject_with;                 /* reject type for REJECT (owned), or NULL */
 	const struct nrb_fw_rule *deciding; /* rule that decided, NULL for a policy or ACCEPT by default */
 	const struct nrb_fw_chain *deciding_chain; /* chain whose rule/policy decided, or NULL */
-	size_t deciding_step;              /* 1-based index in path of the deciding step, 0 none
-	                                    * (steps after it are "continue": rules that only
-	                                    * counted or logged) */
+	size_t deciding_step;              /* 1-based index in path of the deciding step, 0 none:
+	                                    * the last step that is not a rule that only counted
+	                                    * or logged ("continue"), marked the packet untracked
+	                                    * ("notrack") or rewrote its source ("snat") */
 	unsigned manager;                  /* manager (enum nrb_fw_manager bit) owning the decision, 0 none */
 	size_t nsteps;                     /* steps in path */
 	struct nrb_fw_step *path;          /* the rules that led there, in order (owned) */

@@ -274,7 +274,6 @@ static enum tri tcp_flags_in(const struct nrb_fw_match *m, unsigned flags, unsig
 	return res;
 }
 
-/* @return the rule that added this packet to the named set on the way, or NULL */
 /* @return the index in ev->dyn of a set filled on the way, or ev->ndyn */
 static size_t dyn_index(const struct ev *ev, const struct nrb_fw_table *t, const char *set)
 {
@@ -768,10 +767,10 @@ static enum chain_out eval_chain(struct ev *ev, const struct nrb_fw_chain *c, in
 				add_step(ev, NRB_FW_STEP_RULE, c, r, NRB_FW_V_NONE);
 			continue;
 		}
-		if (t == T_UNK && r->verdict == NRB_FW_V_NONE && !r->notrack && r->dynset &&
-		    !has_unknown_stmt(r)) {
-			/* it may have put the packet into a set: only a later match on that set
-			 * can tell, and that one is noted then */
+		if ((t == T_UNK || t == T_LIM) && r->verdict == NRB_FW_V_NONE && !r->notrack &&
+		    r->dynset && !has_unknown_stmt(r)) {
+			/* all it can do is put the packet into a set, and it may have: only a
+			 * later match on that set can tell, and that one is noted then */
 			remember_dynset(ev, r, 0);
 			continue;
 		}

@@ -852,6 +852,7 @@ static void test_unknown_statements(void **state)
 {
 	static const char json[] =
 		"{\"nftables\": [{\"table\": {\"family\": \"inet\", \"name\": \"t\"}},"
+		"{\"set\": {\"family\": \"inet\", \"name\": \"s\", \"table\": \"t\", \"type\": \"ipv4_addr\", \"flags\": [\"dynamic\"]}},"
 		"{\"chain\": {\"family\": \"inet\", \"table\": \"t\", \"name\": \"in\", \"handle\": 1, \"type\": \"filter\", \"hook\": \"input\", \"prio\": 0, \"policy\": \"accept\"}},"
 		"{\"rule\": {\"family\": \"inet\", \"table\": \"t\", \"chain\": \"in\", \"handle\": 2, \"expr\": ["
 		" {\"match\": {\"op\": \"==\", \"left\": {\"payload\": {\"protocol\": \"tcp\", \"field\": \"dport\"}}, \"right\": 80}},"
@@ -866,6 +867,14 @@ static void test_unknown_statements(void **state)
 		"{\"rule\": {\"family\": \"inet\", \"table\": \"t\", \"chain\": \"in\", \"handle\": 5, \"expr\": ["
 		" {\"match\": {\"op\": \"==\", \"left\": {\"payload\": {\"protocol\": \"tcp\", \"field\": \"dport\"}}, \"right\": 83}},"
 		" {\"match\": {\"op\": \"in\", \"left\": {\"payload\": {\"protocol\": \"tcp\", \"field\": \"flags\"}}, \"right\": \"ack\"}},"
+		" {\"drop\": null}]}},"
+		/* add @s { ip saddr limit rate over 10/second }, no verdict; then ip saddr @s drop */
+		"{\"rule\": {\"family\": \"inet\", \"table\": \"t\", \"chain\": \"in\", \"handle\": 6, \"expr\": ["
+		" {\"match\": {\"op\": \"==\", \"left\": {\"payload\": {\"protocol\": \"tcp\", \"field\": \"dport\"}}, \"right\": 84}},"
+		" {\"set\": {\"op\": \"add\", \"elem\": {\"payload\": {\"protocol\": \"ip\", \"field\": \"saddr\"}}, \"set\": \"@s\","
+		"  \"stmt\": [{\"limit\": {\"rate\": 10, \"burst\": 5, \"per\": \"second\", \"inv\": true}}]}}]}},"
+		"{\"rule\": {\"family\": \"inet\", \"table\": \"t\", \"chain\": \"in\", \"handle\": 7, \"expr\": ["
+		" {\"match\": {\"op\": \"==\", \"left\": {\"payload\": {\"protocol\": \"ip\", \"field\": \"saddr\"}}, \"right\": \"@s\"}},"
 		" {\"drop\": null}]}}"
 		"]}";
 	static const struct fcase cases[] = {
@@ -883,6 +892,14 @@ static void test_unknown_statements(void **state)
 		 "eth0", NULL, EST, DRP, 0, "in:5:drop", NULL, 0, NULL},
 		{"flags in ack, new", IN, "tcp", "198.51.100.20", "192.0.2.10", 40000, 83, -1, "eth0",
 		 NULL, NEW, ACC, 0, "in:policy:accept", NULL, 0, NULL},
+		/* a rule whose only effect is filling a set, behind a limit: it may or may not have
+		 * added the packet, so the later match on the set is what is noted */
+		{"set filled behind a limit", IN, "tcp", "198.51.100.20", "192.0.2.10", 40000, 84, -1,
+		 "eth0", NULL, NEW, UNC, ACC, "in:policy:accept", NULL, 0,
+		 "chain in handle 7 (ip saddr == @s): a rule on the way adds packets to this set"},
+		/* the set is empty and nothing filled it: the match fails */
+		{"set not filled", IN, "tcp", "198.51.100.20", "192.0.2.10", 40000, 85, -1, "eth0", NULL,
+		 NEW, ACC, 0, "in:policy:accept", NULL, 0, NULL},
 	};
 	struct nrb_fw_ruleset *rs = nrb_fw_ruleset_new();
 	char err[256];
