@@ -80,6 +80,7 @@ enum nrb_fw_vkind {
 	NRB_FW_V_SNAT,     /* source rewrite (SNAT/MASQUERADE): ends the nat chain, no filtering effect */
 	NRB_FW_V_VMAP,     /* nftables verdict map: verdict chosen by a key */
 	NRB_FW_V_UNKNOWN,  /* a target or statement the parser does not know */
+	NRB_FW_V_NOTRACK,  /* path steps only: a notrack rule marked the packet untracked */
 };
 
 /** Final answer for a flow. */
@@ -140,6 +141,10 @@ struct nrb_fw_rule {
 	size_t nmatches;                  /* number of matches */
 	struct nrb_fw_match *matches;     /* matches, all must hold (opaque) */
 	struct nrb_fw_vmap *vmap;         /* verdict map for NRB_FW_V_VMAP (opaque) */
+	int notrack;                      /* marks the packet untracked (nft notrack, -j CT --notrack) */
+	char *dynset;                     /* named set the rule adds the packet's key to (nft
+	                                   * add/update @set, meter), or NULL */
+	struct nrb_fw_match *dynset_key;  /* the key it adds ("ip saddr"; opaque), NULL unknown */
 };
 
 /** One chain. */
@@ -190,6 +195,9 @@ struct nrb_fw_ruleset {
 	size_t nwarnings;             /* number of parse warnings */
 	char **warnings;              /* parse warnings ("nft: table inet x rule 5: ...") */
 	size_t nrules;                /* total rules over all tables */
+	size_t nunread;               /* number of sources that could not be read */
+	char **unread;                /* why each could not be read ("iptables-save: ...");
+	                               * every evaluation of this ruleset is then UNCERTAIN */
 	void *arena;                  /* allocator owning everything (opaque) */
 };
 
@@ -230,10 +238,16 @@ struct nrb_fw_step {
 /** Result of an evaluation. */
 struct nrb_fw_result {
 	enum nrb_fw_decision decision;     /* final answer */
-	enum nrb_fw_decision assumed;      /* answer if every unevaluable rule did not match */
+	enum nrb_fw_decision assumed;      /* answer if every rule that could not be evaluated did
+	                                    * not match, and every rate limit saw only this packet
+	                                    * (`limit rate N` matches, `limit rate over N` does not) */
 	char *reject_with;                 /* reject type for REJECT (owned), or NULL */
 	const struct nrb_fw_rule *deciding; /* rule that decided, NULL for a policy or ACCEPT by default */
 	const struct nrb_fw_chain *deciding_chain; /* chain whose rule/policy decided, or NULL */
+	size_t deciding_step;              /* 1-based index in path of the deciding step, 0 none:
+	                                    * the last step that is not a rule that only counted
+	                                    * or logged ("continue"), marked the packet untracked
+	                                    * ("notrack") or rewrote its source ("snat") */
 	unsigned manager;                  /* manager (enum nrb_fw_manager bit) owning the decision, 0 none */
 	size_t nsteps;                     /* steps in path */
 	struct nrb_fw_step *path;          /* the rules that led there, in order (owned) */
@@ -258,6 +272,14 @@ struct nrb_fw_ruleset *nrb_fw_ruleset_new(void);
 void nrb_fw_ruleset_free(struct nrb_fw_ruleset *rs);
 
 /**
+ * Record that a source of this ruleset could not be read (or parsed): every evaluation of
+ * rs is then UNCERTAIN, with msg in a note.  nrb_fw_read_live() does this for its sources.
+ * @param msg why ("iptables-save:12: bad address: ..."); borrowed, copied
+ * @return 0, -EINVAL (NULL argument), -ENOMEM
+ */
+int nrb_fw_ruleset_add_unread(struct nrb_fw_ruleset *rs, const char *msg);
+
+/**
  * Parse `iptables-save [-c]` or `ip6tables-save [-c]` text into rs.
  * @param rs ruleset to add the tables to
  * @param text the text (need not be NUL-terminated; untrusted)
@@ -265,7 +287,8 @@ void nrb_fw_ruleset_free(struct nrb_fw_ruleset *rs);
  * @param ipv 4 for iptables-save, 6 for ip6tables-save
  * @param source name used in references and errors ("iptables-save"); borrowed, copied
  * @return 0, -EINVAL for malformed text (err names "SOURCE:LINE: ..."), -E2BIG, -ENOMEM.
- *         On error rs may hold the tables parsed so far.
+ *         On error the tables of this text are removed again: rs is as it was (a table
+ *         read up to a bad line would be evaluated as if its later rules did not exist).
  */
 int nrb_fw_parse_iptables(struct nrb_fw_ruleset *rs, const char *text, size_t len, int ipv,
                           const char *source, char *err, size_t errlen);
@@ -276,6 +299,7 @@ int nrb_fw_parse_iptables(struct nrb_fw_ruleset *rs, const char *text, size_t le
  *        (iptables-nft tables appear in both listings; the iptables text is the readable one)
  * @return 0, -EINVAL (err names the object: "nft: rule 12 of chain inet t input: ..."),
  *         -E2BIG, -ENOMEM.  Expressions it does not know are kept as unknown matches.
+ *         On error the tables of this text are removed again (as for iptables).
  */
 int nrb_fw_parse_nft_json(struct nrb_fw_ruleset *rs, const char *text, size_t len,
                           const char *source, int skip_iptables_dups, char *err, size_t errlen);
@@ -378,8 +402,13 @@ int nrb_fw_run(const char *path, char *const argv[], size_t max_bytes, int timeo
                char **out, size_t *out_len, char *err, size_t errlen);
 
 /**
- * Read the live ruleset of the current network namespace.
- * @param out receives a new ruleset (caller frees); it holds whatever could be read
+ * Read the live ruleset of the current network namespace: iptables-save -c,
+ * ip6tables-save -c, their legacy variants when the namespace has legacy (x_tables)
+ * tables, and nft -j list ruleset.
+ * @param out receives a new ruleset (caller frees); it holds whatever could be read, and
+ *        every source that could not be read is in (*out)->unread, which makes each
+ *        evaluation UNCERTAIN (a missing iptables-save is not, when nft was read: nft
+ *        lists the iptables-nft tables too)
  * @param problems receives a newline-separated text of sources that failed (caller
  *        frees), or NULL when all worked
  * @return 0 when at least one source was read, -EPERM when every source failed for

@@ -243,7 +243,9 @@ static void print_md(FILE *out, const struct cli *c, const struct nrb_fw_ruleset
 		fprintf(out, "Managed by %s: %s\n\n", nrb_fw_manager_name(res->manager),
 		        nrb_fw_manager_advice(res->manager));
 	if (problems)
-		fprintf(out, "Ruleset sources not read:\n\n```\n%s```\n", problems);
+		fprintf(out, "Ruleset sources not read%s:\n\n```\n%s```\n",
+		        rs->nunread ? " (their rules are missing: the decision is uncertain)" : "",
+		        problems);
 	for (size_t i = 0; i < rs->nwarnings; i++)
 		fprintf(out, "- warning: %s\n", rs->warnings[i]);
 }
@@ -290,6 +292,8 @@ static void print_json(FILE *out, const struct cli *c, const struct nrb_fw_rules
 		json_object_array_add(path, st);
 	}
 	json_object_object_add(o, "path", path);
+	json_object_object_add(o, "deciding", res->deciding_step ?
+	                       json_object_new_int((int)res->deciding_step) : NULL);
 	for (size_t i = 0; i < res->nnotes; i++)
 		json_object_array_add(notes, json_object_new_string(res->notes[i]));
 	json_object_object_add(o, "notes", notes);
@@ -297,6 +301,13 @@ static void print_json(FILE *out, const struct cli *c, const struct nrb_fw_rules
 		json_object_array_add(warn, json_object_new_string(rs->warnings[i]));
 	json_object_object_add(o, "warnings", warn);
 	json_object_object_add(o, "sources_failed", problems ? json_object_new_string(problems) : NULL);
+	{
+		struct json_object *un = json_object_new_array();
+
+		for (size_t i = 0; i < rs->nunread; i++)
+			json_object_array_add(un, json_object_new_string(rs->unread[i]));
+		json_object_object_add(o, "unread", un);
+	}
 	json_object_object_add(o, "rules_read", json_object_new_int64((int64_t)rs->nrules));
 	fprintf(out, "%s\n", json_object_to_json_string_ext(o, JSON_C_TO_STRING_PRETTY |
 	                                                      JSON_C_TO_STRING_NOSLASHESCAPE));

@@ -4,7 +4,19 @@
  * holds when all its matches hold; one that does not hold settles it.  A rule that could
  * act on the packet but cannot be judged is noted ("cannot evaluate rule X (match Y)"),
  * makes the decision UNCERTAIN, and the walk goes on as if it had not matched, so the
- * result still says what would happen in that case (res->assumed). */
+ * result still says what would happen in that case (res->assumed).
+ *
+ * Rate limits (limit, hashlimit, meter/set statements with a limit) are the one kind of
+ * "cannot tell" with a known likely answer: whether the rule matches depends on how many
+ * packets it saw lately, which a ruleset listing does not show.  Such a rule is always
+ * noted and makes the decision UNCERTAIN; the assumed walk takes a quiet rule, the state a
+ * single probe meets (`limit rate N` holds, `limit rate over N` does not).
+ *
+ * A rule with no verdict can still change the outcome: `notrack` (before conntrack) makes
+ * later `ct state new` fail, `add @set` puts the packet into a set a later rule matches,
+ * a statement nrb does not know (synproxy) may take the packet.  Those are evaluated
+ * like rules with verdicts; rules that only count or log and certainly matched appear in
+ * the path as "continue" steps (their counters rise too), the rest are skipped. */
 #include "fw/fw_int.h"
 #include "util/util.h"
 
@@ -15,7 +27,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-enum tri { T_NO = 0, T_YES = 1, T_UNK = 2 };
+/* T_LIM: a rate limit, holds or not depending on the traffic (see the top) */
+enum tri { T_NO = 0, T_YES = 1, T_UNK = 2, T_LIM = 3 };
 
 /* Outcome of a chain. */
 enum chain_out { C_CONT = 0, C_ACCEPT, C_DROP, C_REJECT, C_ABORT };
@@ -32,6 +45,12 @@ struct ev {
 	size_t cap_notes;                /* notes capacity */
 	const char *reject_with;         /* reject type of the deciding rule */
 	int dnat;                        /* a DNAT rule acted on this packet */
+	enum nrb_fw_ctstate ct;          /* conntrack state now (f.state until a notrack) */
+	const struct nrb_fw_chain *base; /* base chain being walked */
+	size_t ndyn;                     /* sets in dyn */
+	const char *dyn[16];             /* sets a rule on the way added this packet to */
+	const struct nrb_fw_rule *dyn_rule[16]; /* the rule that did, per set */
+	int dyn_sure[16];                /* that rule certainly matched (not only assumed) */
 };
 
 static void add_note(struct ev *ev, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
@@ -116,6 +135,15 @@ static enum tri in_vals(const struct nrb_fw_vals *v, const uint8_t key[16], int 
 
 		if (r->str || (r->vfam && vfam && r->vfam != vfam))
 			continue;
+		if (r->masked) {
+			int eq = 1;
+
+			for (int b = 0; b < 16 && eq; b++)
+				eq = (key[b] & r->mask[b]) == r->lo[b];
+			if (eq)
+				return T_YES;
+			continue;
+		}
 		if (memcmp(key, r->lo, 16) >= 0 && memcmp(key, r->hi, 16) <= 0)
 			return T_YES;
 	}
@@ -224,6 +252,48 @@ static unsigned addr_types(const struct ev *ev, int is_dst, int *local_unknown)
 	return t;
 }
 
+/* (flags & mask) compared with flags_cmp, or with each value of vals; known says which
+ * bits of flags are certain. */
+static enum tri tcp_flags_in(const struct nrb_fw_match *m, unsigned flags, unsigned known)
+{
+	enum tri res = T_NO;
+	size_t n = m->vals.n ? m->vals.n : 1;
+
+	for (size_t i = 0; i < n; i++) {
+		unsigned cmp = m->flags_cmp;
+
+		if (m->vals.n)
+			cmp = (unsigned)m->vals.r[i].lo[15];
+		if (((flags ^ cmp) & m->flags_mask & known) != 0)
+			continue; /* a certain bit differs */
+		if (m->flags_mask & ~known & 0xffu)
+			res = T_UNK;
+		else
+			return T_YES;
+	}
+	return res;
+}
+
+/* @return the index in ev->dyn of a set filled on the way, or ev->ndyn */
+static size_t dyn_index(const struct ev *ev, const struct nrb_fw_table *t, const char *set)
+{
+	size_t i;
+
+	for (i = 0; i < ev->ndyn; i++)
+		if (ev->dyn_rule[i]->chain->table == t && !strcmp(ev->dyn[i], set))
+			break;
+	return i;
+}
+
+/* @return the rule that added this packet to the named set on the way, or NULL */
+static const struct nrb_fw_rule *dyn_rule(const struct ev *ev, const struct nrb_fw_table *t,
+                                          const char *set)
+{
+	size_t i = dyn_index(ev, t, set);
+
+	return i < ev->ndyn ? ev->dyn_rule[i] : NULL;
+}
+
 static enum tri eval_match(const struct ev *ev, const struct nrb_fw_match *m, const char **why)
 {
 	const struct nrb_fw_flow *f = &ev->f;
@@ -314,14 +384,15 @@ static enum tri eval_match(const struct ev *ev, const struct nrb_fw_match *m, co
 		break;
 	}
 	case FW_K_CTSTATE:
-		if (f->state == NRB_FW_CT_UNKNOWN) {
+		if (ev->ct == NRB_FW_CT_UNKNOWN) {
 			*why = "the flow gives no conntrack state";
 			return T_UNK;
 		}
-		r = num_in(v, (uint32_t)f->state);
+		r = num_in(v, (uint32_t)ev->ct);
 		if (r == T_NO && (m->types & 1) && ev->dnat)
 			r = T_YES;
-		else if (r == T_NO && m->types && f->state != NRB_FW_CT_NEW) {
+		else if (r == T_NO && m->types && ev->ct != NRB_FW_CT_NEW &&
+		         ev->ct != NRB_FW_CT_UNTRACKED) {
 			/* an older connection may have been NATed when it started */
 			*why = "whether this connection was NATed when it started";
 			return T_UNK;
@@ -331,8 +402,8 @@ static enum tri eval_match(const struct ev *ev, const struct nrb_fw_match *m, co
 		/* a new connection has the dnat status only if a DNAT rule just acted */
 		if (ev->dnat)
 			r = in_vals(v, (const uint8_t[16]){[15] = 1}, 0);
-		else if (f->state == NRB_FW_CT_NEW)
-			r = T_NO;
+		else if (ev->ct == NRB_FW_CT_NEW || ev->ct == NRB_FW_CT_UNTRACKED)
+			r = T_NO; /* untracked: no connection, no status */
 		else {
 			*why = "whether this connection was DNATed when it started";
 			return T_UNK;
@@ -403,26 +474,53 @@ static enum tri eval_match(const struct ev *ev, const struct nrb_fw_match *m, co
 		break;
 	}
 	case FW_K_TCPFLAGS: {
-		unsigned flags;
+		unsigned flags, known;
 
-		if (f->state == NRB_FW_CT_NEW)
-			flags = 0x02; /* the first packet of a connection: SYN */
-		else if (f->state == NRB_FW_CT_ESTABLISHED)
+		/* the flow's state says which packet it is (f->state: what the caller described,
+		 * not the conntrack state a notrack rule may have changed since) */
+		if (f->state == NRB_FW_CT_NEW) {
+			/* the first packet of a connection: a plain SYN.  An ECN-setup SYN also
+			 * has ECE and CWR; Linux sends one only with net.ipv4.tcp_ecn=1 (the
+			 * default 2 does not), so nrb takes them as clear (doc/architecture.md) */
+			flags = 0x02;
+			known = 0xff;
+		} else if (f->state == NRB_FW_CT_ESTABLISHED) {
 			flags = 0x10; /* a packet of an established one: ACK */
-		else {
+			known = 0x37; /* PSH with data, ECE/CWR with ECN: unknown */
+		} else {
 			*why = "TCP flags are known only for new (SYN) or established (ACK) flows";
 			return T_UNK;
 		}
-		r = (flags & m->flags_mask) == m->flags_cmp ? T_YES : T_NO;
+		r = tcp_flags_in(m, flags, known);
+		if (r == T_UNK) {
+			*why = "the rule tests TCP flags (PSH, ECE, CWR) an established flow's packets may or may not carry";
+			return T_UNK;
+		}
 		break;
 	}
 	case FW_K_LIMIT:
-		r = T_YES; /* one probe does not exceed a rate limit; noted by the caller */
-		break;
+		*why = m->over ? "over" : "under";
+		return T_LIM; /* the caller notes it and takes a quiet rule */
 	case FW_K_UNKNOWN:
 	default:
-		*why = "nrb does not understand this match";
+		*why = m->stmt ? "nrb does not know what this statement does to the packet"
+		               : "nrb does not understand this match";
 		return T_UNK;
+	}
+	if (r == T_NO && m->set && dyn_rule(ev, m->set->table, m->set->name)) {
+		/* the listing predates this packet, but a rule on the way put its key in: when
+		 * that rule surely matched and added the very key compared here, the packet is
+		 * in the set now */
+		size_t k = dyn_index(ev, m->set->table, m->set->name);
+		const struct nrb_fw_match *dk = ev->dyn_rule[k]->dynset_key;
+
+		if (ev->dyn_sure[k] && dk && dk->key == m->key && dk->family == m->family &&
+		    dk->l4 == m->l4 && m->key != FW_K_TRUE) {
+			r = T_YES;
+		} else {
+			*why = "a rule on the way adds packets to this set (add/update @set, meter); this packet may be in it now";
+			return T_UNK;
+		}
 	}
 	if (r == T_UNK) {
 		if (!*why)
@@ -432,26 +530,54 @@ static enum tri eval_match(const struct ev *ev, const struct nrb_fw_match *m, co
 	return m->neg ? (r == T_YES ? T_NO : T_YES) : r;
 }
 
-/* @return T_YES/T_NO/T_UNK for the whole rule; *um the first match that could not be judged */
-static enum tri eval_rule(const struct ev *ev, const struct nrb_fw_rule *r,
-                          const struct nrb_fw_match **um, const char **why)
-{
-	enum tri res = T_YES;
+/* What a rule's matches say about the flow. */
+struct rule_eval {
+	const struct nrb_fw_match *um; /* first match or statement that could not be judged */
+	const char *why;               /* why not */
+	const struct nrb_fw_match *lm; /* first rate limit */
+	int quiet;                     /* with no other traffic, every rate limit lets it match */
+};
 
-	*um = NULL;
+/* @return T_NO (some match fails), T_UNK (re->um: cannot tell), T_LIM (only rate limits
+ *         stand between the rule and the packet: re->lm, re->quiet), T_YES */
+static enum tri eval_rule(const struct ev *ev, const struct nrb_fw_rule *r, struct rule_eval *re)
+{
+	memset(re, 0, sizeof(*re));
+	re->quiet = 1;
 	for (size_t i = 0; i < r->nmatches; i++) {
-		const char *w;
-		enum tri t = eval_match(ev, &r->matches[i], &w);
+		const struct nrb_fw_match *m = &r->matches[i];
+		const char *w = NULL;
+		enum tri t = eval_match(ev, m, &w);
 
 		if (t == T_NO)
 			return T_NO;
-		if (t == T_UNK && res == T_YES) {
-			res = T_UNK;
-			*um = &r->matches[i];
-			*why = w;
+		if (t == T_UNK && !re->um) {
+			re->um = m;
+			re->why = w;
+		}
+		if (t == T_LIM) {
+			if (!re->lm)
+				re->lm = m;
+			if (m->over)
+				re->quiet = 0; /* "over": a quiet rule does not match */
 		}
 	}
-	return res;
+	return re->um ? T_UNK : re->lm ? T_LIM : T_YES;
+}
+
+/* Does the rule hold a statement nrb does not know (it may act on the packet)? */
+static int has_unknown_stmt(const struct nrb_fw_rule *r)
+{
+	for (size_t i = 0; i < r->nmatches; i++)
+		if (r->matches[i].key == FW_K_UNKNOWN && r->matches[i].stmt)
+			return 1;
+	return 0;
+}
+
+/* Can the rule change the packet's fate (even without a verdict)? */
+static int has_effect(const struct nrb_fw_rule *r)
+{
+	return r->verdict != NRB_FW_V_NONE || r->notrack || r->dynset || has_unknown_stmt(r);
 }
 
 static void note_rule(struct ev *ev, const struct nrb_fw_rule *r, const char *what,
@@ -529,6 +655,7 @@ static enum chain_out act(struct ev *ev, const struct nrb_fw_chain *c, const str
 		return C_CONT;
 	case NRB_FW_V_NONE:
 	case NRB_FW_V_VMAP:
+	case NRB_FW_V_NOTRACK:
 		break;
 	}
 	return C_CONT;
@@ -579,39 +706,102 @@ static enum chain_out eval_vmap(struct ev *ev, const struct nrb_fw_chain *c,
 	return C_CONT;
 }
 
+static void note_limit(struct ev *ev, const struct nrb_fw_rule *r, const struct rule_eval *re)
+{
+	char ref[1024];
+
+	nrb_fw_rule_ref(r, ref, sizeof ref);
+	add_note(ev, "cannot evaluate rule %s (%s): whether a rate limit holds depends on the packets "
+	         "the rule saw lately, which nrb cannot know; on a quiet rule (a single probe) %s, "
+	         "and the assumed answer takes that", ref,
+	         re->lm->desc ? re->lm->desc : "limit",
+	         re->quiet ? "the rule matches" : "the rule does not match");
+	ev->uncertain = 1;
+}
+
+/* The rule puts the packet into a set (add/update @set, meter): a later match on that set
+ * may hold for it now. */
+static void remember_dynset(struct ev *ev, const struct nrb_fw_rule *r, int sure)
+{
+	size_t i = dyn_index(ev, r->chain->table, r->dynset);
+
+	if (i < ev->ndyn) {
+		if (sure && !ev->dyn_sure[i]) {
+			ev->dyn_rule[i] = r;
+			ev->dyn_sure[i] = 1;
+		}
+		return;
+	}
+	if (ev->ndyn == sizeof ev->dyn / sizeof ev->dyn[0]) {
+		add_note(ev, "more sets are filled on the way than nrb follows; later matches on them may be wrong");
+		ev->uncertain = 1;
+		return;
+	}
+	ev->dyn[ev->ndyn] = r->dynset;
+	ev->dyn_sure[ev->ndyn] = sure;
+	ev->dyn_rule[ev->ndyn++] = r;
+}
+
 static enum chain_out eval_chain(struct ev *ev, const struct nrb_fw_chain *c, int depth)
 {
 	for (size_t i = 0; i < c->nrules; i++) {
 		const struct nrb_fw_rule *r = c->rules[i];
-		const struct nrb_fw_match *um;
-		const char *why = NULL;
+		struct rule_eval re;
 		enum chain_out o;
 		enum tri t;
-		int returned = 0;
+		int returned = 0, effect;
 
 		if (++ev->res->visited > MAX_VISITS) {
 			add_note(ev, "stopped after %u rules: the ruleset loops or is too large", MAX_VISITS);
 			ev->uncertain = 1;
 			return C_ABORT;
 		}
-		if (r->verdict == NRB_FW_V_NONE)
-			continue; /* counting/logging only: cannot change the outcome */
-		t = eval_rule(ev, r, &um, &why);
+		t = eval_rule(ev, r, &re);
 		if (t == T_NO)
 			continue;
-		if (t == T_UNK) {
-			note_rule(ev, r, um && um->desc ? um->desc : "match", why ? why : "?");
+		effect = has_effect(r);
+		if (!effect) {
+			/* counts or logs only: cannot change the outcome; when it certainly
+			 * matched, its counter rises with the packet's, so it is on the path */
+			if (t == T_YES)
+				add_step(ev, NRB_FW_STEP_RULE, c, r, NRB_FW_V_NONE);
 			continue;
 		}
-		for (size_t k = 0; k < r->nmatches; k++)
-			if (r->matches[k].key == FW_K_LIMIT) {
-				char ref[1024];
+		if ((t == T_UNK || t == T_LIM) && r->verdict == NRB_FW_V_NONE && !r->notrack &&
+		    r->dynset && !has_unknown_stmt(r)) {
+			/* all it can do is put the packet into a set, and it may have: only a
+			 * later match on that set can tell, and that one is noted then */
+			remember_dynset(ev, r, 0);
+			continue;
+		}
+		if (t == T_UNK) {
+			char what[600];
 
-				nrb_fw_rule_ref(r, ref, sizeof ref);
-				add_note(ev, "rule %s has a rate limit (%s); nrb assumes one probe stays under it",
-				         ref, r->matches[k].desc ? r->matches[k].desc : "limit");
-				break;
-			}
+			snprintf(what, sizeof what, "%s%s", re.um->stmt ? "statement " : "",
+			         re.um->desc ? re.um->desc : "match");
+			note_rule(ev, r, what, re.why ? re.why : "?");
+			continue;
+		}
+		if (t == T_LIM) {
+			note_limit(ev, r, &re);
+			if (!re.quiet)
+				continue;
+		}
+		/* the rule matches (for a rate limit: on the assumed quiet rule) */
+		if (r->dynset)
+			remember_dynset(ev, r, t == T_YES);
+		if (r->notrack && ev->ct != NRB_FW_CT_UNTRACKED && ev->base &&
+		    (ev->base->hook == NRB_FW_HOOK_PREROUTING || ev->base->hook == NRB_FW_HOOK_OUTPUT) &&
+		    ev->base->prio < NRB_FW_PRIO_CONNTRACK) {
+			/* before conntrack looked the packet up: it stays untracked for every
+			 * later hook (ct state untracked, no nat chains) */
+			ev->ct = NRB_FW_CT_UNTRACKED;
+			add_step(ev, NRB_FW_STEP_RULE, c, r, NRB_FW_V_NOTRACK);
+		} else if (r->verdict == NRB_FW_V_NONE) {
+			add_step(ev, NRB_FW_STEP_RULE, c, r, NRB_FW_V_NONE);
+		}
+		if (r->verdict == NRB_FW_V_NONE)
+			continue;
 		if (r->verdict == NRB_FW_V_VMAP)
 			o = eval_vmap(ev, c, r, depth, &returned);
 		else
@@ -685,11 +875,13 @@ static enum chain_out run_hook(struct ev *ev, enum nrb_fw_hook hook)
 		const struct nrb_fw_chain *c = b[i].c;
 		enum chain_out o;
 
-		/* nat chains see only the first packet of a connection */
-		if (c->type == NRB_FW_CT_NAT && ev->f.state != NRB_FW_CT_NEW) {
-			if (ev->f.state != NRB_FW_CT_UNKNOWN || c->nrules == 0)
+		/* nat chains see only the first packet of a connection (an untracked packet
+		 * has none: never) */
+		if (c->type == NRB_FW_CT_NAT && ev->ct != NRB_FW_CT_NEW) {
+			if (ev->ct != NRB_FW_CT_UNKNOWN || c->nrules == 0)
 				continue;
 		}
+		ev->base = c;
 		o = eval_chain(ev, c, 0);
 		if (o == C_CONT) {
 			if (c->has_policy && c->policy == NRB_FW_V_DROP) {
@@ -770,30 +962,42 @@ void nrb_fw_result_free(struct nrb_fw_result *res)
 	memset(res, 0, sizeof(*res));
 }
 
+/* The tool that owns the rule or policy that decided, for advice on changing it.  Only
+ * the deciding step counts: a flow that merely passed fail2ban's chain (its RETURN) and
+ * was accepted later was not banned.  fail2ban's advice is about lifting a ban, so it is
+ * named only for a drop or reject. */
 static unsigned decide_manager(const struct nrb_fw_ruleset *rs, const struct nrb_fw_result *res)
 {
-	for (size_t i = res->nsteps; i > 0; i--) {
-		unsigned m = res->path[i - 1].rule ? nrb_fw_rule_manager(res->path[i - 1].rule)
-		                                   : nrb_fw_chain_manager(res->path[i - 1].chain);
+	const struct nrb_fw_step *s;
+	unsigned m = 0;
 
-		if (m)
-			return m;
-	}
-	/* a built-in chain's policy: ufw and firewalld set those */
-	if (res->nsteps && res->path[res->nsteps - 1].kind == NRB_FW_STEP_POLICY) {
-		/* only here, and only chain and table names: scanning every rule of a big
-		 * ruleset on each evaluation cost more than the evaluation itself */
-		unsigned present = 0;
+	if (!res->deciding_step)
+		return 0;
+	s = &res->path[res->deciding_step - 1];
+	if (s->kind == NRB_FW_STEP_RULE) {
+		m = nrb_fw_rule_manager(s->rule);
+	} else {
+		m = nrb_fw_chain_manager(s->chain);
+		if (!m && s->kind == NRB_FW_STEP_POLICY) {
+			/* a built-in chain's policy: ufw and firewalld set those, Docker sets
+			 * FORWARD's.  Only here, and only chain and table names: scanning every
+			 * rule of a big ruleset on each evaluation cost more than the evaluation */
+			unsigned present = 0;
 
-		for (size_t t = 0; t < rs->ntables; t++)
-			for (size_t c = 0; c < rs->tables[t]->nchains; c++)
-				present |= nrb_fw_chain_manager(rs->tables[t]->chains[c]);
-		if (present & NRB_FW_MGR_UFW)
-			return NRB_FW_MGR_UFW;
-		if (present & NRB_FW_MGR_FIREWALLD)
-			return NRB_FW_MGR_FIREWALLD;
+			for (size_t t = 0; t < rs->ntables; t++)
+				for (size_t c = 0; c < rs->tables[t]->nchains; c++)
+					present |= nrb_fw_chain_manager(rs->tables[t]->chains[c]);
+			if (present & NRB_FW_MGR_UFW)
+				m = NRB_FW_MGR_UFW;
+			else if (present & NRB_FW_MGR_FIREWALLD)
+				m = NRB_FW_MGR_FIREWALLD;
+			else if ((present & NRB_FW_MGR_DOCKER) && s->chain->hook == NRB_FW_HOOK_FORWARD)
+				m = NRB_FW_MGR_DOCKER;
+		}
 	}
-	return 0;
+	if (m == NRB_FW_MGR_FAIL2BAN && res->assumed != NRB_FW_DROP && res->assumed != NRB_FW_REJECT)
+		m = 0;
+	return m;
 }
 
 int nrb_fw_evaluate(const struct nrb_fw_ruleset *rs, const struct nrb_fw_flow *flow,
@@ -830,6 +1034,14 @@ int nrb_fw_evaluate(const struct nrb_fw_ruleset *rs, const struct nrb_fw_flow *f
 	ev.f.iif[sizeof ev.f.iif - 1] = '\0';
 	ev.f.oif[sizeof ev.f.oif - 1] = '\0';
 	ev.res = res;
+	ev.ct = flow->state;
+
+	/* a source that could not be read: its rules are missing from the walk */
+	for (size_t i = 0; i < rs->nunread; i++) {
+		add_note(&ev, "cannot evaluate the rules of a ruleset source that could not be read: %s",
+		         rs->unread[i]);
+		ev.uncertain = 1;
+	}
 
 	for (size_t i = 0; i < rs->ntables; i++) {
 		const struct nrb_fw_table *t = rs->tables[i];
@@ -854,11 +1066,19 @@ int nrb_fw_evaluate(const struct nrb_fw_ruleset *rs, const struct nrb_fw_flow *f
 	res->decision = ev.uncertain ? NRB_FW_UNCERTAIN : res->assumed;
 	if (o == C_REJECT && ev.reject_with)
 		res->reject_with = strdup(ev.reject_with);
-	if (res->nsteps) {
-		const struct nrb_fw_step *s = &res->path[res->nsteps - 1];
+	/* the deciding step: the last that is not a rule that only counted, logged, marked
+	 * the packet untracked or rewrote its source (masquerade filters nothing) */
+	for (size_t i = res->nsteps; i > 0; i--) {
+		const struct nrb_fw_step *s = &res->path[i - 1];
 
+		if (s->kind == NRB_FW_STEP_RULE &&
+		    (s->action == NRB_FW_V_NONE || s->action == NRB_FW_V_NOTRACK ||
+		     s->action == NRB_FW_V_SNAT))
+			continue;
 		res->deciding = s->rule;
 		res->deciding_chain = s->chain;
+		res->deciding_step = i;
+		break;
 	}
 	res->manager = decide_manager(rs, res);
 	if (ev.nomem) {

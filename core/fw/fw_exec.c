@@ -213,18 +213,44 @@ int nrb_fw_run(const char *path, char *const argv[], size_t max_bytes, int timeo
 	return run_in(-1, path, argv, max_bytes, timeout_ms, out, out_len, err, errlen);
 }
 
-/* Legacy (x_tables) tables exist when the kernel lists their names here. */
-static int legacy_tables_present(const char *procfile)
+/* Legacy (x_tables) tables exist when the kernel lists their names in procfile
+ * (/proc/net/ip_tables_names).  /proc/net is the namespace of the process reading it, so
+ * for another namespace a child enters it and reads there (only syscalls between fork and
+ * _exit: this process may have threads).
+ * @return 1 tables listed, 0 none (or no x_tables in that kernel), -errno could not tell */
+static int legacy_tables_present(int netns_fd, const char *procfile)
 {
 	char buf[64];
-	int fd = open(procfile, O_RDONLY | O_CLOEXEC);
+	pid_t pid;
+	int status, fd;
 	ssize_t n;
 
-	if (fd < 0)
-		return 0;
-	n = read(fd, buf, sizeof buf);
-	close(fd);
-	return n > 0;
+	if (netns_fd < 0) {
+		fd = open(procfile, O_RDONLY | O_CLOEXEC);
+		if (fd < 0)
+			return 0;
+		n = read(fd, buf, sizeof buf);
+		close(fd);
+		return n > 0;
+	}
+	pid = fork();
+	if (pid < 0)
+		return -errno;
+	if (pid == 0) {
+		if (setns(netns_fd, CLONE_NEWNET) != 0)
+			_exit(2);
+		fd = open(procfile, O_RDONLY | O_CLOEXEC);
+		if (fd < 0)
+			_exit(1);
+		n = read(fd, buf, sizeof buf);
+		_exit(n > 0 ? 0 : 1);
+	}
+	while (waitpid(pid, &status, 0) < 0)
+		if (errno != EINTR)
+			return -errno;
+	if (!WIFEXITED(status) || WEXITSTATUS(status) > 1)
+		return -EPERM;
+	return WEXITSTATUS(status) == 0;
 }
 
 static int is_legacy_binary(const char *path)
@@ -233,15 +259,6 @@ static int is_legacy_binary(const char *path)
 
 	return realpath(path, real) && strstr(real, "legacy") != NULL;
 }
-
-struct live_src {
-	unsigned flag;        /* NRB_FW_READ_* */
-	const char *path;     /* program */
-	const char *argv1;    /* its one argument */
-	const char *name;     /* source name in references */
-	int ipv;              /* 4/6 for iptables text, 0 for nft */
-	const char *legacy_proc; /* run only when this /proc file lists tables (legacy) */
-};
 
 static void add_problem(char **problems, const char *msg)
 {
@@ -257,46 +274,75 @@ static void add_problem(char **problems, const char *msg)
 	*problems = n;
 }
 
-static int read_live(int netns_fd, unsigned flags, struct nrb_fw_ruleset **out,
-                     char **problems, char *err, size_t errlen)
-{
-	static const struct live_src src[] = {
-		{NRB_FW_READ_IPTABLES, NRB_FW_IPTABLES_SAVE_PATH, "-c", "iptables-save", 4, NULL},
-		{NRB_FW_READ_IPTABLES, "/usr/sbin/iptables-legacy-save", "-c", "iptables-legacy-save", 4,
-		 "/proc/net/ip_tables_names"},
-		{NRB_FW_READ_IP6TABLES, NRB_FW_IP6TABLES_SAVE_PATH, "-c", "ip6tables-save", 6, NULL},
-		{NRB_FW_READ_IP6TABLES, "/usr/sbin/ip6tables-legacy-save", "-c", "ip6tables-legacy-save",
-		 6, "/proc/net/ip6_tables_names"},
-		/* nft last: its listing repeats the iptables-nft tables read above */
-		{NRB_FW_READ_NFT, NRB_FW_NFT_PATH, NULL, "nft", 0, NULL},
-	};
-	struct nrb_fw_ruleset *rs;
-	int ok = 0, eperm = 0, enoent = 0, tried = 0;
+/* The sources nrb reads, in order; nft last: its listing repeats the iptables-nft tables
+ * read before it, which it then skips. */
+static const struct fw_live_src live_sources[] = {
+	{NRB_FW_READ_IPTABLES, NRB_FW_IPTABLES_SAVE_PATH, "-c", "iptables-save", 4, NULL, NULL},
+	{NRB_FW_READ_IPTABLES, "/usr/sbin/iptables-legacy-save", "-c", "iptables-legacy-save", 4,
+	 "/proc/net/ip_tables_names", NRB_FW_IPTABLES_SAVE_PATH},
+	{NRB_FW_READ_IP6TABLES, NRB_FW_IP6TABLES_SAVE_PATH, "-c", "ip6tables-save", 6, NULL, NULL},
+	{NRB_FW_READ_IP6TABLES, "/usr/sbin/ip6tables-legacy-save", "-c", "ip6tables-legacy-save", 6,
+	 "/proc/net/ip6_tables_names", NRB_FW_IP6TABLES_SAVE_PATH},
+	{NRB_FW_READ_NFT, NRB_FW_NFT_PATH, NULL, "nft", 0, NULL, NULL},
+};
 
-	if (!out || !problems)
+int fw_read_sources(int netns_fd, const struct fw_live_src *src, size_t nsrc, unsigned flags,
+                    struct nrb_fw_ruleset **out, char **problems, char *err, size_t errlen)
+{
+	struct nrb_fw_ruleset *rs;
+	int ok = 0, eperm = 0, enoent = 0, tried = 0, nft_ok = 0;
+	struct {
+		const struct fw_live_src *s; /* the source that failed */
+		int e;                       /* how (-errno) */
+		char msg[1024];              /* why */
+	} *failed;
+	size_t nfailed = 0;
+
+	if (!out || !problems || !src)
 		return nrb_err(err, errlen, EINVAL, "read_live: bad arguments");
 	*out = NULL;
 	*problems = NULL;
 	if (!(flags & NRB_FW_READ_ALL))
 		return nrb_err(err, errlen, EINVAL, "read_live: nothing to read");
 	rs = nrb_fw_ruleset_new();
-	if (!rs)
+	failed = calloc(nsrc ? nsrc : 1, sizeof(*failed));
+	if (!rs || !failed) {
+		nrb_fw_ruleset_free(rs);
+		free(failed);
 		return nrb_err(err, errlen, ENOMEM, "out of memory");
-	for (size_t i = 0; i < sizeof src / sizeof src[0]; i++) {
-		const struct live_src *s = &src[i];
-		char *text = NULL, msg[1024];
-		size_t len = 0;
+	}
+	for (size_t i = 0; i < nsrc; i++) {
+		const struct fw_live_src *s = &src[i];
+		char *text = NULL, *msg = failed[nfailed].msg;
+		size_t len = 0, msglen = sizeof failed[nfailed].msg;
 		int e;
 
 		if (!(flags & s->flag))
 			continue;
 		if (s->legacy_proc) {
-			/* (this process's /proc/net: for another namespace, legacy tables that
-			 * exist only there are missed) */
-			/* the main binary may itself be the legacy one; else only when legacy tables exist */
-			if (is_legacy_binary(s->ipv == 6 ? NRB_FW_IP6TABLES_SAVE_PATH : NRB_FW_IPTABLES_SAVE_PATH) ||
-			    !legacy_tables_present(s->legacy_proc) || access(s->path, X_OK) != 0)
+			/* only when the namespace has legacy tables, and the main binary is not
+			 * itself the legacy one (then it listed them already) */
+			int present;
+
+			if (s->main_path && is_legacy_binary(s->main_path))
 				continue;
+			present = legacy_tables_present(netns_fd, s->legacy_proc);
+			if (present == 0)
+				continue;
+			if (present < 0)
+				e = nrb_err(msg, msglen, -present, "%s: cannot tell whether legacy tables exist (%s): %s",
+				            s->name, s->legacy_proc, strerror(-present));
+			else if (access(s->path, X_OK) != 0)
+				e = nrb_err(msg, msglen, ENOENT, "%s: the kernel lists legacy (x_tables) tables in %s but %s is not installed",
+				            s->name, s->legacy_proc, s->path);
+			else
+				e = 0;
+			if (e) {
+				failed[nfailed].s = s;
+				failed[nfailed++].e = e;
+				add_problem(problems, msg);
+				continue;
+			}
 		}
 		tried++;
 		{
@@ -304,29 +350,32 @@ static int read_live(int netns_fd, unsigned flags, struct nrb_fw_ruleset **out,
 			                s->ipv ? NULL : "list", s->ipv ? NULL : "ruleset", NULL};
 
 			e = run_in(netns_fd, s->path, argv, LIVE_MAX_BYTES, LIVE_TIMEOUT_MS, &text, &len, msg,
-			               sizeof msg);
+			           msglen);
 		}
 		if (e == 0) {
 			if (s->ipv)
-				e = nrb_fw_parse_iptables(rs, text, len, s->ipv, s->name, msg, sizeof msg);
+				e = nrb_fw_parse_iptables(rs, text, len, s->ipv, s->name, msg, msglen);
 			else if (len == 0)
 				e = 0; /* nft prints nothing for an empty ruleset */
 			else
-				e = nrb_fw_parse_nft_json(rs, text, len, s->name, 1, msg, sizeof msg);
+				e = nrb_fw_parse_nft_json(rs, text, len, s->name, 1, msg, msglen);
 		}
 		free(text);
 		if (e == 0) {
 			ok++;
+			nft_ok |= s->ipv == 0;
 			continue;
 		}
 		if (e == -EPERM || e == -EACCES)
 			eperm++;
 		if (e == -ENOENT)
 			enoent++;
+		failed[nfailed].s = s;
+		failed[nfailed++].e = e;
 		add_problem(problems, msg);
 	}
 	if (ok == 0) {
-		int code = eperm ? EPERM : (enoent == tried ? ENOENT : EIO);
+		int code = eperm ? EPERM : (tried && enoent == tried ? ENOENT : EIO);
 
 		nrb_err(err, errlen, code, "could not read any firewall ruleset%s: %s",
 		        code == EPERM ? " (run as root or with CAP_NET_ADMIN)" : "",
@@ -338,10 +387,31 @@ static int read_live(int netns_fd, unsigned flags, struct nrb_fw_ruleset **out,
 				err[--l] = '\0';
 		}
 		nrb_fw_ruleset_free(rs);
+		free(failed);
 		return -code;
 	}
+	/* What could not be read makes every answer uncertain.  One exception: iptables-save
+	 * not installed while nft was read -- nft lists the iptables-nft tables itself, and
+	 * legacy tables were checked for separately above. */
+	for (size_t i = 0; i < nfailed; i++) {
+		if (failed[i].e == -ENOENT && failed[i].s->ipv && !failed[i].s->legacy_proc && nft_ok)
+			continue;
+		if (nrb_fw_ruleset_add_unread(rs, failed[i].msg)) {
+			nrb_fw_ruleset_free(rs);
+			free(failed);
+			return nrb_err(err, errlen, ENOMEM, "out of memory");
+		}
+	}
+	free(failed);
 	*out = rs;
 	return 0;
+}
+
+static int read_live(int netns_fd, unsigned flags, struct nrb_fw_ruleset **out,
+                     char **problems, char *err, size_t errlen)
+{
+	return fw_read_sources(netns_fd, live_sources, sizeof live_sources / sizeof live_sources[0],
+	                       flags, out, problems, err, errlen);
 }
 
 int nrb_fw_read_live(unsigned flags, struct nrb_fw_ruleset **out, char **problems, char *err,

@@ -29,7 +29,8 @@ enum fw_key {
 	FW_K_DSTTYPE,    /* addrtype of the destination (bits in types) */
 	FW_K_PKTTYPE,    /* link-layer packet type (unicast/broadcast/multicast bits) */
 	FW_K_TCPFLAGS,   /* TCP flags (flags_mask, flags_cmp) */
-	FW_K_LIMIT,      /* rate limit: assumed not exceeded by one probe, noted */
+	FW_K_LIMIT,      /* rate limit (limit, hashlimit, meter): depends on the packet rate, which
+	                  * nrb cannot know; always noted, the answer UNCERTAIN (fw_eval.c) */
 	FW_K_UNKNOWN,    /* not understood: the rule cannot be evaluated */
 };
 
@@ -42,6 +43,10 @@ enum fw_atype {
 	FW_AT_OTHER = 16,  /* a type nrb cannot judge (BLACKHOLE, ANYCAST, ...) */
 };
 
+/** Priority of conntrack's own hook in prerouting/output (NF_IP_PRI_CONNTRACK): a
+ *  notrack before it leaves the packet untracked, after it does nothing. */
+#define NRB_FW_PRIO_CONNTRACK (-200)
+
 /** One value: a closed key range, or an interface-name pattern. */
 struct fw_range {
 	uint8_t lo[16];     /* first key */
@@ -49,6 +54,9 @@ struct fw_range {
 	char *str;          /* interface name, or NULL for a key range */
 	int wildcard;       /* str ends in '+' or '*': prefix match */
 	int vfam;           /* address family of an address value (4/6), 0 for others */
+	int masked;         /* a non-contiguous netmask (iptables -s A/255.255.0.255): the key
+	                     * matches when key & mask == lo & mask; lo..hi is only the span */
+	uint8_t mask[16];   /* that mask (masked only) */
 };
 
 /** A list of values; a match holds when the packet's property is in any of them. */
@@ -71,6 +79,11 @@ struct nrb_fw_match {
 	unsigned types;            /* addrtype/pkttype bits; CTSTATE: 1 DNAT, 2 SNAT also listed */
 	unsigned flags_mask;       /* TCP flags mask (FW_K_TCPFLAGS) */
 	unsigned flags_cmp;        /* TCP flags that must be set within mask */
+	int over;                  /* FW_K_LIMIT: matches when the rate is exceeded ("over",
+	                            * --hashlimit-above), not while it is kept */
+	int stmt;                  /* FW_K_UNKNOWN: a statement whose effect on the packet is not
+	                            * known (synproxy, ...), not a match: noted even on a rule
+	                            * with no verdict */
 	char *desc;                /* the match as written, for notes */
 };
 
@@ -115,13 +128,39 @@ struct nrb_fw_match *fw_match_add(struct nrb_fw_ruleset *rs, struct nrb_fw_rule 
 struct fw_range *fw_vals_add(struct nrb_fw_ruleset *rs, struct nrb_fw_vals *v);
 /** Record a parse warning (formatted). */
 void fw_warn(struct nrb_fw_ruleset *rs, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/** Remove the tables added from index 'first' on (a source that failed to parse must not
+ *  be evaluated half-read); their memory stays in the arena. */
+void fw_rollback(struct nrb_fw_ruleset *rs, size_t first);
 /** Resolve jump/goto targets and named sets of every table from index 'from' on.
  *  @return 0 or -EINVAL (unknown jump target; err says which) */
 int fw_resolve(struct nrb_fw_ruleset *rs, size_t from, char *err, size_t errlen);
 
+/* ---- live reading (fw_exec.c) ---- */
+/** One program that lists rules. */
+struct fw_live_src {
+	unsigned flag;           /* NRB_FW_READ_* it belongs to */
+	const char *path;        /* program (absolute) */
+	const char *argv1;       /* its one argument (iptables: "-c"); nft gets -j list ruleset */
+	const char *name;        /* source name in references and messages */
+	int ipv;                 /* 4/6 for iptables text, 0 for nft JSON */
+	const char *legacy_proc; /* legacy tables only: run when this /proc/net file lists tables
+	                          * in the namespace read (not this process's) */
+	const char *main_path;   /* legacy only: skip when this binary is itself the legacy one */
+};
+/** Read sources in order (the engine of nrb_fw_read_live; tests pass their own).  Every
+ *  source that failed is in *problems and, unless covered by another, recorded as unread
+ *  in the ruleset (its evaluations are then UNCERTAIN).
+ *  @param netns_fd namespace to read (programs and the legacy check run there), -1 ours
+ *  @return as nrb_fw_read_live */
+int fw_read_sources(int netns_fd, const struct fw_live_src *src, size_t nsrc, unsigned flags,
+                    struct nrb_fw_ruleset **out, char **problems, char *err, size_t errlen);
+
 /* ---- values ---- */
 /** Parse "A", "A/len", "A/mask" into a range (family 4/6 set in vfam). @return 0 or -EINVAL */
 int fw_parse_prefix(const char *s, struct fw_range *r);
+/** Make r the address value/mask pair of a non-contiguous netmask (r->lo holds the
+ *  address); fam 4 or 6. @return 0 */
+int fw_mask_range(struct fw_range *r, const uint8_t mask[16], int fam);
 /** Parse an address range "A-B". @return 0 or -EINVAL */
 int fw_parse_addr_range(const char *s, struct fw_range *r);
 /** Key of a number (big-endian in the last 4 bytes). */

@@ -389,8 +389,25 @@ static int module_option(struct ipt_ctx *c, struct nrb_fw_rule *r, const char *m
 		if (!arg)
 			return perr(c, "missing comment", NULL);
 		r->comment = fw_strdup(c->rs, arg);
-	} else if (!strcmp(mod, "limit") || !strcmp(mod, "hashlimit")) {
+	} else if ((!strcmp(mod, "limit") && !strcmp(opt, "--limit")) ||
+	           (!strcmp(mod, "hashlimit") &&
+	            (!strcmp(opt, "--hashlimit") || !strcmp(opt, "--hashlimit-upto") ||
+	             !strcmp(opt, "--hashlimit-above")))) {
+		/* the rate: matches while it is kept (--limit, --hashlimit-upto) or, with
+		 * --hashlimit-above, once it is exceeded */
+		if (!arg)
+			return perr(c, "missing rate after", opt);
 		m->key = FW_K_LIMIT;
+		m->over = !strcmp(opt, "--hashlimit-above");
+		if (neg)
+			m->over = !m->over;
+		m->neg = 0;
+	} else if ((!strcmp(mod, "limit") && !strcmp(opt, "--limit-burst")) ||
+	           (!strcmp(mod, "hashlimit") && strncmp(opt, "--hashlimit-", 12) == 0 &&
+	            strcmp(opt, "--hashlimit-rate-match") && strcmp(opt, "--hashlimit-rate-interval"))) {
+		/* burst, mode, name, masks, table sizes: how the rate is counted, not whether
+		 * the rule applies (--hashlimit-rate-match changes the meaning: unknown below) */
+		m->key = FW_K_TRUE;
 		takes_arg = !(arg == NULL || strncmp(arg, "--", 2) == 0);
 	} else if (!strcmp(mod, "addrtype") &&
 	           (!strcmp(opt, "--src-type") || !strcmp(opt, "--dst-type"))) {
@@ -566,8 +583,14 @@ static int parse_rule(struct ipt_ctx *c, char **tok, int ntok, const char *text)
 			set_target(c, r, tok[i + 1], is_goto);
 			if (!r->target)
 				return -ENOMEM;
-			/* target options: only --reject-with matters for the verdict */
+			/* `-j NOTRACK`, `-j CT --notrack` (raw table): the packet gets no
+			 * conntrack entry, later `--ctstate NEW` does not match it */
+			if (!is_goto && !strcmp(tok[i + 1], "NOTRACK"))
+				r->notrack = 1;
+			/* target options: --reject-with and CT's --notrack matter */
 			for (i += 2; i < ntok; i++) {
+				if (!strcmp(tok[i], "--notrack") && r->target && !strcmp(r->target, "CT"))
+					r->notrack = 1;
 				if (!strcmp(tok[i], "--reject-with") && i + 1 < ntok) {
 					r->reject_with = fw_strdup(c->rs, tok[++i]);
 					if (!r->reject_with)
@@ -779,6 +802,8 @@ int nrb_fw_parse_iptables(struct nrb_fw_ruleset *rs, const char *text, size_t le
 out:
 	if (e == -ENOMEM)
 		nrb_err(err, errlen, ENOMEM, "%s: out of memory", c.source ? c.source : "iptables");
+	if (e)
+		fw_rollback(rs, first_table);
 	free(line);
 	free(tok);
 	return e;

@@ -127,6 +127,29 @@ static int push_auto(struct nrb_fw_ruleset *rs, void ***arr, size_t *n, void *it
 	return fw_push(rs, arr, n, &cap, item);
 }
 
+int nrb_fw_ruleset_add_unread(struct nrb_fw_ruleset *rs, const char *msg)
+{
+	char *s;
+
+	if (!rs || !msg)
+		return -EINVAL;
+	if (rs->nunread >= 100)
+		return 0; /* a handful of sources exist; more is a caller looping */
+	s = fw_strdup(rs, msg);
+	if (!s || push_auto(rs, (void ***)&rs->unread, &rs->nunread, s))
+		return -ENOMEM;
+	return 0;
+}
+
+void fw_rollback(struct nrb_fw_ruleset *rs, size_t first)
+{
+	for (size_t t = first; t < rs->ntables; t++)
+		for (size_t c = 0; c < rs->tables[t]->nchains; c++)
+			rs->nrules -= rs->tables[t]->chains[c]->nrules;
+	if (first < rs->ntables)
+		rs->ntables = first;
+}
+
 void fw_warn(struct nrb_fw_ruleset *rs, const char *fmt, ...)
 {
 	char buf[512];
@@ -465,9 +488,10 @@ int fw_parse_prefix(const char *s, struct fw_range *r)
 		long v;
 
 		if (strchr(m, '.') || (fam == 6 && strchr(m, ':'))) {
-			/* dotted netmask: must be contiguous */
+			/* dotted netmask; iptables also takes a non-contiguous one
+			 * (198.51.0.0/255.255.0.255: every 198.51.X.0) */
 			uint8_t mk[16];
-			int n = 0, seen_zero = 0;
+			int n = 0, seen_zero = 0, contiguous = 1;
 
 			if (parse_addr(m, mk) != fam)
 				return -EINVAL;
@@ -475,12 +499,14 @@ int fw_parse_prefix(const char *s, struct fw_range *r)
 				int bit = (mk[i / 8] >> (7 - i % 8)) & 1;
 
 				if (bit && seen_zero)
-					return -EINVAL;
+					contiguous = 0;
 				if (bit)
 					n++;
 				else
 					seen_zero = 1;
 			}
+			if (!contiguous)
+				return fw_mask_range(r, mk, fam);
 			plen = n;
 		} else {
 			if (!isdigit((unsigned char)*m))
@@ -496,6 +522,22 @@ int fw_parse_prefix(const char *s, struct fw_range *r)
 		r->lo[i / 8] &= (uint8_t)~(0x80u >> (i % 8));
 		r->hi[i / 8] |= (uint8_t)(0x80u >> (i % 8));
 	}
+	r->vfam = fam;
+	return 0;
+}
+
+int fw_mask_range(struct fw_range *r, const uint8_t mask[16], int fam)
+{
+	/* the kernel compares (addr & mask) == (value & mask); lo..hi is the span of all
+	 * such addresses, so range code that ignores the mask errs only by including */
+	for (int i = 0; i < 16; i++) {
+		r->lo[i] &= mask[i];
+		r->hi[i] = (uint8_t)(r->lo[i] | (uint8_t)~mask[i]);
+	}
+	if (fam == 4)
+		memset(r->hi + 4, 0, 12);
+	memcpy(r->mask, mask, 16);
+	r->masked = 1;
 	r->vfam = fam;
 	return 0;
 }
@@ -641,7 +683,8 @@ const char *nrb_fw_decision_name(enum nrb_fw_decision d)
 const char *nrb_fw_vkind_name(enum nrb_fw_vkind v)
 {
 	static const char *const n[] = {"continue", "accept", "drop", "reject", "jump", "goto",
-	                                "return", "queue", "dnat", "snat", "vmap", "unknown"};
+	                                "return", "queue", "dnat", "snat", "vmap", "unknown",
+	                                "notrack"};
 
 	return (unsigned)v < sizeof n / sizeof n[0] ? n[v] : "?";
 }
@@ -790,6 +833,15 @@ static unsigned rule_ipset_manager(const struct nrb_fw_rule *r)
 	return 0;
 }
 
+/* Docker also puts rules into the built-in FORWARD chain; they name its bridge. */
+static unsigned rule_docker_manager(const struct nrb_fw_rule *r)
+{
+	if (r->text && r->chain->table->origin == NRB_FW_ORIGIN_IPTABLES &&
+	    (strstr(r->text, "-i docker0 ") || strstr(r->text, "-o docker0 ")))
+		return NRB_FW_MGR_DOCKER;
+	return 0;
+}
+
 unsigned nrb_fw_rule_manager(const struct nrb_fw_rule *r)
 {
 	unsigned m;
@@ -797,7 +849,9 @@ unsigned nrb_fw_rule_manager(const struct nrb_fw_rule *r)
 	if (!r)
 		return 0;
 	m = rule_ipset_manager(r);
-	return m ? m : nrb_fw_chain_manager(r->chain);
+	if (!m)
+		m = nrb_fw_chain_manager(r->chain);
+	return m ? m : rule_docker_manager(r);
 }
 
 unsigned nrb_fw_managers(const struct nrb_fw_ruleset *rs)
@@ -884,9 +938,18 @@ int nrb_fw_diff(const struct nrb_fw_ruleset *before, const struct nrb_fw_ruleset
 		min_packets = 1;
 	for (size_t ti = 0; ti < after->ntables; ti++) {
 		const struct nrb_fw_table *t = after->tables[ti];
-		const struct nrb_fw_table *bt = fw_table_find(before, t->family, t->name);
+		const struct nrb_fw_table *bt = NULL;
 
-		if (!bt || bt->origin != t->origin)
+		/* the same table of the same source: with legacy and nft-backed iptables in
+		 * use at once, "ip filter" exists twice (iptables-save, iptables-legacy-save) */
+		for (size_t k = 0; k < before->ntables && !bt; k++) {
+			const struct nrb_fw_table *c = before->tables[k];
+
+			if (c->family == t->family && c->origin == t->origin &&
+			    !strcmp(c->name, t->name) && !strcmp(c->source, t->source))
+				bt = c;
+		}
+		if (!bt)
 			continue;
 		for (size_t ci = 0; ci < t->nchains; ci++) {
 			const struct nrb_fw_chain *c = t->chains[ci];

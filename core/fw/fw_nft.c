@@ -425,6 +425,14 @@ static int tcp_flags_of(struct json_object *v, unsigned *out)
 		*out = (unsigned)n;
 		return 0;
 	}
+	{
+		/* a flag list ["fin", "syn"] or a combination {"|": ["syn", "ack"]}: the union */
+		struct json_object *inner;
+		const char *k = one_key(v, &inner);
+
+		if (k && !strcmp(k, "|"))
+			v = inner;
+	}
 	if (json_object_is_type(v, json_type_array)) {
 		for (size_t i = 0; i < json_object_array_length(v); i++) {
 			unsigned b;
@@ -436,6 +444,89 @@ static int tcp_flags_of(struct json_object *v, unsigned *out)
 		return 0;
 	}
 	return -1;
+}
+
+static int is_tcp_flags(struct json_object *e)
+{
+	struct json_object *pi;
+	const char *pk = one_key(e, &pi);
+
+	return pk && !strcmp(pk, "payload") && jstr(pi, "protocol") &&
+	       !strcmp(jstr(pi, "protocol"), "tcp") && jstr(pi, "field") &&
+	       !strcmp(jstr(pi, "field"), "flags");
+}
+
+/* A TCP flags match into m; left is `tcp flags` or `tcp flags & MASK`.  The forms nft
+ * lists (1.0.6):
+ *   tcp flags syn            {"op": "in", "right": "syn"}           any of them is set
+ *   tcp flags syn,ack        {"op": "in", "right": ["syn", "ack"]}  any of them is set
+ *   tcp flags == syn         {"op": "==", "right": "syn"}           exactly these
+ *   tcp flags != syn         {"op": "!=", ...}                      not exactly these
+ *   tcp flags { syn, syn|ack }  {"op": "==", "right": {"set": [...]}} exactly one of them
+ *   tcp flags & (fin|syn|rst|ack) == syn   (also `tcp flags syn / fin,syn,rst,ack`)
+ * Each becomes (flags & flags_mask) compared with flags_cmp, or with every value of vals.
+ * @return 0 understood, -1 not */
+static int tcp_flags_match(struct nft_ctx *c, struct nrb_fw_match *m, struct json_object *mask,
+                           const char *op, struct json_object *right)
+{
+	struct json_object *inner = NULL;
+	const char *rk = one_key(right, &inner);
+
+	m->flags_mask = 0xff;
+	if (mask && tcp_flags_of(mask, &m->flags_mask))
+		return -1;
+	if (!strcmp(op, "in") && !mask) {
+		/* any of the flags: not (flags & F == 0) */
+		if (tcp_flags_of(right, &m->flags_mask) || m->flags_mask == 0)
+			return -1;
+		m->flags_cmp = 0;
+		m->neg = 1;
+	} else if (!strcmp(op, "==") || !strcmp(op, "!=") || (!strcmp(op, "in") && rk)) {
+		m->neg = op[0] == '!';
+		if (rk && !strcmp(rk, "set") && json_object_is_type(inner, json_type_array)) {
+			for (size_t i = 0; i < json_object_array_length(inner); i++) {
+				struct fw_range *rg = fw_vals_add(c->rs, &m->vals);
+				unsigned v;
+
+				if (!rg || tcp_flags_of(json_object_array_get_idx(inner, i), &v))
+					return -1;
+				fw_num_range(rg, v & m->flags_mask, v & m->flags_mask);
+			}
+			if (m->vals.n == 0)
+				return -1;
+		} else if (tcp_flags_of(right, &m->flags_cmp)) {
+			return -1;
+		}
+		m->flags_cmp &= m->flags_mask;
+	} else {
+		return -1;
+	}
+	m->key = FW_K_TCPFLAGS;
+	m->l4 = 6;
+	return 0;
+}
+
+/* `ip saddr & 255.255.0.255 == 198.51.0.0`: how iptables-nft lists a non-contiguous
+ * netmask.  @return 0 understood, -1 not */
+static int masked_addr_match(struct nrb_fw_match *m, struct json_object *addr,
+                             struct json_object *mask, const char *op, struct json_object *right,
+                             struct nft_ctx *c)
+{
+	struct fw_range mk = {0}, *rg;
+	enum vkind k = left_side(addr, m);
+
+	if ((m->key != FW_K_SADDR && m->key != FW_K_DADDR) || (k != VK_ADDR4 && k != VK_ADDR6) ||
+	    (strcmp(op, "==") && strcmp(op, "!=")) || !json_object_is_type(mask, json_type_string) ||
+	    !json_object_is_type(right, json_type_string) ||
+	    fw_parse_prefix(json_object_get_string(mask), &mk) || strchr(json_object_get_string(mask), '/') ||
+	    mk.vfam != m->family)
+		return -1;
+	rg = fw_vals_add(c->rs, &m->vals);
+	if (!rg || scalar(c, right, k, rg, NULL))
+		return -1;
+	fw_mask_range(rg, mk.lo, m->family);
+	m->neg = op[0] == '!';
+	return 0;
 }
 
 /* Short text of an expression for rule texts and notes (nft-like, bounded). */
@@ -520,25 +611,22 @@ static int parse_match(struct nft_ctx *c, struct nrb_fw_rule *r, struct json_obj
 		m->key = FW_K_UNKNOWN;
 		return 0;
 	}
-	/* tcp flags & (mask) == value */
+	/* tcp flags (& mask) OP value(s); address & mask == value */
+	if (is_tcp_flags(left)) {
+		if (tcp_flags_match(c, m, NULL, op, right))
+			*m = (struct nrb_fw_match){.key = FW_K_UNKNOWN, .desc = m->desc};
+		return 0;
+	}
 	lk = one_key(left, &inner);
 	if (lk && !strcmp(lk, "&") && json_object_is_type(inner, json_type_array) &&
 	    json_object_array_length(inner) == 2) {
-		struct json_object *pl = json_object_array_get_idx(inner, 0), *pi;
-		const char *pk = one_key(pl, &pi);
+		struct json_object *pl = json_object_array_get_idx(inner, 0);
+		struct json_object *mask = json_object_array_get_idx(inner, 1);
+		int e = is_tcp_flags(pl) ? tcp_flags_match(c, m, mask, op, right)
+		                         : masked_addr_match(m, pl, mask, op, right, c);
 
-		if (pk && !strcmp(pk, "payload") && jstr(pi, "protocol") &&
-		    !strcmp(jstr(pi, "protocol"), "tcp") && jstr(pi, "field") &&
-		    !strcmp(jstr(pi, "field"), "flags") &&
-		    !tcp_flags_of(json_object_array_get_idx(inner, 1), &m->flags_mask) &&
-		    !tcp_flags_of(right, &m->flags_cmp) && (!strcmp(op, "==") || !strcmp(op, "!="))) {
-			m->key = FW_K_TCPFLAGS;
-			m->l4 = 6;
-			m->neg = op[0] == '!';
-			m->flags_cmp &= m->flags_mask;
-			return 0;
-		}
-		m->key = FW_K_UNKNOWN;
+		if (e)
+			*m = (struct nrb_fw_match){.key = FW_K_UNKNOWN, .desc = m->desc};
 		return 0;
 	}
 	k = left_side(left, m);
@@ -684,6 +772,134 @@ static const char *reject_text(struct nft_ctx *c, struct json_object *rj)
 	return fw_strdup(c->rs, buf);
 }
 
+/* A limit statement ({"rate": 1, "per": "second", "inv": true, "burst": 5,
+ * "rate_unit": "mbytes"}) as a FW_K_LIMIT match; the text keeps "over" (`inv`), so the
+ * rule reads as nft lists it.  A named limit object ({"limit": "name"}) says neither rate
+ * nor direction here: an unknown match.  prefix: text before it ("ip saddr" in a meter). */
+static int limit_match(struct nft_ctx *c, struct nrb_fw_rule *r, struct json_object *v,
+                       const char *prefix, char *text, size_t tlen)
+{
+	struct nrb_fw_match *m = fw_match_add(c->rs, r);
+	struct json_object *inv = jget(v, "inv");
+	const char *unit = jstr(v, "rate_unit"), *bunit = jstr(v, "burst_unit");
+	int64_t rate = 0, burst = -1;
+	char d[160] = "";
+
+	if (!m)
+		return -ENOMEM;
+	if (prefix)
+		fw_appendf(d, sizeof d, "%s ", prefix);
+	if (json_object_is_type(v, json_type_string)) {
+		/* `limit name "x"`: the rate and its direction are in the object */
+		fw_appendf(d, sizeof d, "limit name \"%.64s\"", json_object_get_string(v));
+		m->key = FW_K_UNKNOWN;
+	} else if (jint(v, "rate", &rate) || !jstr(v, "per")) {
+		char js[96] = "";
+
+		render(v, js, sizeof js);
+		fw_appendf(d, sizeof d, "limit %s", js);
+		m->key = FW_K_UNKNOWN;
+	} else {
+		m->key = FW_K_LIMIT;
+		m->over = inv && json_object_get_boolean(inv);
+		jint(v, "burst", &burst);
+		fw_appendf(d, sizeof d, "limit rate %s%lld", m->over ? "over " : "", (long long)rate);
+		if (unit && strcmp(unit, "packets"))
+			fw_appendf(d, sizeof d, " %s", unit);
+		fw_appendf(d, sizeof d, "/%s", jstr(v, "per"));
+		/* nft leaves out the default burst: 5 packets, 0 bytes */
+		if (burst > 0 && !((!unit || !strcmp(unit, "packets")) && burst == 5))
+			fw_appendf(d, sizeof d, " burst %lld %s", (long long)burst, bunit ? bunit : "packets");
+	}
+	m->desc = fw_strdup(c->rs, d);
+	if (!m->desc)
+		return -ENOMEM;
+	fw_appendf(text, tlen, "%s%s", text[0] ? " " : "", d);
+	return 0;
+}
+
+/* One statement inside a meter or set statement: a limit gates the rule; a counter
+ * counts; anything else (ct count, quota) is an unknown match.  head: the text of the
+ * set statement up to here, put before the first one ("add @s { ip saddr"). */
+static int dynset_inner(struct nft_ctx *c, struct nrb_fw_rule *r, struct json_object *one,
+                        const char *head, char *text, size_t tlen)
+{
+	struct json_object *sv;
+	const char *sk = one_key(one, &sv);
+	struct nrb_fw_match *m;
+	char d[256] = "";
+
+	if (sk && !strcmp(sk, "limit"))
+		return limit_match(c, r, sv, head, text, tlen);
+	if (head)
+		fw_appendf(d, sizeof d, "%s ", head);
+	if (sk && !strcmp(sk, "counter")) {
+		fw_appendf(text, tlen, "%s%scounter", text[0] ? " " : "", d);
+		return 0;
+	}
+	m = fw_match_add(c->rs, r);
+	if (!m)
+		return -ENOMEM;
+	m->key = FW_K_UNKNOWN;
+	render(one, d, sizeof d);
+	m->desc = fw_strdup(c->rs, d);
+	if (!m->desc)
+		return -ENOMEM;
+	fw_appendf(text, tlen, "%s%s", text[0] ? " " : "", d);
+	return 0;
+}
+
+/* `meter NAME { KEY limit rate over N/second }` and `add|update @SET { KEY [limit ...] }`:
+ * the packet's key goes into a set as it passes (r->dynset: a later match on that set may
+ * now hold this packet); a limit inside is a per-key rate limit and gates the rule like a
+ * limit statement.  JSON: {"meter": {"name", "key", "stmt": {...}}},
+ * {"set": {"op", "set": "@s", "elem", "stmt": [...]}}. */
+static int dynset_stmt(struct nft_ctx *c, struct nrb_fw_rule *r, const char *key,
+                       struct json_object *v, char *text, size_t tlen)
+{
+	int is_set = !strcmp(key, "set");
+	const char *name = jstr(v, is_set ? "set" : "name"), *op = jstr(v, "op");
+	struct json_object *stmts = jget(v, "stmt");
+	char k[128] = "", head[256];
+	size_t n = 0;
+	int e = 0;
+
+	if (name && name[0] == '@')
+		name++;
+	render(jget(v, is_set ? "elem" : "key"), k, sizeof k);
+	if (is_set)
+		snprintf(head, sizeof head, "%s @%s { %s", op ? op : "?", name ? name : "?", k);
+	else
+		snprintf(head, sizeof head, "meter %s { %s", name ? name : "?", k);
+	if (name && !(r->dynset = fw_strdup(c->rs, name)))
+		return -ENOMEM;
+	{
+		/* a plain key (ip saddr, tcp dport) is one nrb can compare with a later match
+		 * on the set; a concatenation or expression is not */
+		struct nrb_fw_match *km = fw_alloc(c->rs, sizeof(*km));
+
+		if (!km)
+			return -ENOMEM;
+		if (left_side(jget(v, is_set ? "elem" : "key"), km) != VK_UNKNOWN)
+			r->dynset_key = km;
+	}
+	if (stmts && json_object_is_type(stmts, json_type_array)) {
+		n = json_object_array_length(stmts);
+		for (size_t i = 0; i < n && !e; i++)
+			e = dynset_inner(c, r, json_object_array_get_idx(stmts, i), i ? NULL : head,
+			                 text, tlen);
+	} else if (stmts) {
+		n = 1; /* a meter's one statement */
+		e = dynset_inner(c, r, stmts, head, text, tlen);
+	}
+	if (e)
+		return e;
+	if (n == 0)
+		fw_appendf(text, tlen, "%s%s", text[0] ? " " : "", head);
+	fw_appendf(text, tlen, " }");
+	return 0;
+}
+
 static int parse_rule(struct nft_ctx *c, struct json_object *ro, size_t idx)
 {
 	const char *fam = jstr(ro, "family"), *tname = jstr(ro, "table"), *cname = jstr(ro, "chain");
@@ -777,20 +993,17 @@ static int parse_rule(struct nft_ctx *c, struct json_object *ro, size_t idx)
 		} else if (!strcmp(key, "vmap")) {
 			e = parse_vmap(c, r, v, text, sizeof text);
 		} else if (!strcmp(key, "limit")) {
-			struct nrb_fw_match *m = fw_match_add(c->rs, r);
-			char d[128];
-
-			if (!m)
-				return -ENOMEM;
-			m->key = FW_K_LIMIT;
-			snprintf(d, sizeof d, "limit rate %s/%s", jget(v, "rate") ?
-			         json_object_get_string(jget(v, "rate")) : "?",
-			         jstr(v, "per") ? jstr(v, "per") : "?");
-			m->desc = fw_strdup(c->rs, d);
-			fw_appendf(text, sizeof text, "%s%s", text[0] ? " " : "", d);
-		} else if (!strcmp(key, "log") || !strcmp(key, "mangle") || !strcmp(key, "notrack") ||
-		           !strcmp(key, "set") || !strcmp(key, "ct helper") || !strcmp(key, "meter") ||
-		           !strcmp(key, "flow")) {
+			e = limit_match(c, r, v, NULL, text, sizeof text);
+		} else if (!strcmp(key, "notrack")) {
+			r->notrack = 1;
+			fw_appendf(text, sizeof text, "%snotrack", text[0] ? " " : "");
+		} else if (!strcmp(key, "meter") || !strcmp(key, "set")) {
+			e = dynset_stmt(c, r, key, v, text, sizeof text);
+		} else if (!strcmp(key, "log") || !strcmp(key, "mangle") || !strcmp(key, "ct helper") ||
+		           !strcmp(key, "ct timeout") || !strcmp(key, "ct expectation") ||
+		           !strcmp(key, "flow") || !strcmp(key, "dup") || !strcmp(key, "last")) {
+			/* logging, marks, helpers, offload, a copy of the packet: the verdict
+			 * stays the rule's (marks matter only to matches nrb does not evaluate) */
 			fw_appendf(text, sizeof text, "%s%s", text[0] ? " " : "", key);
 		} else if (!strcmp(key, "xt") && jstr(v, "type") && !strcmp(jstr(v, "type"), "target") &&
 		           jstr(v, "name") && (!strcmp(jstr(v, "name"), "LOG") ||
@@ -805,6 +1018,11 @@ static int parse_rule(struct nft_ctx *c, struct json_object *ro, size_t idx)
 			if (!m)
 				return -ENOMEM;
 			m->key = FW_K_UNKNOWN;
+			/* quota, ct count and xt matches decide whether the rule applies (a
+			 * match); anything else may act on the packet itself (synproxy drops
+			 * or answers it): a statement, noted even on a rule with no verdict */
+			m->stmt = strcmp(key, "quota") && strcmp(key, "ct count") &&
+			          !(!strcmp(key, "xt") && jstr(v, "type") && !strcmp(jstr(v, "type"), "match"));
 			render(st, d, sizeof d);
 			m->desc = fw_strdup(c->rs, d);
 			fw_appendf(text, sizeof text, "%s%s", text[0] ? " " : "", d);
@@ -1036,7 +1254,9 @@ int nrb_fw_parse_nft_json(struct nrb_fw_ruleset *rs, const char *text, size_t le
 	}
 	if (e == -ENOMEM)
 		nrb_err(err, errlen, ENOMEM, "%s: out of memory", c.source);
+	if (!e)
+		e = fw_resolve(rs, c.first_table, err, errlen);
 	if (e)
-		return e;
-	return fw_resolve(rs, c.first_table, err, errlen);
+		fw_rollback(rs, c.first_table);
+	return e;
 }

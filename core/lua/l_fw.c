@@ -3,10 +3,15 @@
  *   fw.ruleset([{text=, format=}])       -> table | nil, msg
  *   fw.evaluate{proto=, src=, dst=, sport=, dport=, icmp_type=, direction=, iif=, oif=,
  *               state=, family=, ruleset=SNAPSHOT | text=, format=}
- *                                        -> {decision=, assumed=, path={...}, notes={...}, ...}
- *                                           | nil, msg
+ *                                        -> {decision=, assumed=, path={...}, notes={...},
+ *                                            deciding=, problems={...}, ...} | nil, msg
  *   fw.snapshot([{text=, format=}])      -> "nrb.fw.snapshot" userdata | nil, msg
  *   snap:diff(later[, min_packets])      -> { {ref=, packets=, bytes=, table=, chain=}, ... }
+ *   snap:problems()                      -> { "iptables-save: ...", ... } sources not read
+ *
+ * A live read can succeed in part: `problems` lists the sources that failed (also in
+ * the ruleset table, and in a snapshot), and the ones that leave rules unseen are in
+ * `unread` and make every decision "uncertain" with a note (the engine does that).
  *
  * Without text= the live ruleset of the current network namespace is read.  Caller
  * mistakes (unknown option key, wrong type, bad enumeration, bad address) raise; the
@@ -26,6 +31,7 @@
 
 struct l_snap {
 	struct nrb_fw_ruleset *rs; /* owned; NULL once closed */
+	char *problems;            /* owned: sources that failed ("...\n..."), or NULL */
 };
 
 #define check_snap(L, i) ((struct l_snap *)luaL_checkudata(L, i, SNAP_MT))
@@ -77,16 +83,18 @@ static int top_enum(lua_State *L, const char *key, const char *const list[])
 }
 
 /* Build a ruleset from {text=, format=} at idx (0: none), or read the live one.
+ * @param problems receives the sources that failed to read (caller frees), or NULL
  * @return ruleset, or NULL with nil, msg pushed (environment or bad text) */
-static struct nrb_fw_ruleset *get_ruleset(lua_State *L, int idx)
+static struct nrb_fw_ruleset *get_ruleset(lua_State *L, int idx, char **problems)
 {
 	static const char *const formats[] = {"iptables", "ip6tables", "nft", NULL};
 	struct nrb_fw_ruleset *rs = NULL;
-	char *problems = NULL, err[1024];
+	char err[1024];
 	const char *text = NULL;
 	size_t len = 0;
 	int e;
 
+	*problems = NULL;
 	if (idx) {
 		if (lua_getfield(L, idx, "text") != LUA_TNIL) {
 			if (lua_type(L, -1) != LUA_TSTRING)
@@ -119,14 +127,43 @@ static struct nrb_fw_ruleset *get_ruleset(lua_State *L, int idx)
 		}
 		return rs;
 	}
-	e = nrb_fw_read_live(NRB_FW_READ_ALL, &rs, &problems, err, sizeof err);
-	free(problems);
+	e = nrb_fw_read_live(NRB_FW_READ_ALL, &rs, problems, err, sizeof err);
 	if (e) {
+		free(*problems); /* err says it all */
+		*problems = NULL;
 		lua_pushnil(L);
 		lua_pushstring(L, err);
 		return NULL;
 	}
 	return rs;
+}
+
+/* A list of strings: each line of text (NULL: empty list). */
+static void push_lines(lua_State *L, const char *text)
+{
+	lua_Integer n = 0;
+
+	lua_newtable(L);
+	while (text && *text) {
+		const char *nl = strchr(text, '\n');
+		size_t len = nl ? (size_t)(nl - text) : strlen(text);
+
+		if (len) {
+			lua_pushlstring(L, text, len);
+			lua_rawseti(L, -2, ++n);
+		}
+		text += len + (nl ? 1 : 0);
+	}
+}
+
+/* A list of the ruleset's unread sources. */
+static void push_unread(lua_State *L, const struct nrb_fw_ruleset *rs)
+{
+	lua_createtable(L, (int)rs->nunread, 0);
+	for (size_t i = 0; i < rs->nunread; i++) {
+		lua_pushstring(L, rs->unread[i]);
+		lua_rawseti(L, -2, (lua_Integer)i + 1);
+	}
 }
 
 static void push_managers(lua_State *L, unsigned m)
@@ -141,11 +178,11 @@ static void push_managers(lua_State *L, unsigned m)
 		}
 }
 
-static void push_ruleset(lua_State *L, const struct nrb_fw_ruleset *rs)
+static void push_ruleset(lua_State *L, const struct nrb_fw_ruleset *rs, const char *problems)
 {
 	char ref[1024];
 
-	lua_createtable(L, 0, 4);
+	lua_createtable(L, 0, 6);
 	lua_createtable(L, (int)rs->ntables, 0);
 	for (size_t t = 0; t < rs->ntables; t++) {
 		const struct nrb_fw_table *tb = rs->tables[t];
@@ -207,6 +244,10 @@ static void push_ruleset(lua_State *L, const struct nrb_fw_ruleset *rs)
 		lua_rawseti(L, -2, (lua_Integer)i + 1);
 	}
 	lua_setfield(L, -2, "warnings");
+	push_lines(L, problems);
+	lua_setfield(L, -2, "problems");
+	push_unread(L, rs);
+	lua_setfield(L, -2, "unread");
 }
 
 static const char *const source_keys[] = {"text", "format", NULL};
@@ -214,6 +255,7 @@ static const char *const source_keys[] = {"text", "format", NULL};
 static int l_fw_ruleset(lua_State *L)
 {
 	struct nrb_fw_ruleset *rs;
+	char *problems;
 	int idx = 0;
 
 	if (!lua_isnoneornil(L, 1)) {
@@ -221,11 +263,12 @@ static int l_fw_ruleset(lua_State *L)
 		nrb_lua_check_keys(L, 1, source_keys);
 		idx = 1;
 	}
-	rs = get_ruleset(L, idx);
+	rs = get_ruleset(L, idx, &problems);
 	if (!rs)
 		return 2;
-	push_ruleset(L, rs);
+	push_ruleset(L, rs, problems);
 	nrb_fw_ruleset_free(rs);
+	free(problems);
 	return 1;
 }
 
@@ -242,8 +285,9 @@ static int l_fw_snapshot(lua_State *L)
 	/* created closed, then filled: an error in between leaves nothing to leak */
 	s = lua_newuserdatauv(L, sizeof(*s), 0);
 	s->rs = NULL;
+	s->problems = NULL;
 	luaL_setmetatable(L, SNAP_MT);
-	s->rs = get_ruleset(L, idx);
+	s->rs = get_ruleset(L, idx, &s->problems);
 	if (!s->rs)
 		return 2; /* nil, msg on top of the (closed) userdata */
 	return 1;
@@ -255,7 +299,19 @@ static int l_snap_close(lua_State *L)
 
 	nrb_fw_ruleset_free(s->rs);
 	s->rs = NULL;
+	free(s->problems);
+	s->problems = NULL;
 	return 0;
+}
+
+static int l_snap_problems(lua_State *L)
+{
+	struct l_snap *s = check_snap(L, 1);
+
+	if (!s->rs)
+		return luaL_error(L, "snapshot is closed");
+	push_lines(L, s->problems);
+	return 1;
 }
 
 static int l_snap_diff(lua_State *L)
@@ -306,7 +362,9 @@ static int l_snap_tostring(lua_State *L)
 
 static void push_result(lua_State *L, const struct nrb_fw_result *res)
 {
-	lua_createtable(L, 0, 8);
+	lua_createtable(L, 0, 10);
+	if (res->deciding_step)
+		nrb_lua_setint(L, "deciding", (lua_Integer)res->deciding_step);
 	nrb_lua_setstr(L, "decision", nrb_fw_decision_name(res->decision));
 	nrb_lua_setstr(L, "assumed", nrb_fw_decision_name(res->assumed));
 	nrb_lua_setstr(L, "reject_with", res->reject_with);
@@ -322,6 +380,10 @@ static void push_result(lua_State *L, const struct nrb_fw_result *res)
 		nrb_lua_setstr(L, "ref", s->ref);
 		nrb_lua_setstr(L, "action", nrb_fw_vkind_name(s->action));
 		nrb_lua_setstr(L, "kind", s->kind == NRB_FW_STEP_RULE ? "rule" : "policy");
+		if (i + 1 == res->deciding_step) {
+			lua_pushboolean(L, 1);
+			lua_setfield(L, -2, "deciding");
+		}
 		nrb_lua_setstr(L, "table", s->chain->table->name);
 		nrb_lua_setstr(L, "family", nrb_fw_tfamily_name(s->chain->table->family));
 		nrb_lua_setstr(L, "chain", s->chain->name);
@@ -359,8 +421,8 @@ static int l_fw_evaluate(lua_State *L)
 	const struct nrb_fw_ruleset *rs;
 	struct nrb_fw_result res;
 	struct nrb_fw_flow f;
-	const char *s;
-	char err[512];
+	const char *s, *snap_problems = NULL;
+	char err[512], *problems = NULL;
 	int e;
 
 	luaL_checktype(L, 1, LUA_TTABLE);
@@ -415,10 +477,10 @@ static int l_fw_evaluate(lua_State *L)
 		if (!sn->rs)
 			return luaL_error(L, "snapshot is closed");
 		rs = sn->rs;
-		lua_pop(L, 1);
+		snap_problems = sn->problems; /* the snapshot, still on the stack, keeps it */
 	} else {
 		lua_pop(L, 1);
-		own = get_ruleset(L, 1);
+		own = get_ruleset(L, 1, &problems);
 		if (!own)
 			return 2;
 		rs = own;
@@ -426,13 +488,17 @@ static int l_fw_evaluate(lua_State *L)
 	e = nrb_fw_evaluate(rs, &f, &res, err, sizeof err);
 	if (e) {
 		nrb_fw_ruleset_free(own);
+		free(problems);
 		if (e == -ENOMEM)
 			return luaL_error(L, "out of memory");
 		return luaL_error(L, "%s", err);
 	}
 	push_result(L, &res);
+	push_lines(L, own ? problems : snap_problems);
+	lua_setfield(L, -2, "problems");
 	nrb_fw_result_free(&res);
 	nrb_fw_ruleset_free(own);
+	free(problems);
 	return 1;
 }
 
@@ -445,6 +511,7 @@ static const luaL_Reg fw_funcs[] = {
 
 static const luaL_Reg snap_meth[] = {
 	{"diff", l_snap_diff},
+	{"problems", l_snap_problems},
 	{"close", l_snap_close},
 	{NULL, NULL},
 };

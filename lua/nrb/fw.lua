@@ -1,10 +1,13 @@
 -- nrb.fw: this host's firewall, read-only, for runbooks.
 --
---   fw.ruleset()                 -> {tables, chains, rules, managers, warnings} | nil, msg
+--   fw.ruleset()                 -> {tables, chains, rules, managers, warnings, problems,
+--                                    unread} | nil, msg
 --   fw.evaluate{proto=, src=, dst=, sport=, dport=, direction=, iif=, oif=, state=, family=}
---                                -> {decision, assumed, reject_with, manager, advice, path, notes}
---                                   | nil, msg
---   fw.snapshot()                -> snapshot (counters now) | nil, msg;  snap:diff(later)
+--                                -> {decision, assumed, reject_with, manager, advice, path,
+--                                    deciding, notes, problems} | nil, msg
+--   fw.snapshot()                -> snapshot (counters now) | nil, msg;  snap:diff(later),
+--                                   snap:problems(), snap:close()
+--   fw.deciding(result)          -> the path step that decided (a rule or a policy), or nil
 --   fw.check_flow{dst=, port=, proto=, src=, oif=}      (this host connecting out)
 --   fw.check_inbound{src=, dst=, port=, proto=, iif=}   (a peer connecting in)
 --                                -> the `fw` step's evidence (doc/evidence.md)
@@ -20,14 +23,16 @@ M.snapshot = core.snapshot
 
 local RANK = { accept = 0, uncertain = 1, reject = 2, drop = 3 }
 
--- The rule that decided: the last step of the path that is a rule (or the policy).
+-- The rule that decided: the deciding step of the path (a rule or a policy; steps after
+-- it, and rules that only counted or logged, are "continue"/"notrack" steps).
 local function deciding(res)
-  local last = res.path and res.path[#res.path]
+  local last = res.path and res.deciding and res.path[res.deciding]
   if not last then return nil end
   return { ref = last.ref, text = last.text, table = last.table, chain = last.chain,
            line = last.line, handle = last.handle, kind = last.kind, comment = last.comment,
            counted = last.counted }
 end
+M.deciding = deciding
 
 -- Evaluate a new connection in direction `first` (output when this host connects out,
 -- input when a peer connects in) and its replies the other way; the worse decision of the
@@ -52,6 +57,7 @@ local function check_both_ways(first, o, local_addr, remote)
   if b and (RANK[b.decision] or 0) > (RANK[a.decision] or 0) then worst, wdir = b, second end
   ev.decision, ev.direction, ev.rule, ev.path = worst.decision, wdir, deciding(worst), worst.path
   ev.manager, ev.advice, ev.reject_with = worst.manager, worst.advice, worst.reject_with
+  if a.problems and #a.problems > 0 then ev.problems = a.problems end
   local notes = json.array()
   for _, n in ipairs(a.notes or {}) do notes[#notes + 1] = first .. ": " .. n end
   for _, n in ipairs(b and b.notes or {}) do notes[#notes + 1] = second .. " (replies): " .. n end

@@ -1,9 +1,16 @@
 #!/usr/bin/env bash
-# Lab test of the fw engine: load real rules (iptables and nft variants) into a network
-# namespace created here, send one probe per flow across a veth pair from a second
-# namespace (192.0.2.1 -> 192.0.2.2 and 2001:db8:1::1 -> ::2, documentation ranges), and check with fwlab_probe
-# that the rule whose counter rose is the rule nrb named.  Nothing outside the two
-# namespaces is touched; both are deleted on exit.  Exit 77 (skip) when not root.
+# Lab test of the fw engine: load real rules into a network namespace created here, send
+# one probe per flow across a veth pair from a second namespace (192.0.2.1 -> 192.0.2.2
+# and 2001:db8:1::1 -> ::2, documentation ranges), and check with fwlab_probe that nrb's
+# answer is the kernel's and that the rule whose counter rose is the rule nrb named.
+# Variants: iptables (nft backend), nftables, iptables-legacy (x_tables, read from
+# outside the namespace as `nrb probe fw --netns` does).  Cases cover IPv4 and IPv6, more
+# than one table on a hook (raw/mangle priority before filter, notrack), rules that only
+# log or `continue`, rate limits (uncertain; the assumed answer checked against the
+# kernel), non-contiguous netmasks and `tcp flags syn`.
+# Nothing outside the two namespaces is touched; both are deleted on exit.  Namespace
+# names start with $NRBFW_LAB_PREFIX (default nrbfw-lab), then -s-PID / -c-PID.
+# Exit 77 (skip) when not root.
 set -uo pipefail
 probe=${1:?usage: fwlab.sh PATH/TO/fwlab_probe}
 here=$(cd "$(dirname "$0")" && pwd)
@@ -11,8 +18,9 @@ if [ "$(id -u)" -ne 0 ]; then echo "SKIP: the fw lab needs root (network namespa
 for t in ip nft iptables-restore; do
   command -v "$t" >/dev/null || { echo "SKIP: $t not installed"; exit 77; }
 done
-s=nrb-fwlab-s-$$
-c=nrb-fwlab-c-$$
+prefix=${NRBFW_LAB_PREFIX:-nrbfw-lab}
+s=$prefix-s-$$
+c=$prefix-c-$$
 cleanup() { ip netns del "$s" 2>/dev/null; ip netns del "$c" 2>/dev/null; }
 trap cleanup EXIT
 trap 'exit 130' INT TERM
@@ -43,10 +51,11 @@ for _ in $(seq 1 50); do
 done
 sleep 1 # let the multicast listener reports of link-up pass
 
-pass=0; failed=0
+pass=0; failed=0; skipped=""
 check() { # dir proto src dst dport iif oif expect
   if timeout 60 "$probe" "$s" "$c" "$@"; then pass=$((pass+1)); else failed=$((failed+1)); echo "^^^ FAILED: $*"; fi
 }
+# IPv4, the same for every variant: rules.iptables and rules.nft decide these alike
 cases() {
   check input  tcp 192.0.2.1 192.0.2.2 443  veth-s - accept
   check input  tcp 192.0.2.1 192.0.2.2 22   veth-s - drop
@@ -54,15 +63,38 @@ cases() {
   check input  udp 192.0.2.1 192.0.2.2 5005 veth-s - drop
   check input  udp 192.0.2.1 192.0.2.2 7000 veth-s - reject
   check input  udp 192.0.2.1 192.0.2.2 53   veth-s - accept
+  # a LOG (iptables) / log + continue (nft) rule counts the probe, then the drop
   check input  tcp 192.0.2.1 192.0.2.2 9999 veth-s - drop
   check output udp 192.0.2.2 192.0.2.1 6000 - veth-s drop
   check output tcp 192.0.2.2 192.0.2.1 6001 - veth-s reject
+  # notrack before conntrack (raw table / priority raw): ct state new fails, untracked holds
+  check input  udp 192.0.2.1 192.0.2.2 5353 veth-s - drop
+  check input  udp 192.0.2.1 192.0.2.2 5354 veth-s - accept
+  # a chain of higher priority on prerouting (raw / mangle) drops before filter accepts
+  check input  tcp 192.0.2.1 192.0.2.2 7007 veth-s - drop
+  # rate limits: uncertain; a quiet rule lets one probe through (limit) or not (over)
+  check input  tcp 192.0.2.1 192.0.2.2 7001 veth-s - uncertain:accept
+  check input  udp 192.0.2.1 192.0.2.2 7002 veth-s - uncertain:accept
+  # a non-contiguous netmask (192.0.0.1/255.255.0.255 holds 192.0.2.1)
+  check input  udp 192.0.2.1 192.0.2.2 7010 veth-s - drop
+}
+cases_nft() {
+  check input  tcp 192.0.2.1 192.0.2.2 7003 veth-s - uncertain:accept # meter, limit over
+  check input  tcp 192.0.2.1 192.0.2.2 7008 veth-s - accept           # tcp flags syn
 }
 cases6() {
   check input  tcp 2001:db8:1::1 2001:db8:1::2 443  veth-s - accept
   check input  udp 2001:db8:1::1 2001:db8:1::2 5003 veth-s - drop
   check input  tcp 2001:db8:1::1 2001:db8:1::2 8080 veth-s - reject
   check input  tcp 2001:db8:1::1 2001:db8:1::2 9999 veth-s - drop
+  check input  udp 2001:db8:1::1 2001:db8:1::2 7010 veth-s - drop # ffff:ffff::ffff mask
+}
+cases6_nft() {
+  check input  udp 2001:db8:1::1 2001:db8:1::2 5354 veth-s - accept
+  check input  udp 2001:db8:1::1 2001:db8:1::2 5353 veth-s - drop
+  check input  tcp 2001:db8:1::1 2001:db8:1::2 7007 veth-s - drop
+  check input  tcp 2001:db8:1::1 2001:db8:1::2 7001 veth-s - uncertain:accept
+  check input  tcp 2001:db8:1::1 2001:db8:1::2 7008 veth-s - accept
 }
 echo "== iptables variant =="
 ip netns exec "$s" iptables-restore < "$here/rules.iptables" || exit 1
@@ -73,5 +105,21 @@ ip netns exec "$s" nft flush ruleset
 echo "== nft variant =="
 ip netns exec "$s" nft -f "$here/rules.nft" || exit 1
 cases
-echo "$pass passed, $failed failed"
+cases_nft
+cases6
+cases6_nft
+ip netns exec "$s" nft flush ruleset
+# legacy (x_tables) tables: nrb reads them with iptables-legacy-save, which it runs only
+# when the namespace's /proc/net/ip_tables_names lists tables -- checked in that
+# namespace, not in the reader's (fwlab_probe reads from outside, like --netns)
+echo "== iptables-legacy variant =="
+if command -v iptables-legacy-restore >/dev/null && command -v ip6tables-legacy-restore >/dev/null; then
+  ip netns exec "$s" iptables-legacy-restore < "$here/rules.iptables" || exit 1
+  ip netns exec "$s" ip6tables-legacy-restore < "$here/rules.ip6tables" || exit 1
+  cases
+  cases6
+else
+  skipped=" (iptables-legacy not installed: legacy variant skipped)"
+fi
+echo "$pass passed, $failed failed$skipped"
 [ "$failed" -eq 0 ]

@@ -2,13 +2,22 @@
  *
  *   fwlab_probe SERVER_NS CLIENT_NS input|output tcp|udp SRC DST DPORT IIF|- OIF|- EXPECT
  *
- * In SERVER_NS (the namespace whose rules are under test, created by fwlab.sh) it reads
- * the live ruleset and asks the evaluator about the flow; snapshots the counters; sends
- * ONE probe packet (from CLIENT_NS for input, from SERVER_NS for output); snapshots again.
- * It passes when: the evaluator's decision is EXPECT (accept|drop|reject); the deciding
- * rule (or policy) is among the counters that rose, by exactly one packet; every counter
- * that rose belongs to a step of the evaluated path; and what the sender saw agrees
- * (silence for drop, an answer or a local EPERM otherwise).  Exit 0 pass, 1 fail, 77 skip. */
+ * EXPECT is accept|drop|reject, or uncertain:accept|drop|reject (nrb must say uncertain,
+ * and its assumed answer must be the one named: a rate limit, whose assumed answer takes
+ * a quiet rule, as the lab's single probe meets it).
+ *
+ * It reads the live ruleset of SERVER_NS (the namespace whose rules are under test,
+ * created by fwlab.sh) the way `nrb probe fw --netns` does, from outside it, and asks the
+ * evaluator about the flow; snapshots the counters; sends ONE probe packet (from
+ * CLIENT_NS for input, from SERVER_NS for output); snapshots again.  It passes when:
+ * the evaluator's decision is EXPECT; the deciding rule (or policy) is among the counters
+ * that rose, by exactly one packet (the probe); every other counter that rose is a step of
+ * the evaluated path (a rule that only logged or counted is a "continue" step), or is
+ * explained: the other IP family's table (background traffic), the reply's direction (the
+ * host's RST or ICMP error), or the accept policy of a base chain with no rules on the
+ * probe's hooks (nrb shows no step for a chain that holds nothing); and what the sender
+ * saw agrees (silence for drop, an answer or a local EPERM otherwise).
+ * Exit 0 pass, 1 fail, 77 skip. */
 #include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -43,15 +52,15 @@ static int enter(const char *ns)
 	return rc;
 }
 
+/* The rules of namespace ns read from wherever this process is (as `nrb probe fw --netns
+ * NAME` does): the programs run there, the legacy-table check looks there. */
 static struct nrb_fw_ruleset *snapshot(const char *ns)
 {
 	struct nrb_fw_ruleset *rs = NULL;
 	char *problems = NULL, err[1024];
 
-	if (enter(ns))
-		return NULL;
-	if (nrb_fw_read_live(NRB_FW_READ_ALL, &rs, &problems, err, sizeof err)) {
-		fprintf(stderr, "read_live: %s\n", err);
+	if (nrb_fw_read_live_netns(ns, NRB_FW_READ_ALL, &rs, &problems, err, sizeof err)) {
+		fprintf(stderr, "read_live_netns %s: %s\n", ns, err);
 		return NULL;
 	}
 	if (problems)
@@ -133,12 +142,20 @@ int main(int argc, char **argv)
 	struct nrb_fw_result res;
 	struct nrb_fw_delta *d = NULL;
 	size_t nd = 0;
-	char err[512], ref[1024];
+	char err[512], ref[1024], want[32];
+	const char *want_assumed;
 	int input, tcp, seen, fail = 0, found = 0;
 
 	if (argc != 11) {
 		fprintf(stderr, "usage: fwlab_probe SERVER_NS CLIENT_NS input|output tcp|udp SRC DST DPORT IIF|- OIF|- EXPECT\n");
 		return 2;
+	}
+	/* "uncertain:accept": decision uncertain, assumed accept; "drop": both drop */
+	snprintf(want, sizeof want, "%s", argv[10]);
+	want_assumed = want;
+	if (!strncmp(want, "uncertain:", 10)) {
+		want[9] = '\0';
+		want_assumed = want + 10;
 	}
 	input = !strcmp(argv[3], "input");
 	tcp = !strcmp(argv[4], "tcp");
@@ -163,13 +180,18 @@ int main(int argc, char **argv)
 		fprintf(stderr, "evaluate: %s\n", err);
 		return 1;
 	}
-	printf("flow %s %s %s -> %s:%s: nrb says %s\n", argv[3], argv[4], argv[5], argv[6], argv[7],
+	printf("flow %s %s %s -> %s:%s: nrb says %s", argv[3], argv[4], argv[5], argv[6], argv[7],
 	       nrb_fw_decision_name(res.decision));
+	if (res.decision == NRB_FW_UNCERTAIN)
+		printf(" (assumed %s)", nrb_fw_decision_name(res.assumed));
+	printf("\n");
 	for (size_t i = 0; i < res.nsteps; i++)
-		printf("  path: %s -> %s\n", res.path[i].ref, nrb_fw_vkind_name(res.path[i].action));
+		printf("  path: %s -> %s%s\n", res.path[i].ref, nrb_fw_vkind_name(res.path[i].action),
+		       i + 1 == res.deciding_step ? " (deciding)" : "");
 	for (size_t i = 0; i < res.nnotes; i++)
 		printf("  note: %s\n", res.notes[i]);
-	if (strcmp(nrb_fw_decision_name(res.decision), argv[10])) {
+	if (strcmp(nrb_fw_decision_name(res.decision), want) ||
+	    strcmp(nrb_fw_decision_name(res.assumed), want_assumed)) {
 		printf("FAIL: expected decision %s\n", argv[10]);
 		fail = 1;
 	}
@@ -214,10 +236,21 @@ int main(int argc, char **argv)
 			continue;
 		}
 		/* ... and a reject's ICMP error, made by this host, passes OUTPUT once more */
-		if (dc->hook == (input ? NRB_FW_HOOK_OUTPUT : NRB_FW_HOOK_INPUT) ||
+		if ((input ? (dc->hook == NRB_FW_HOOK_OUTPUT || dc->hook == NRB_FW_HOOK_POSTROUTING)
+		           : (dc->hook == NRB_FW_HOOK_PREROUTING || dc->hook == NRB_FW_HOOK_INPUT)) ||
 		    (res.assumed == NRB_FW_REJECT && !d[i].rule && dc->policy == NRB_FW_V_ACCEPT)) {
 			printf("  counter rose (reply traffic): %s (+%llu)\n", d[i].ref,
 			       (unsigned long long)d[i].packets);
+			continue;
+		}
+		/* a built-in chain with no rules (iptables-restore makes every chain of a table)
+		 * let the probe through by its accept policy: nrb shows no step for it */
+		if (!d[i].rule && dc->nrules == 0 && dc->policy == NRB_FW_V_ACCEPT &&
+		    (input ? (dc->hook == NRB_FW_HOOK_PREROUTING || dc->hook == NRB_FW_HOOK_INPUT)
+		           : (dc->hook == NRB_FW_HOOK_OUTPUT || dc->hook == NRB_FW_HOOK_POSTROUTING)) &&
+		    d[i].packets == 1 && strcmp(d[i].ref, ref)) {
+			printf("  counter rose (empty chain, accept policy, on the probe's hooks): %s (+1)\n",
+			       d[i].ref);
 			continue;
 		}
 		printf("  counter rose: %s (+%llu)\n", d[i].ref, (unsigned long long)d[i].packets);
@@ -230,8 +263,17 @@ int main(int argc, char **argv)
 			}
 		}
 		for (size_t k = 0; k < res.nsteps; k++)
-			if (!strcmp(res.path[k].ref, d[i].ref))
+			if (!strcmp(res.path[k].ref, d[i].ref)) {
 				on_path = 1;
+				if (k + 1 != res.deciding_step)
+					printf("    (on nrb's path, not deciding: %s)\n",
+					       nrb_fw_vkind_name(res.path[k].action));
+			}
+		if (on_path && d[i].packets != 1 && strcmp(d[i].ref, ref)) {
+			printf("FAIL: a rule on the path counted %llu packets for one probe\n",
+			       (unsigned long long)d[i].packets);
+			fail = 1;
+		}
 		if (!on_path) {
 			printf("FAIL: the kernel counted a rule nrb did not name: %s\n", d[i].ref);
 			fail = 1;

@@ -24,7 +24,7 @@ for tool in ip nft iptables ip6tables tcpdump traceroute mtr nc ping tracepath d
 	command -v "$tool" >/dev/null 2>&1 || skip "'$tool' not installed (tests/install-deps.sh installs it)"
 done
 ip netns list >/dev/null 2>&1 || skip "'ip netns' does not work here"
-probe_ns=nrb-probe-$$
+probe_ns=${LAB_PREFIX}probe-$$ # nrb-probe-PID by default; NRB_LAB_PREFIX names it too
 ip netns add "$probe_ns" >/dev/null 2>&1 || skip "cannot create a network namespace (ip netns add failed)"
 ip netns del "$probe_ns"
 

@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sched.h>
 #include <sys/wait.h>
 #include <unistd.h>
 #include <cmocka.h>
@@ -218,6 +219,98 @@ static void test_no_permission(void **state)
 	assert_non_null(strstr(buf, "could not read any firewall ruleset (run as root or with CAP_NET_ADMIN)"));
 }
 
+/* A ruleset source nrb cannot parse makes the decision uncertain (it used to print the
+ * decision of the sources that happened to parse, with the failure only listed at the
+ * end).  A child makes a namespace whose legacy iptables holds a rule of 130 comment
+ * matches: valid for iptables, but more words than nrb's parser takes on one line. */
+static void test_unread_source_uncertain(void **state)
+{
+	int go[2], done[2], status;
+	char nspath[64], c, *t = NULL;
+	struct json_object *o, *v;
+	pid_t pid;
+
+	(void)state;
+	if (geteuid() != 0 || access("/usr/sbin/iptables-legacy", X_OK) ||
+	    access("/usr/sbin/iptables-legacy-save", X_OK))
+		skip();
+	assert_int_equal(pipe(go), 0);
+	assert_int_equal(pipe(done), 0);
+	pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		static char com[130][8];
+		char *argv[16 + 4 * 130], *out = NULL, err[512];
+		int n = 0;
+		size_t len;
+		char ok = 'y';
+
+		close(go[0]);
+		close(done[1]);
+		argv[n++] = "/usr/sbin/iptables-legacy";
+		argv[n++] = "-w";
+		argv[n++] = "-A";
+		argv[n++] = "INPUT";
+		argv[n++] = "-p";
+		argv[n++] = "tcp";
+		argv[n++] = "--dport";
+		argv[n++] = "22";
+		for (int i = 0; i < 130; i++) {
+			snprintf(com[i], sizeof com[i], "c%d", i);
+			argv[n++] = "-m";
+			argv[n++] = "comment";
+			argv[n++] = "--comment";
+			argv[n++] = com[i];
+		}
+		argv[n++] = "-j";
+		argv[n++] = "DROP";
+		argv[n] = NULL;
+		if (unshare(CLONE_NEWNET))
+			ok = 's';
+		else if (nrb_fw_run(argv[0], argv, 1 << 20, 10000, &out, &len, err, sizeof err))
+			ok = 'n';
+		free(out);
+		if (write(go[1], &ok, 1) != 1)
+			_exit(1);
+		if (read(done[0], &ok, 1) < 0)
+			_exit(1);
+		_exit(0);
+	}
+	close(go[1]);
+	close(done[0]);
+	assert_int_equal(read(go[0], &c, 1), 1);
+	if (c == 's') {
+		close(done[1]);
+		waitpid(pid, &status, 0);
+		skip();
+	}
+	assert_int_equal(c, 'y');
+	snprintf(nspath, sizeof nspath, "/proc/%d/ns/net", (int)pid);
+	assert_int_equal(run(&t, "--proto", "tcp", "--dport", "22", "--src", "198.51.100.20", "--dst",
+	                     "192.0.2.10", "--iif", "eth0", "--netns", nspath, NULL), 0);
+	if (!strstr(t, "**Decision: uncertain** (if the rules nrb could not evaluate do not match: accept)"))
+		fail_msg("not uncertain:\n%s", t);
+	assert_non_null(strstr(t, "- cannot evaluate the rules of a ruleset source that could not be read: iptables-legacy-save:"));
+	assert_non_null(strstr(t, "too many words"));
+	assert_non_null(strstr(t, "Ruleset sources not read (their rules are missing: the decision is uncertain):"));
+	free(t);
+	assert_int_equal(run(&t, "--proto", "tcp", "--dport", "22", "--src", "198.51.100.20", "--dst",
+	                     "192.0.2.10", "--iif", "eth0", "--netns", nspath, "--format", "json", NULL), 0);
+	o = json_tokener_parse(t);
+	assert_non_null(o);
+	assert_true(json_object_object_get_ex(o, "decision", &v));
+	assert_string_equal(json_object_get_string(v), "uncertain");
+	assert_true(json_object_object_get_ex(o, "unread", &v));
+	assert_int_equal(json_object_array_length(v), 1);
+	assert_non_null(strstr(json_object_get_string(json_object_array_get_idx(v, 0)),
+	                       "iptables-legacy-save:"));
+	json_object_put(o);
+	free(t);
+	close(done[1]);
+	close(go[0]);
+	assert_int_equal(waitpid(pid, &status, 0), pid);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -227,6 +320,7 @@ int main(void)
 		cmocka_unit_test(test_no_address),
 		cmocka_unit_test(test_json),
 		cmocka_unit_test(test_no_permission),
+		cmocka_unit_test(test_unread_source_uncertain),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -14,6 +14,7 @@
 #include <cmocka.h>
 
 #include "fw/fw.h"
+#include "fw/fw_int.h"
 
 static void test_run_output_and_env(void **state)
 {
@@ -198,6 +199,133 @@ static void test_read_live_netns(void **state)
 	assert_non_null(strstr(err, "/run/netns/nrb-no-such-ns"));
 }
 
+/* A source that fails (here: prints text the parser rejects) is listed in problems and
+ * recorded as unread: the decision is uncertain, with a note naming it, even though the
+ * other sources were read.  Before, the problem text was all there was and the decision
+ * came confidently from what happened to be read. */
+static void test_read_sources_unread(void **state)
+{
+	static const struct fw_live_src bad_ipt[] = {
+		{NRB_FW_READ_IPTABLES, "/bin/echo", "-c", "iptables-save", 4, NULL, NULL},
+		{NRB_FW_READ_IP6TABLES, "/bin/true", "-c", "ip6tables-save", 6, NULL, NULL},
+	};
+	static const struct fw_live_src no_ipt_but_nft[] = {
+		{NRB_FW_READ_IPTABLES, "/usr/sbin/nrb-no-such-save", "-c", "iptables-save", 4, NULL, NULL},
+		{NRB_FW_READ_NFT, "/bin/true", NULL, "nft", 0, NULL, NULL},
+	};
+	static const struct fw_live_src no_ipt_no_nft[] = {
+		{NRB_FW_READ_IPTABLES, "/usr/sbin/nrb-no-such-save", "-c", "iptables-save", 4, NULL, NULL},
+		{NRB_FW_READ_IP6TABLES, "/bin/true", "-c", "ip6tables-save", 6, NULL, NULL},
+	};
+	struct nrb_fw_ruleset *rs = NULL;
+	struct nrb_fw_flow f;
+	struct nrb_fw_result res;
+	char *problems = NULL, err[1024];
+
+	(void)state;
+	assert_int_equal(fw_read_sources(-1, bad_ipt, 2, NRB_FW_READ_ALL, &rs, &problems, err, sizeof err), 0);
+	assert_non_null(problems);
+	assert_non_null(strstr(problems, "iptables-save:1: unexpected line: -c"));
+	assert_int_equal(rs->nunread, 1);
+	assert_string_equal(rs->unread[0], "iptables-save:1: unexpected line: -c");
+	nrb_fw_flow_init(&f);
+	f.proto = 6;
+	f.dport = 22;
+	assert_int_equal(nrb_fw_evaluate(rs, &f, &res, err, sizeof err), 0);
+	assert_int_equal(res.decision, NRB_FW_UNCERTAIN);
+	assert_int_equal(res.assumed, NRB_FW_ACCEPT);
+	assert_int_equal(res.nnotes, 1);
+	assert_non_null(strstr(res.notes[0], "could not be read: iptables-save:1: unexpected line"));
+	nrb_fw_result_free(&res);
+	nrb_fw_ruleset_free(rs);
+	free(problems);
+	/* iptables-save not installed, nft read: nft lists the iptables-nft tables itself */
+	assert_int_equal(fw_read_sources(-1, no_ipt_but_nft, 2, NRB_FW_READ_ALL, &rs, &problems, err, sizeof err), 0);
+	assert_non_null(strstr(problems, "nrb-no-such-save is not installed"));
+	assert_int_equal(rs->nunread, 0);
+	nrb_fw_ruleset_free(rs);
+	free(problems);
+	/* ... but without nft, rules may be missing */
+	assert_int_equal(fw_read_sources(-1, no_ipt_no_nft, 2, NRB_FW_READ_ALL, &rs, &problems, err, sizeof err), 0);
+	assert_int_equal(rs->nunread, 1);
+	nrb_fw_ruleset_free(rs);
+	free(problems);
+	/* only the requested sources run; all failing is an error, not a ruleset */
+	assert_int_equal(fw_read_sources(-1, no_ipt_no_nft, 2, NRB_FW_READ_IPTABLES, &rs, &problems, err, sizeof err), -ENOENT);
+	assert_null(rs);
+	free(problems);
+	assert_int_equal(fw_read_sources(-1, NULL, 0, NRB_FW_READ_ALL, &rs, &problems, err, sizeof err), -EINVAL);
+}
+
+/* Legacy (x_tables) rules of another namespace: the check for them must look in that
+ * namespace's /proc/net, not in this process's (the host here has no legacy tables, so
+ * they used to be missed).  A child makes a namespace with one iptables-legacy rule and
+ * waits; this process reads it through /proc/PID/ns/net. */
+static void test_read_live_netns_legacy(void **state)
+{
+	int go[2], done[2], status, found = 0;
+	struct nrb_fw_ruleset *rs = NULL;
+	char *problems = NULL, err[1024], nspath[64], c;
+	pid_t pid;
+
+	(void)state;
+	if (geteuid() != 0 || access("/usr/sbin/iptables-legacy", X_OK) ||
+	    access("/usr/sbin/iptables-legacy-save", X_OK))
+		skip();
+	assert_int_equal(pipe(go), 0);
+	assert_int_equal(pipe(done), 0);
+	pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		char *add[] = {"/usr/sbin/iptables-legacy", "-w", "-A", "INPUT", "-s", "192.0.2.99",
+		               "-p", "tcp", "--dport", "22", "-j", "DROP", NULL};
+		char *out = NULL;
+		size_t len;
+		char ok = 'y';
+
+		close(go[0]);
+		close(done[1]);
+		if (unshare(CLONE_NEWNET))
+			ok = 's';
+		else if (nrb_fw_run(add[0], add, 1 << 20, 10000, &out, &len, err, sizeof err))
+			ok = 'n';
+		free(out);
+		if (write(go[1], &ok, 1) != 1)
+			_exit(1);
+		if (read(done[0], &ok, 1) < 0) /* until the parent has read */
+			_exit(1);
+		_exit(0);
+	}
+	close(go[1]);
+	close(done[0]);
+	assert_int_equal(read(go[0], &c, 1), 1);
+	if (c == 's') {
+		close(done[1]);
+		waitpid(pid, &status, 0);
+		skip();
+	}
+	assert_int_equal(c, 'y');
+	snprintf(nspath, sizeof nspath, "/proc/%d/ns/net", (int)pid);
+	assert_int_equal(nrb_fw_read_live_netns(nspath, NRB_FW_READ_ALL, &rs, &problems, err, sizeof err), 0);
+	for (size_t t = 0; t < rs->ntables; t++)
+		if (!strcmp(rs->tables[t]->source, "iptables-legacy-save") &&
+		    !strcmp(rs->tables[t]->name, "filter"))
+			for (size_t k = 0; k < rs->tables[t]->nchains; k++)
+				if (!strcmp(rs->tables[t]->chains[k]->name, "INPUT") &&
+				    rs->tables[t]->chains[k]->nrules == 1 &&
+				    strstr(rs->tables[t]->chains[k]->rules[0]->text, "-s 192.0.2.99/32"))
+					found = 1;
+	if (!found)
+		fail_msg("no legacy filter table with the rule read from %s (problems: %s)", nspath,
+		         problems ? problems : "none");
+	assert_int_equal(rs->nunread, 0);
+	nrb_fw_ruleset_free(rs);
+	free(problems);
+	close(done[1]);
+	close(go[0]);
+	assert_int_equal(waitpid(pid, &status, 0), pid);
+}
+
 static void test_read_live_args(void **state)
 {
 	struct nrb_fw_ruleset *rs;
@@ -217,6 +345,8 @@ int main(void)
 		cmocka_unit_test(test_run_permission),
 		cmocka_unit_test(test_read_live_in_private_netns),
 		cmocka_unit_test(test_read_live_netns),
+		cmocka_unit_test(test_read_sources_unread),
+		cmocka_unit_test(test_read_live_netns_legacy),
 		cmocka_unit_test(test_read_live_args),
 	};
 

@@ -45,11 +45,11 @@ static void one(const char *buf, size_t len, int kind, size_t *parsed, size_t *r
 		struct nrb_fw_flow f;
 		struct nrb_fw_result res;
 
-		for (int d = 0; d < 3; d++) {
+		for (int d = 0; d < 6; d++) {
 			nrb_fw_flow_init(&f);
-			f.direction = dirs[d];
-			f.proto = 6;
-			f.dport = 22;
+			f.direction = dirs[d % 3];
+			f.proto = d < 3 ? 6 : 17;
+			f.dport = d < 3 ? 22 : 5353;
 			nrb_fw_flow_set_addr(&f, 's', kind == 6 ? "2001:db8::1" : "198.51.100.13", err, sizeof err);
 			assert_int_equal(nrb_fw_evaluate(rs, &f, &res, err, sizeof err), 0);
 			assert_true(res.decision >= NRB_FW_ACCEPT && res.decision <= NRB_FW_UNCERTAIN);
@@ -98,6 +98,7 @@ static void test_fuzz_iptables(void **state)
 	fuzz_file("docker.iptables", 4);
 	fuzz_file("basic6.ip6tables", 6);
 	fuzz_file("fail2ban.iptables", 4);
+	fuzz_file("issue6.iptables", 4);
 }
 
 static void test_fuzz_nft(void **state)
@@ -107,6 +108,7 @@ static void test_fuzz_nft(void **state)
 	fuzz_file("fail2ban.json", 0);
 	fuzz_file("ufw-as-nft.json", 0);
 	fuzz_file("plain.json", 0);
+	fuzz_file("issue6.json", 0);
 }
 
 int main(void)

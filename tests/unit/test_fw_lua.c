@@ -1,12 +1,15 @@
 /* Unit tests for the Lua binding of core/fw (core/lua/l_fw.c): option checking (unknown
  * keys and bad values raise), results as plain tables, snapshots and their diff, on
  * committed fixtures passed as text. */
+#include <sched.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
 #include <cmocka.h>
 
 #include <lauxlib.h>
@@ -84,6 +87,94 @@ static void test_evaluate(void **state)
 	lua_close(L);
 }
 
+/* The deciding step is marked (rules that only count or log are "continue" steps), and what could not be read reaches Lua instead of being dropped. */
+static void test_deciding_and_problems(void **state)
+{
+	lua_State *L = new_state();
+
+	(void)state;
+	ok(L, "local r = fw.evaluate{proto='tcp', dport=22, src='198.51.100.13', dst='192.0.2.10',"
+	      " iif='eth0', text=F2B, format='iptables'}\n"
+	      "assert(r.deciding == 2 and r.path[2].deciding == true and r.path[1].deciding == nil)\n"
+	      "assert(r.manager == 'fail2ban')\n"
+	      "assert(type(r.problems) == 'table' and #r.problems == 0)\n"
+	      /* passed fail2ban's chain and accepted: no ban advice */
+	      "local a = fw.evaluate{proto='tcp', dport=22, src='198.51.100.14', dst='192.0.2.10',"
+	      " iif='eth0', text=F2B, format='iptables'}\n"
+	      "assert(a.decision == 'accept' and a.manager == nil and a.advice == nil)\n"
+	      "assert(a.path[a.deciding].kind == 'policy')\n"
+	      "local rs = fw.ruleset{text=F2B, format='iptables'}\n"
+	      "assert(#rs.problems == 0 and #rs.unread == 0)\n"
+	      "local s = fw.snapshot{text=F2B, format='iptables'}\n"
+	      "assert(#s:problems() == 0)\n"
+	      "s:close()\n"
+	      "assert(not pcall(s.problems, s))\n");
+	lua_close(L);
+}
+
+/* Live, in a private namespace whose legacy iptables holds a rule nrb's parser refuses
+ * (130 comment matches: more words than it takes on a line): the source's failure reaches
+ * Lua as `problems`/`unread`, and the decision is uncertain with a note. */
+static void test_live_problems(void **state)
+{
+	pid_t pid;
+	int status;
+
+	(void)state;
+	if (geteuid() != 0 || access("/usr/sbin/iptables-legacy", X_OK) ||
+	    access("/usr/sbin/iptables-legacy-save", X_OK))
+		skip();
+	pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		static char com[130][8];
+		char *argv[16 + 4 * 130], *out = NULL, err[512];
+		lua_State *L;
+		size_t len;
+		int n = 0;
+
+		if (unshare(CLONE_NEWNET))
+			_exit(77);
+		argv[n++] = "/usr/sbin/iptables-legacy";
+		argv[n++] = "-w";
+		argv[n++] = "-A";
+		argv[n++] = "INPUT";
+		for (int i = 0; i < 130; i++) {
+			snprintf(com[i], sizeof com[i], "c%d", i);
+			argv[n++] = "-m";
+			argv[n++] = "comment";
+			argv[n++] = "--comment";
+			argv[n++] = com[i];
+		}
+		argv[n++] = "-j";
+		argv[n++] = "DROP";
+		argv[n] = NULL;
+		if (nrb_fw_run(argv[0], argv, 1 << 20, 10000, &out, &len, err, sizeof err))
+			_exit(2);
+		free(out);
+		L = new_state();
+		if (luaL_dostring(L,
+		        "local rs = assert(fw.ruleset())\n"
+		        "assert(#rs.problems == 1 and #rs.unread == 1, #rs.problems)\n"
+		        "assert(rs.unread[1]:find('iptables-legacy-save:', 1, true) and rs.unread[1]:find('too many words', 1, true))\n"
+		        "local r = assert(fw.evaluate{proto='tcp', dport=22, src='198.51.100.20', dst='192.0.2.10', iif='eth0'})\n"
+		        "assert(r.decision == 'uncertain' and r.assumed == 'accept', r.decision)\n"
+		        "assert(#r.problems == 1 and r.notes[1]:find('could not be read: iptables-legacy-save:', 1, true))\n"
+		        "local s = assert(fw.snapshot())\n"
+		        "assert(#s:problems() == 1)\n") != LUA_OK) {
+			fprintf(stderr, "lua: %s\n", lua_tostring(L, -1));
+			_exit(3);
+		}
+		lua_close(L);
+		_exit(0);
+	}
+	assert_int_equal(waitpid(pid, &status, 0), pid);
+	assert_true(WIFEXITED(status));
+	if (WEXITSTATUS(status) == 77)
+		skip();
+	assert_int_equal(WEXITSTATUS(status), 0);
+}
+
 static void test_caller_mistakes_raise(void **state)
 {
 	lua_State *L = new_state();
@@ -151,6 +242,8 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_evaluate),
+		cmocka_unit_test(test_deciding_and_problems),
+		cmocka_unit_test(test_live_problems),
 		cmocka_unit_test(test_caller_mistakes_raise),
 		cmocka_unit_test(test_ruleset_table),
 		cmocka_unit_test(test_snapshot_diff),
