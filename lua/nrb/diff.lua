@@ -78,20 +78,29 @@ local function significant(label, b, a)
   return true
 end
 
--- Per-hop statistics: loss and average per TTL.
+-- Per-hop statistics: loss per TTL, for the ICMP rounds and, when either run has them,
+-- the TCP rounds to the port (evidence `tcp`); a hop that is in one run only shows "—".
 local function mtr_changes(title, eb, ea, changes, same)
-  local n = math.max(#(eb.hops or {}), #(ea.hops or {}))
-  local any = false
-  for ttl = 1, n do
-    local hb, ha = (eb.hops or {})[ttl] or {}, (ea.hops or {})[ttl] or {}
-    local lb, la = hb.loss_pct, ha.loss_pct
-    if lb ~= la and (lb or la) then
-      any = true
-      changes[#changes + 1] = { step = title, what = string.format("hop %d loss (%s)", ttl, ha.address or hb.address or "?"),
-        before = lb and (fmt(lb) .. "%") or "—", after = la and (fmt(la) .. "%") or "—" }
+  local function one(label, hb_list, ha_list)
+    local n = math.max(#(hb_list or {}), #(ha_list or {}))
+    local any = false
+    for ttl = 1, n do
+      local hb, ha = (hb_list or {})[ttl] or {}, (ha_list or {})[ttl] or {}
+      local lb, la = hb.loss_pct, ha.loss_pct
+      if lb ~= la and (lb or la) then
+        any = true
+        changes[#changes + 1] = { step = title, what = string.format("%shop %d loss (%s)", label, ttl,
+          ha.address or hb.address or "?"), before = lb and (fmt(lb) .. "%") or "—", after = la and (fmt(la) .. "%") or "—" }
+      end
     end
+    if not any then same[#same + 1] = title .. ": " .. label .. "per-hop loss unchanged" end
   end
-  if not any then same[#same + 1] = title .. ": per-hop loss unchanged" end
+  one("", eb.hops, ea.hops)
+  local tb, ta = type(eb.tcp) == "table" and eb.tcp or nil, type(ea.tcp) == "table" and ea.tcp or nil
+  if tb or ta then
+    local port = (ta or tb).port
+    one(string.format("TCP/%s ", tostring(port)), tb and tb.hops or {}, ta and ta.hops or {})
+  end
 end
 
 function M.compare(before, after)

@@ -282,4 +282,19 @@ function T.diff_mtr_per_hop_loss()
   has(md, "| Per%-hop | hop 3 loss %(198.51.100.6%) | 30%% | 0%% |", "per-hop loss")
 end
 
+-- The TCP rounds to the port: before, hops 1-2 only (a filter after hop 2); after, hops 3
+-- and 4 answer too.  Hops missing from one run show "—"; the ICMP rounds are unchanged.
+function T.diff_mtr_tcp_rounds()
+  local icmp = { { ttl = 1, loss_pct = 0 }, { ttl = 2, loss_pct = 0 } }
+  local tcp_b = { port = 443, hops = { { ttl = 1, loss_pct = 0 }, { ttl = 2, loss_pct = 0 } } }
+  local tcp_a = { port = 443, hops = { { ttl = 1, loss_pct = 0 }, { ttl = 2, loss_pct = 0 },
+    { ttl = 3, address = "198.51.100.6", loss_pct = 0 }, { ttl = 4, address = "203.0.113.10", loss_pct = 0 } } }
+  local b = report({ verdict = { class = "PATH_FIREWALL", hop = 2 }, steps = { { id = "mtr", title = "Per-hop", uses = "mtr", status = "ok", evidence = { hops = icmp, tcp = tcp_b } } } })
+  local a = report({ verdict = { class = "OK" }, steps = { { id = "mtr", title = "Per-hop", uses = "mtr", status = "ok", evidence = { hops = icmp, tcp = tcp_a } } } })
+  local md = diff.markdown(assert(diff.compare(b, a)))
+  has(md, "| Per%-hop | TCP/443 hop 3 loss %(198.51.100.6%) | — | 0%% |", "tcp hop 3 appears")
+  has(md, "| Per%-hop | TCP/443 hop 4 loss %(203.0.113.10%) | — | 0%% |", "tcp hop 4 appears")
+  has(md, "%- Per%-hop: per%-hop loss unchanged", "icmp rounds unchanged")
+end
+
 return T
