@@ -40,10 +40,15 @@ int nrb_interrupted(void)
 
 static void on_signal(int sig)
 {
-	/* First signal: ask the run to stop and write its partial report.  Second: the
-	 * user means it, fall back to the default action. */
-	if (nrb_interrupt_signal)
+	/* First signal: ask the run to stop and write its partial report.  Second (either
+	 * one): the user means it, die by it now.  sig is blocked while this handler runs, so
+	 * the re-raised signal is delivered, with the default action, as soon as it returns.
+	 * signal() and raise() are async-signal-safe. */
+	if (nrb_interrupt_signal) {
 		signal(sig, SIG_DFL);
+		raise(sig);
+		return;
+	}
 	nrb_interrupt_signal = sig;
 }
 
@@ -123,9 +128,16 @@ int nrb_write_file_atomic(const char *path, const char *data, size_t len,
 		return write_in_place(path, data, len, err, errlen);
 	if ((size_t)snprintf(tmp, sizeof tmp, "%s.tmp.%ld", path, (long)getpid()) >= sizeof tmp)
 		return nrb_err(err, errlen, ENAMETOOLONG, "%s: path too long", path);
-	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	/* A new file, never an existing one: O_EXCL refuses a name someone planted (a
+	 * symlink to a file root would then truncate, or a leftover), O_NOFOLLOW says so
+	 * for a symlink even where O_EXCL alone would. */
+	fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
 	if (fd < 0) {
 		e = errno;
+		if (e == EEXIST || e == ELOOP)
+			return nrb_err(err, errlen, EEXIST,
+			               "%s: the temporary file %s already exists (left over or planted); "
+			               "remove it or choose another output path", path, tmp);
 		return nrb_err(err, errlen, e, "%s: %s", path, strerror(e));
 	}
 	e = write_all(fd, data, len);
