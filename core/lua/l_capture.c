@@ -652,6 +652,10 @@ static int l_capture_stop(lua_State *L)
 		waited_ms = (nrb_now_us() - t0) / 1000u;
 	}
 	ran_ms = nrb_cap_session_elapsed_ms(s);
+	/* a Ctrl-C ended the wait (or came before it): the capture is stopped and analysed
+	 * now, and the step may still turn the analysis into evidence */
+	if (nrb_interrupted())
+		nrb_host_interrupt_honoured(L);
 	c->s = NULL; /* consumed by stop, whatever the outcome */
 	rc = nrb_cap_session_stop(s, &r, err, sizeof err);
 	if (rc == -ENOMEM)

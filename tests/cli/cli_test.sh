@@ -37,6 +37,19 @@ expect() {
   fi
 }
 
+# bounded CMD...: exec CMD (in a subshell) with at most 60 s and about 2 GB, for runbooks
+# that misbehave on purpose.  ASan reserves terabytes of address space, so under ASan its
+# own hard_rss_limit_mb bounds memory instead of ulimit -v.  --foreground: timeout passes a
+# signal to nrb alone (otherwise it also signals its process group: a second signal).
+if grep -qa __asan_init "$NRB"; then ASAN_BUILD=1; else ASAN_BUILD=0; fi
+bounded() {
+  if [ "$ASAN_BUILD" = 1 ]; then
+    ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}hard_rss_limit_mb=2000" exec timeout --foreground -s KILL 60 "$@"
+  fi
+  ulimit -v 2000000
+  exec timeout --foreground -s KILL 60 "$@"
+}
+
 # A loopback listener of our own (python3 is installed by install-deps.sh).
 port_file=$tmp/port
 python3 "$SRC/tests/listener.py" "$port_file" 170 &
@@ -146,6 +159,72 @@ PY
   else bad "SIG$sig: partial report, exit 130" "exit $rc" "$(head -3 "$tmp/i.err")"; fi
   ls "$tmp"/i.json.tmp.* >/dev/null 2>&1 && bad "SIG$sig: temporary file left behind"
 done
+
+# A step whose pcall swallows the stop: the time limit still ends it (sticky), the report is
+# written.  Bounded in case the fix regresses and it spins for ever.
+( bounded "$NRB" run "$FIX/pcall-spin.lua" -q --json "$tmp/ps.json" --output "$tmp/ps.md" ) 2>"$tmp/ps.err"
+rc=$?
+if [ $rc -eq 0 ] && python3 - "$tmp/ps.json" <<'PY'
+import json, sys
+r = json.load(open(sys.argv[1]))
+st = [(x["id"], x["status"]) for x in r["steps"]]
+assert st == [("first", "ok"), ("spin", "error"), ("spin_long", "skipped"), ("last", "ok")], st
+assert r["steps"][1]["error"].endswith("pcall-spin.lua:5: step time limit of 300 ms exceeded"), r["steps"][1]
+PY
+then [ -s "$tmp/ps.md" ] && ok "pcall cannot swallow the step time limit" || bad "pcall-spin: no Markdown report"
+else bad "pcall cannot swallow the step time limit" "exit $rc" "$(head -3 "$tmp/ps.err")"; fi
+# ... nor Ctrl-C/SIGTERM: one signal stops the step and the run, the report is written
+for sig in INT TERM; do
+  rm -f "$tmp/pi.json"
+  ( bounded "$NRB" run "$FIX/pcall-spin.lua" -q --param mode=interrupt \
+      --json "$tmp/pi.json" --output "$tmp/pi.md" ) 2>"$tmp/pi.err" &
+  p=$!
+  sleep 1.5
+  kill -s $sig $p 2>/dev/null # the subshell exec'd timeout, which passes it to nrb
+  wait $p
+  rc=$?
+  if [ $rc -eq 130 ] && python3 - "$tmp/pi.json" <<'PY'
+import json, sys
+r = json.load(open(sys.argv[1]))
+assert r["interrupted"] is True
+st = [x["status"] for x in r["steps"]]
+assert st == ["ok", "skipped", "error", "skipped"], st
+assert r["steps"][2]["error"].startswith("interrupted by SIG"), r["steps"][2]
+PY
+  then ok "SIG$sig stops a step that swallows errors"
+  else bad "SIG$sig stops a step that swallows errors" "exit $rc" "$(head -3 "$tmp/pi.err")"; fi
+done
+
+# Evidence JSON cannot hold (cycles, functions, odd keys, NaN, deep nesting) and error
+# objects / a verdict outside the contract: the reports are still written and say so.
+( bounded "$NRB" run "$FIX/bad-evidence.lua" -q --json "$tmp/be.json" --output "$tmp/be.md" ) 2>"$tmp/be.err"
+rc=$?
+if [ $rc -eq 0 ] && python3 - "$tmp/be.json" <<'PY'
+import json, sys
+r = json.load(open(sys.argv[1]))
+s = {x["id"]: x for x in r["steps"]}
+assert [x["status"] for x in r["steps"]] == ["ok"] * 5
+assert s["cycle"]["evidence"]["self"] == "(cycle: refers back to evidence)"
+assert s["values"]["evidence"]["fn"] == "(function)" and s["values"]["evidence"]["nan"] == "NaN"
+assert any(f["text"].startswith("evidence altered") for f in s["values"]["findings"])
+PY
+then grep -q "evidence altered" "$tmp/be.md" && ok "unrenderable evidence: reports written" || bad "bad-evidence: Markdown"
+else bad "unrenderable evidence: reports written" "exit $rc" "$(head -3 "$tmp/be.err")"; fi
+( bounded "$NRB" run "$FIX/bad-verdict.lua" -q --json "$tmp/bv.json" --output "$tmp/bv.md" ) 2>"$tmp/bv.err"
+rc=$?
+if [ $rc -eq 0 ] && python3 - "$tmp/bv.json" <<'PY'
+import json, sys
+r = json.load(open(sys.argv[1]))
+s = r["steps"]
+assert s[0]["error"].endswith("bad-verdict.lua:8: error object {code = 1}"), s[0]["error"]
+assert "bad-verdict.lua:9: error object (a table whose __tostring failed" in s[1]["error"], s[1]["error"]
+v = r["verdict"]
+assert (v["class"], v["confidence"], v["hop"]) == ("OK", "low", None), v
+assert len(v["reasons"]) == 1 and "class 'BOGUS'" in v["reasons"][0] and "reasons is a string" in v["reasons"][0], v
+assert isinstance(v["summary"], str)
+PY
+then [ -s "$tmp/bv.md" ] && ok "error objects, verdict outside the contract: reports written" || bad "bad-verdict: Markdown"
+else bad "error objects, verdict outside the contract: reports written" "exit $rc" "$(head -3 "$tmp/bv.err")"; fi
 
 # --- output files: atomic, never half-written (exit 3 on a write error) ------------
 expect "unwritable --json"     3 "cannot write the JSON report: .*/missing/r.json" -- "$NRB" run "$EX/tcp-check.yaml" -q --target 127.0.0.1 --port "$PORT" --json "$tmp/missing/r.json" --output "$tmp/r.md"

@@ -83,6 +83,14 @@ static void test_deadline_fails_only_that_step(void **state)
 		"error ok | OK | spinmod.lua:3: step time limit of 300 ms exceeded");
 }
 
+/* A step whose pcall swallows the time-limit error cannot spin on: the stop is sticky. */
+static void test_deadline_cannot_be_swallowed(void **state)
+{
+	(void)state;
+	assert_string_equal(run_fixture("pcall-spin.lua", "{}", "' | ' .. r.steps[2].error:gsub('^.*/', '')"),
+		"ok error skipped ok | OK | pcall-spin.lua:5: step time limit of 300 ms exceeded");
+}
+
 static void test_conditions_findings_and_rules(void **state)
 {
 	(void)state;
@@ -103,6 +111,7 @@ int main(void)
 		cmocka_unit_test(test_every_problem_with_its_position),
 		cmocka_unit_test(test_runtime_error_is_reported_and_run_continues),
 		cmocka_unit_test(test_deadline_fails_only_that_step),
+		cmocka_unit_test(test_deadline_cannot_be_swallowed),
 		cmocka_unit_test(test_conditions_findings_and_rules),
 	};
 	return cmocka_run_group_tests(tests, host_setup, host_teardown);
