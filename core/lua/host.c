@@ -38,6 +38,16 @@ void nrb_lua_check_keys(lua_State *L, int arg, const char *const *allowed)
 	}
 }
 
+void nrb_lua_mark_array(lua_State *L)
+{
+	/* the same metatable l_json.c registers; luaL_newmetatable keeps an existing one */
+	if (luaL_newmetatable(L, "nrb.json.array")) {
+		lua_pushliteral(L, "nrb.json.array");
+		lua_setfield(L, -2, "__name");
+	}
+	lua_setmetatable(L, -2);
+}
+
 void nrb_lua_setstr(lua_State *L, const char *k, const char *v)
 {
 	if (v) {

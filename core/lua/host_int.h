@@ -63,6 +63,13 @@ int nrb_host_load_lua(lua_State *L, const char *path, int env_idx, char *err, si
  */
 void nrb_lua_check_keys(lua_State *L, int arg, const char *const *allowed);
 
+/**
+ * Mark the table at the top of the stack as a JSON array (metatable "nrb.json.array", the
+ * one json.array() sets), so that an empty list in evidence encodes as [] and not {}.
+ * Creates the metatable if nrb.core.json was not loaded yet.  Stack: [-0, +0, m].
+ */
+void nrb_lua_mark_array(lua_State *L);
+
 /* Field setters for the table at the top of the stack (the bindings build result tables
  * with these).  Stack: [-0, +0, m].  nrb_lua_setstr skips a NULL value (no field). */
 void nrb_lua_setstr(lua_State *L, const char *k, const char *v);

@@ -64,6 +64,39 @@ void nrb_install_interrupt_handlers(void)
 	sigaction(SIGTERM, &sa, NULL);
 }
 
+const char *nrb_errno_name(int e)
+{
+	/* the errors sockets, connect, routes and the probes' files report; glibc's
+	 * strerrorname_np is not portable */
+	static const struct {
+		int e;
+		const char *name;
+	} names[] = {
+		{EPERM, "EPERM"}, {ENOENT, "ENOENT"}, {EINTR, "EINTR"}, {EIO, "EIO"},
+		{EBADF, "EBADF"}, {EAGAIN, "EAGAIN"}, {ENOMEM, "ENOMEM"}, {EACCES, "EACCES"},
+		{EEXIST, "EEXIST"}, {ENODEV, "ENODEV"}, {EINVAL, "EINVAL"}, {EMFILE, "EMFILE"},
+		{ENFILE, "ENFILE"}, {ENOSPC, "ENOSPC"}, {EPIPE, "EPIPE"}, {ENOSYS, "ENOSYS"},
+		{ENOBUFS, "ENOBUFS"}, {EMSGSIZE, "EMSGSIZE"}, {EPROTO, "EPROTO"},
+		{EPROTONOSUPPORT, "EPROTONOSUPPORT"}, {ENOPROTOOPT, "ENOPROTOOPT"},
+		{EOPNOTSUPP, "EOPNOTSUPP"}, {EAFNOSUPPORT, "EAFNOSUPPORT"},
+		{EADDRINUSE, "EADDRINUSE"}, {EADDRNOTAVAIL, "EADDRNOTAVAIL"},
+		{ENETDOWN, "ENETDOWN"}, {ENETUNREACH, "ENETUNREACH"}, {ENETRESET, "ENETRESET"},
+		{ECONNABORTED, "ECONNABORTED"}, {ECONNRESET, "ECONNRESET"}, {EISCONN, "EISCONN"},
+		{ENOTCONN, "ENOTCONN"}, {ETIMEDOUT, "ETIMEDOUT"}, {ECONNREFUSED, "ECONNREFUSED"},
+		{EHOSTDOWN, "EHOSTDOWN"}, {EHOSTUNREACH, "EHOSTUNREACH"}, {EALREADY, "EALREADY"},
+		{EINPROGRESS, "EINPROGRESS"}, {ELOOP, "ELOOP"}, {ENAMETOOLONG, "ENAMETOOLONG"},
+		{EFBIG, "EFBIG"}, {EISDIR, "EISDIR"}, {ENOTDIR, "ENOTDIR"}, {EROFS, "EROFS"},
+#ifdef ENONET
+		{ENONET, "ENONET"},
+#endif
+	};
+
+	for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
+		if (names[i].e == e)
+			return names[i].name;
+	return NULL;
+}
+
 int nrb_err(char *err, size_t errlen, int code, const char *fmt, ...)
 {
 	va_list ap;

@@ -32,6 +32,10 @@ int nrb_interrupted(void);
  *  so a user can always kill a stuck run with a second Ctrl-C. */
 void nrb_install_interrupt_handlers(void);
 
+/** @return the symbolic name of errno value e ("ECONNREFUSED"), or NULL when it is not
+ *  one of the errors nrb's probes and files meet (a static string: do not free). */
+const char *nrb_errno_name(int e);
+
 /** snprintf into err if err is not NULL; always NUL-terminates. @return -code (so
  *  `return nrb_err(err, len, EINVAL, "...")` reads naturally); code must be > 0. */
 int nrb_err(char *err, size_t errlen, int code, const char *fmt, ...)

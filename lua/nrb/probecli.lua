@@ -53,7 +53,8 @@ M.kinds.tcp = {
     end
     out[#out + 1] = string.format("  %-3s %-12s %10s  %s", "#", "status", "time_ms", "error")
     for i, a in ipairs(ev.attempts) do
-      out[#out + 1] = string.format("  %-3d %-12s %10s  %s", i, a.status, fmt(a.rtt_ms), a.error or "")
+      out[#out + 1] = string.format("  %-3d %-12s %10s  %s%s", i, a.status, fmt(a.rtt_ms), a.error or "",
+        a.errno_name and " (" .. a.errno_name .. ")" or "")
     end
     return table.concat(out, "\n") .. "\n"
   end,

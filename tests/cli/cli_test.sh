@@ -83,6 +83,8 @@ expect "probe tcp --help"      0 "usage: nrb probe tcp HOST --port N" -- "$NRB" 
 expect "probe tcp open"        0 "^tcp 127.0.0.1 port $PORT: connected, 2/2 connected" -- "$NRB" probe tcp 127.0.0.1 --port "$PORT" --count 2
 expect "probe tcp closed"      0 "^tcp 127.0.0.1 port $CLOSED: refused, 0/1 connected" -- "$NRB" probe tcp 127.0.0.1 --port "$CLOSED" --count=1
 expect "probe tcp json"        0 "\"connected\": 1," -- "$NRB" probe tcp 127.0.0.1 --port "$PORT" --count 1 --format json
+expect "probe tcp errno json"  0 "\"errno_name\": \"ECONNREFUSED\"" -- "$NRB" probe tcp 127.0.0.1 --port "$CLOSED" --count 1 --format json
+expect "probe tcp errno text"  0 "Connection refused \(ECONNREFUSED\)" -- "$NRB" probe tcp 127.0.0.1 --port "$CLOSED" --count 1
 expect "probe route loopback"  0 "^route to 127.0.0.1: local dev lo" -- "$NRB" probe route 127.0.0.1
 expect "probe resolve"         0 "^localhost: 127.0.0.1" -- "$NRB" probe resolve localhost --family ipv4
 expect "probe port 0"          1 "^nrb: --port: '0' is out of range 1-65535; nothing sent" -- "$NRB" probe tcp 127.0.0.1 --port 0
@@ -97,6 +99,26 @@ expect "probe listen target"   2 "unexpected argument 'x'" -- "$NRB" probe liste
 expect "probe unknown kind"    2 "unknown probe 'bogus'" -- "$NRB" probe bogus
 expect "probe unknown option"  2 "unknown option --colour for probe tcp" -- "$NRB" probe tcp 127.0.0.1 --colour red
 expect "probe without target"  2 "needs a target" -- "$NRB" probe route
+
+# Empty lists are JSON arrays, not objects: a failed resolve (a literal of the other family:
+# no DNS traffic), nothing listening, a capture without UDP or ICMP.
+empty_lists_ok=1
+for args in "probe resolve 203.0.113.10 --family ipv6 --format json|addresses families" \
+            "probe listen --port $CLOSED --format json|sockets" \
+            "analyze --format json $SRC/tests/fixtures/capture/forged_rst.pcap|udp icmp connections.0.icmp"; do
+  cmd=${args%%|*} keys=${args#*|}
+  # shellcheck disable=SC2086
+  if ! "$NRB" $cmd | python3 -c '
+import json, sys
+r = json.load(sys.stdin)
+for path in sys.argv[1:]:
+    v = r
+    for p in path.split("."):
+        v = v[int(p)] if isinstance(v, list) else v[p]
+    assert v == [], (path, v)
+' $keys; then empty_lists_ok=0; bad "empty lists are [] ($cmd)"; fi
+done
+[ $empty_lists_ok = 1 ] && ok "empty lists in evidence are JSON arrays"
 
 # --- bad runbooks and bad input (exit 1) -------------------------------------------
 expect "missing runbook name"  1 "runbook 'no-such-runbook' not found" -- "$NRB" run no-such-runbook

@@ -26,6 +26,11 @@ static void test_err_formats_and_negates(void **state)
 	assert_int_equal(nrb_err(buf, 4, ENOENT, "abcdefgh"), -ENOENT);
 	assert_string_equal(buf, "abc");
 	assert_int_equal(nrb_err(NULL, 0, EIO, "x"), -EIO);
+	/* errno names for evidence */
+	assert_string_equal(nrb_errno_name(ECONNREFUSED), "ECONNREFUSED");
+	assert_string_equal(nrb_errno_name(EHOSTUNREACH), "EHOSTUNREACH");
+	assert_null(nrb_errno_name(0));
+	assert_null(nrb_errno_name(-1));
 }
 
 static void test_atomic_write_then_read(void **state)
