@@ -557,9 +557,11 @@ int nrb_host_call_main(struct nrb_host *h, const char *module, const char *func)
 	lua_getglobal(L, "require");
 	lua_pushstring(L, module);
 	if (nrb_lua_pcall(L, 1, 1) != LUA_OK) {
-		fprintf(stderr, "nrb: cannot load %s: %s\n", module, lua_tostring(L, -1));
+		/* nrb's own Lua library is missing or broken: the installation, not the input */
+		fprintf(stderr, "nrb: cannot load %s (is the nrb data folder complete?): %s\n", module,
+		        lua_tostring(L, -1));
 		lua_pop(L, 2);
-		return 1;
+		return 3;
 	}
 	lua_getfield(L, -1, func);
 	lua_remove(L, -2);

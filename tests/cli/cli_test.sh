@@ -69,6 +69,10 @@ expect "nrb --version"         0 "^nrb [0-9]+\.[0-9]+" -- "$NRB" --version
 expect "no command"            2 "usage: nrb COMMAND" -- "$NRB"
 expect "unknown command"       2 "unknown command 'frobnicate'" -- "$NRB" frobnicate
 expect "help for unknown"      2 "no such command 'x'" -- "$NRB" help x
+expect "no data folder"        3 "^nrb: no nrb data folder at $tmp/nodata \(from NRB_DATADIR\)" -- env NRB_DATADIR="$tmp/nodata" "$NRB" list
+expect "nrb help --help"       0 "^usage: nrb help \[COMMAND\]" -- "$NRB" help --help
+expect "nrb help help"         0 "^usage: nrb help \[COMMAND\]" -- "$NRB" help help
+expect "nrb help -h"           0 "^usage: nrb help \[COMMAND\]" -- "$NRB" help -h
 expect "run without runbook"   2 "which runbook" -- "$NRB" run
 expect "unknown option"        2 "Try 'nrb run --help'" -- "$NRB" run x --bogus
 expect "bad --format"          2 "--format must be md or json, not 'xml'" -- "$NRB" run x --format xml
