@@ -91,6 +91,9 @@ expect "probe tcp errno json"  0 "\"errno_name\": \"ECONNREFUSED\"" -- "$NRB" pr
 expect "probe tcp errno text"  0 "Connection refused \(ECONNREFUSED\)" -- "$NRB" probe tcp 127.0.0.1 --port "$CLOSED" --count 1
 expect "probe route loopback"  0 "^route to 127.0.0.1: local dev lo" -- "$NRB" probe route 127.0.0.1
 expect "probe resolve"         0 "^localhost: 127.0.0.1" -- "$NRB" probe resolve localhost --family ipv4
+expect "probe dns (alias)"     0 "^localhost: 127.0.0.1" -- "$NRB" probe dns localhost --family ipv4
+expect "probe dns --help"      0 "usage: nrb probe resolve HOST" -- "$NRB" probe dns --help
+expect "probe --help: alias"   0 "^  resolve .*\(also: dns\)" -- "$NRB" probe --help
 expect "probe port 0"          1 "^nrb: --port: '0' is out of range 1-65535; nothing sent" -- "$NRB" probe tcp 127.0.0.1 --port 0
 expect "probe count 1000"      1 "--count: '1000' is above the maximum 20" -- "$NRB" probe tcp 127.0.0.1 --port "$PORT" --count 1000
 expect "probe missing port"    1 "--port is required" -- "$NRB" probe tcp 127.0.0.1
