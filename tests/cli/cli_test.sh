@@ -288,6 +288,18 @@ expect "analyze bad port"      1 "--port: '0' is out of range" -- "$NRB" analyze
 expect "analyze no file"       2 "needs a capture file" -- "$NRB" analyze
 expect "analyze --help"        0 "^usage: nrb analyze" -- "$NRB" analyze --help
 
+# --- the committed example reports match what nrb writes today (loopback) --------------
+mkdir -p "$tmp/examples"
+if "$SRC/examples/reports/generate.sh" "$NRB" "$tmp/examples" >"$tmp/gen.out" 2>&1; then
+  if python3 "$SRC/tests/cli/compare_examples.py" "$SRC/examples/reports" "$tmp/examples" >"$tmp/cmp.out"; then
+    ok "example reports are current"
+  else
+    bad "example reports are current (run examples/reports/generate.sh)" "$(head -20 "$tmp/cmp.out")"
+  fi
+else
+  bad "examples/reports/generate.sh into a temporary folder" "$(tail -3 "$tmp/gen.out")"
+fi
+
 # --- installed layout: lua/, reports/ found next to PREFIX/bin ----------------------
 if cmake --install "$BUILD" --prefix "$tmp/prefix" >/dev/null 2>&1; then
   cp "$EX/tcp-check.yaml" "$tmp/prefix/share/nrb/runbooks/"
