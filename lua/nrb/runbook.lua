@@ -3,12 +3,14 @@
 -- A YAML runbook arrives as a table (core/runbook/yaml.c) with a positions side table;
 -- a Lua runbook is a chunk run in the sandbox that returns a table of the same shape,
 -- where `with`, `when`, `run` and `verdict` may also be functions.  Validation rejects
--- unknown keys and reports every problem as "FILE:LINE:COL: message" (Lua runbooks:
--- "FILE: message" where the position is not known).
+-- unknown keys and reports every problem as "FILE:LINE:COL: message" (Lua runbooks: the
+-- positions of their table constructors come from nrb.luapos; "FILE: message" for a
+-- table the source does not spell out, such as one a function builds).
 local host = require "nrb.core.host"
 local yaml = require "nrb.core.yaml"
 local params = require "nrb.params"
 local expr = require "nrb.expr"
+local luapos = require "nrb.luapos"
 local steps = require "nrb.steps"
 local sandbox = require "nrb.sandbox"
 local util = require "nrb.util"
@@ -349,37 +351,41 @@ function M.validate(doc, pos, file, syntax)
 end
 
 -- Turn a Lua load/runtime error into FILE:LINE:COL where possible: Lua gives
--- "file:LINE: message near 'tok'"; the column is where tok starts on that line.
-local function lua_error_position(file, msg)
+-- "file:LINE: message near 'tok'"; the column is where that token starts, found by
+-- nrb.luapos with Lua's own parser (the token may occur several times on the line).
+local function lua_error_position(file, msg, text)
   local f, line, rest = tostring(msg):match("^(.-):(%d+): (.*)$")
   if not f then return file .. ": " .. tostring(msg) end
   local col = 1
-  local near = rest:match("near '(.-)'$")
-  if near then
-    local text = host.read_file(f)
-    if text then
+  local near = rest:match("near '(.-)'$") or (rest:match("near <eof>$") and "<eof>")
+  text = text or host.read_file(f)
+  if near and text then
+    col = luapos.error_column(text, tonumber(line), near)
+    if not col then
+      -- not a token the tokenizer saw as Lua did (a string with escapes): its first
+      -- occurrence on the line
       local n = 0
       for l in (text .. "\n"):gmatch("(.-)\n") do
         n = n + 1
-        if n == tonumber(line) then
-          col = l:find(near, 1, true) or 1
-          break
-        end
+        if n == tonumber(line) then col = l:find(near, 1, true) or 1; break end
       end
     end
   end
-  return string.format("%s:%s:%d: %s", f, line, col, rest)
+  return string.format("%s:%s:%d: %s", f, line, col or 1, rest)
 end
 
 -- Load a runbook file. Returns the model, or nil and a list of messages.
 function M.load(path)
   sandbox.set_runbook_dir(path:match("^(.*)/[^/]*$") or ".")
   if path:match("%.lua$") then
+    local text = host.read_file(path)
     local fn, err = host.load_lua(path, sandbox.new_env())
-    if not fn then return nil, { lua_error_position(path, err) } end
+    if not fn then return nil, { lua_error_position(path, err, text) } end
     local ok, doc = pcall(fn)
-    if not ok then return nil, { lua_error_position(path, doc) } end
-    return M.validate(doc, nil, path, "lua")
+    if not ok then return nil, { lua_error_position(path, doc, text) } end
+    -- positions of the table constructors the chunk returned, as YAML has them
+    local pok, pos = pcall(luapos.positions, text, doc)
+    return M.validate(doc, pok and pos or nil, path, "lua")
   end
   local doc, pos = yaml.load(path)
   if doc == nil and type(pos) == "string" then return nil, { pos } end

@@ -134,6 +134,10 @@ expect "YAML syntax error"     1 "bad-syntax.yaml:5:8: YAML syntax error" -- "$N
 expect "check: unknown probe"  1 "bad-keys.yaml:15:11: step 'two': unknown probe 'teleport'" -- "$NRB" check "$FIX/bad-keys.yaml"
 expect "check: unknown key"    1 "bad-keys.yaml:9:12: unknown key 'whenn'" -- "$NRB" check "$FIX/bad-keys.yaml"
 expect "check: Lua syntax"     1 "lua-syntax.lua:3:23: '}' expected" -- "$NRB" check "$FIX/lua-syntax.lua"
+expect "check: Lua column"     1 "lua-syntax-col.lua:2:11: unexpected symbol near '='" -- "$NRB" check "$FIX/lua-syntax-col.lua"
+expect "check: Lua unknown key" 1 "bad-keys.lua:10:49: unknown key 'whenn'" -- "$NRB" check "$FIX/bad-keys.lua"
+expect "check: Lua bad probe"  1 "bad-keys.lua:12:26: step 'two': unknown probe 'teleport'" -- "$NRB" check "$FIX/bad-keys.lua"
+expect "check: Lua bad default" 1 "bad-keys.lua:7:39: default value: parameter 'port'" -- "$NRB" check "$FIX/bad-keys.lua"
 expect "check: good YAML"      0 "ok \(yaml runbook 'tcp-check'" -- "$NRB" check "$EX/tcp-check.yaml"
 expect "check: good Lua"       0 "ok \(lua runbook 'tcp-check-lua'" -- "$NRB" check "$EX/tcp-check-lua.lua"
 expect "--port 70000"          1 "parameter 'port': '70000' is out of range 1-65535" -- "$NRB" run "$EX/tcp-check.yaml" --target 127.0.0.1 --port 70000

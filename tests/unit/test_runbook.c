@@ -47,6 +47,17 @@ static void test_every_problem_with_its_position(void **state)
 	/* Lua gives the line; nrb finds the column of the offending token */
 	assert_string_equal(load_errors("lua-syntax.lua"),
 		"lua-syntax.lua:3:23: '}' expected (to close '{' at line 2) near '\"oops\"'");
+	/* the column of the token Lua means, not its first occurrence on the line */
+	assert_string_equal(load_errors("lua-syntax-col.lua"),
+		"lua-syntax-col.lua:2:11: unexpected symbol near '='");
+	/* Lua runbooks: positions of their table constructors (nrb.luapos), a table held in
+	 * a local included */
+	assert_string_equal(load_errors("bad-keys.lua"),
+		"bad-keys.lua:2:87: step 'three': 'resolve' takes no argument 'colour' (it takes: family, host)\n"
+		"bad-keys.lua:7:39: default value: parameter 'port': 70000 is out of range 1-65535\n"
+		"bad-keys.lua:10:49: unknown key 'whenn' in step 1 (expected one of: findings, id, run, timeout_ms, title, uses, when, with)\n"
+		"bad-keys.lua:12:26: step 'two': unknown probe 'teleport' (known: capture_start, capture_stop, fw, fw_hits, fw_snapshot, listening, mtr, ping, pmtu, resolve, route, tcp_connect, tcp_request, tcp_syn, trace, traces, udp)\n"
+		"bad-keys.lua:16:15: verdict rule 1: class 'NOT_A_CLASS' is not one of OK, DNS_FAILURE, LOCAL_ROUTE, LOCAL_FIREWALL, ROUTING, PATH_FIREWALL, FORGED_RST, SERVER_FIREWALL, SERVICE_DOWN, PMTU_BLACKHOLE, ICMP_FILTERED");
 	assert_string_equal(load_errors("no-such-file.yaml"),
 		"no-such-file.yaml: No such file or directory");
 }
@@ -99,7 +110,7 @@ static void test_conditions_findings_and_rules(void **state)
 		"' | ' .. r.steps[2].reason .. ' | ' .. r.steps[3].findings[1].text .. ' | ' .. r.steps[4].error:gsub('^.*/', '')"),
 		"ok skipped failed error | PATH_FIREWALL | c failed at hop 1 | 2 | integer | "
 		"condition false: steps.a.evidence.n == 2 | c ran with n=1 | "
-		"when.lua: in 'when': attempt to index a nil value (field 'nope')");
+		"when.lua:11:24: in 'when': attempt to index a nil value (field 'nope')");
 	assert_string_equal(run_fixture("when.lua", "{n = '2'}", "' | ' .. r.verdict.hop"),
 		"ok ok skipped error | ROUTING | 2");
 }
