@@ -138,6 +138,8 @@ expect "check: Lua column"     1 "lua-syntax-col.lua:2:11: unexpected symbol nea
 expect "check: Lua unknown key" 1 "bad-keys.lua:10:49: unknown key 'whenn'" -- "$NRB" check "$FIX/bad-keys.lua"
 expect "check: Lua bad probe"  1 "bad-keys.lua:12:26: step 'two': unknown probe 'teleport'" -- "$NRB" check "$FIX/bad-keys.lua"
 expect "check: Lua bad default" 1 "bad-keys.lua:7:39: default value: parameter 'port'" -- "$NRB" check "$FIX/bad-keys.lua"
+expect "check: unknown param"  1 "bad-refs.yaml:9:18: step 'one' argument 'host': unknown parameter 'nope'" -- "$NRB" check "$FIX/bad-refs.yaml"
+expect "check: unknown step"   1 "bad-refs.yaml:12:11: step 'two' 'when': 'steps.zzz' in .* is not a step of this runbook" -- "$NRB" check "$FIX/bad-refs.yaml"
 expect "check: good YAML"      0 "ok \(yaml runbook 'tcp-check'" -- "$NRB" check "$EX/tcp-check.yaml"
 expect "check: good Lua"       0 "ok \(lua runbook 'tcp-check-lua'" -- "$NRB" check "$EX/tcp-check-lua.lua"
 expect "--port 70000"          1 "parameter 'port': '70000' is out of range 1-65535" -- "$NRB" run "$EX/tcp-check.yaml" --target 127.0.0.1 --port 70000

@@ -47,6 +47,15 @@ static void test_every_problem_with_its_position(void **state)
 	/* Lua gives the line; nrb finds the column of the offending token */
 	assert_string_equal(load_errors("lua-syntax.lua"),
 		"lua-syntax.lua:3:23: '}' expected (to close '{' at line 2) near '\"oops\"'");
+	/* expressions name declared parameters and steps that run before (YAML) */
+	assert_string_equal(load_errors("bad-refs.yaml"),
+		"bad-refs.yaml:8:11: step 'one' 'when': 'steps.two' in 'steps.two.status == \"ok\"' runs after this one\n"
+		"bad-refs.yaml:9:18: step 'one' argument 'host': unknown parameter 'nope' in 'params.nope' (declared: target)\n"
+		"bad-refs.yaml:12:11: step 'two' 'when': 'steps.zzz' in 'steps.zzz.status == \"ok\" and params[\"target\"] ~= nil' is not a step of this runbook\n"
+		"bad-refs.yaml:15:13: step 'two' argument 'port': unknown parameter 'port' in 'params.port' (declared: target)\n"
+		"bad-refs.yaml:17:15: step 'two' finding 1 'when': 'steps.two' in 'steps.two.status == \"failed\"' is this step itself (its own evidence is `evidence`)\n"
+		"bad-refs.yaml:20:11: verdict rule 1 'when': 'steps.ghost' in 'steps.one.status ~= \"ok\" and steps.ghost.status == \"ok\"' is not a step of this runbook\n"
+		"bad-refs.yaml:22:14: verdict rule 1 summary: unknown parameter 'missing' in 'params.missing' (declared: target)");
 	/* the column of the token Lua means, not its first occurrence on the line */
 	assert_string_equal(load_errors("lua-syntax-col.lua"),
 		"lua-syntax-col.lua:2:11: unexpected symbol near '='");
