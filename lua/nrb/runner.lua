@@ -167,9 +167,12 @@ local function run_step(rb, st, ctx, vars, opts)
   if ev ~= nil and type(ev) ~= "table" then
     return finish("error", string.format("step '%s' returned a %s, expected an evidence table", st.id, type(ev)))
   end
-  -- keep a copy the report can always hold: no cycles, functions, NaN, odd keys
+  -- keep a copy the report can always hold: no cycles, functions, NaN, odd keys; bounded
+  -- in size too unless nrb's own step kind made it (a long capture's connections are
+  -- evidence the rules read, not something to cut)
   local changes
-  rec.evidence, changes = sanitize.copy(ev or {}, "evidence")
+  rec.evidence, changes = sanitize.copy(ev or {}, "evidence",
+    kind and { entries = math.huge, bytes = math.huge } or nil)
   take_findings(rec, findings)
   if #changes > 0 then
     local shown = {}

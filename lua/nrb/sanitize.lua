@@ -51,92 +51,110 @@ end
 
 -- Copy v.  Returns the copy and a sorted list of notes (empty when nothing was changed),
 -- each "a function at evidence.f replaced by text".  root names the value in the notes.
-function M.copy(v, root)
+-- limits: {entries =, bytes =, string =} overriding M.MAX_ENTRIES/MAX_BYTES/MAX_STRING
+-- (the runner lifts the size limits for nrb's own step kinds, whose evidence it trusts
+-- to be bounded: a large capture must not lose connections the rules read).
+--
+-- Speed matters (a capture's evidence can hold a million entries): paths are built only
+-- for notes, from a stack of keys, and tables are walked in `next` order; a note names
+-- the smallest path of its kind, so the notes do not depend on that order.
+function M.copy(v, root, limits)
   root = root or "evidence"
-  local notes, counts = {}, {}
+  limits = limits or {}
+  local max_entries = limits.entries or M.MAX_ENTRIES
+  local max_bytes = limits.bytes or M.MAX_BYTES
+  local max_string = limits.string or M.MAX_STRING
+  local kinds = {}     -- kind -> {count, path, action}
   local entries, bytes = 0, 0
-  local on_path = {}  -- tables being copied above the current one: cycle detection
-  -- note("a cycle", "cut", path): the first path of each kind is named, the rest counted
-  local function note(kind, action, path)
-    counts[kind] = (counts[kind] or 0) + 1
-    if counts[kind] == 1 then notes[#notes + 1] = { kind = kind, action = action, path = path } end
+  local on_path = {}   -- tables being copied above the current one -> their depth
+  local keys = {}      -- keys[d]: the key under which the value at depth d+1 sits
+  local function path(depth, extra)
+    local p = root
+    for d = 1, depth - 1 do p = path_of(p, keys[d]) end
+    if extra ~= nil then p = path_of(p, extra) end
+    return p
+  end
+  -- note("a cycle", "cut", depth): the smallest path of each kind is named, the rest counted
+  local function note(kind, action, where)
+    local k = kinds[kind]
+    if not k then
+      kinds[kind] = { count = 1, path = where, action = action }
+    else
+      k.count = k.count + 1
+      if where < k.path then k.path = where end
+    end
   end
 
-  local copy
-  local function scalar(x, path)
+  local function scalar(x, depth)
     local t = type(x)
     if t == "string" then
-      if #x > M.MAX_STRING or bytes + #x > M.MAX_BYTES then
-        local keep = math.max(0, math.min(M.MAX_STRING, M.MAX_BYTES - bytes))
-        note("a string over " .. M.MAX_STRING .. " bytes", "cut", path)
+      local n = #x
+      if n > max_string or bytes + n > max_bytes then
+        local keep = math.max(0, math.min(max_string, max_bytes - bytes))
+        note("a string over " .. max_string .. " bytes", "cut", path(depth))
         x = x:sub(1, keep) .. "...(cut)"
       end
       bytes = bytes + #x
       return x
     elseif t == "number" then
-      if math.type(x) == "float" and not is_finite(x) then
-        note("a number JSON cannot hold (" .. bad_number(x) .. ")", "replaced by text", path)
+      if x ~= x or x == math.huge or x == -math.huge then
+        note("a number JSON cannot hold (" .. bad_number(x) .. ")", "replaced by text", path(depth))
         return bad_number(x)
       end
       return x
     elseif t == "boolean" or x == json.null then
       return x
     end
-    note("a " .. t, "replaced by text", path)
+    note("a " .. t, "replaced by text", path(depth))
     return "(" .. t .. ")"
   end
 
-  copy = function(x, path, depth)
-    if type(x) ~= "table" then return scalar(x, path) end
+  local copy
+  copy = function(x, depth)
+    if type(x) ~= "table" then return scalar(x, depth) end
     if on_path[x] then
-      note("a cycle", "cut", path)
-      return "(cycle: refers back to " .. on_path[x] .. ")"
+      note("a cycle", "cut", path(depth))
+      return "(cycle: refers back to " .. path(on_path[x]) .. ")"
     end
     if depth > M.MAX_DEPTH then
-      note("tables nested deeper than " .. M.MAX_DEPTH .. " levels", "dropped", path)
+      note("tables nested deeper than " .. M.MAX_DEPTH .. " levels", "dropped", path(depth))
       return "(nested deeper than " .. M.MAX_DEPTH .. " levels)"
     end
-    on_path[x] = path
-    local out, dropped = {}, 0
-    local mt = getmetatable(x)
+    on_path[x] = depth
+    local out, dropped, odd = {}, 0, nil
+    for k, val in next, x do
+      if type(k) == "string" or math.type(k) == "integer" then
+        if entries >= max_entries then
+          dropped = dropped + 1
+        else
+          entries = entries + 1
+          keys[depth] = k
+          out[k] = copy(val, depth + 1)
+        end
+      else
+        odd = odd or {}
+        odd[#odd + 1] = { key_text(k), k }
+      end
+    end
+    if odd then
+      -- after the real keys, so a converted key never overwrites one; in text order
+      table.sort(odd, function(p, q) return p[1] < q[1] end)
+      for _, kv in ipairs(odd) do
+        if entries >= max_entries then
+          dropped = dropped + 1
+        else
+          local name, n = kv[1], 1
+          while out[name] ~= nil do n = n + 1; name = kv[1] .. "#" .. n end
+          note("a " .. type(kv[2]) .. " key", "turned into text", path(depth, name))
+          entries = entries + 1
+          keys[depth] = name
+          out[name] = copy(rawget(x, kv[2]), depth + 1)
+        end
+      end
+    end
     local marked_array = json.is_array(x)
-    local order = type(mt) == "table" and rawget(mt, "__jsonorder") or nil
-    -- keys in a stable order (integers, then strings, then the rest), so the copy and its
-    -- notes are the same on every run, and converted keys never overwrite a real one
-    local keys, odd = {}, {}
-    for k in next, x do
-      if type(k) == "string" or math.type(k) == "integer" then keys[#keys + 1] = k else odd[#odd + 1] = k end
-    end
-    table.sort(keys, function(a, b)
-      local ta, tb = type(a), type(b)
-      if ta ~= tb then return ta == "number" end
-      return a < b
-    end)
-    for _, k in ipairs(keys) do
-      if entries >= M.MAX_ENTRIES then
-        dropped = dropped + 1
-      else
-        entries = entries + 1
-        out[k] = copy(rawget(x, k), path_of(path, k), depth + 1)
-      end
-    end
-    local named = {}
-    for _, k in ipairs(odd) do named[#named + 1] = { key_text(k), k } end
-    table.sort(named, function(a, b) return a[1] < b[1] end)
-    for _, kv in ipairs(named) do
-      if entries >= M.MAX_ENTRIES then
-        dropped = dropped + 1
-      else
-        local text = kv[1]
-        local name, n = text, 1
-        while out[name] ~= nil do n = n + 1; name = text .. "#" .. n end
-        note("a " .. type(kv[2]) .. " key", "turned into text", path_of(path, name))
-        entries = entries + 1
-        out[name] = copy(rawget(x, kv[2]), path_of(path, name), depth + 1)
-      end
-    end
     if dropped > 0 then
-      note("more than " .. M.MAX_ENTRIES .. " entries in all", "the rest dropped", path)
+      note("more than " .. max_entries .. " entries in all", "the rest dropped", path(depth))
       if marked_array or (#out > 0 and next(out, #out) == nil) then
         out[#out + 1] = string.format("(%d more entries dropped)", dropped)
       else
@@ -146,19 +164,26 @@ function M.copy(v, root)
     on_path[x] = nil
     if marked_array then
       json.array(out)
-    elseif type(order) == "table" then
-      local o = {}
-      for i, k in ipairs(order) do if type(k) == "string" then o[#o + 1] = k end; if i > 64 then break end end
-      json.object(out, o)
+    else
+      local mt = getmetatable(x)
+      local order = type(mt) == "table" and rawget(mt, "__jsonorder") or nil
+      if type(order) == "table" then
+        local o = {}
+        for i, k in ipairs(order) do
+          if i > 64 then break end
+          if type(k) == "string" then o[#o + 1] = k end
+        end
+        json.object(out, o)
+      end
     end
     return out
   end
 
-  local result = copy(v, root, 1)
+  local result = copy(v, 1)
   local lines = {}
-  for _, n in ipairs(notes) do
-    local more = counts[n.kind] > 1 and string.format(" (and %d more)", counts[n.kind] - 1) or ""
-    lines[#lines + 1] = string.format("%s at %s %s%s", n.kind, n.path, n.action, more)
+  for kind, k in pairs(kinds) do
+    local more = k.count > 1 and string.format(" (and %d more)", k.count - 1) or ""
+    lines[#lines + 1] = string.format("%s at %s %s%s", kind, k.path, k.action, more)
   end
   table.sort(lines)
   return result, lines

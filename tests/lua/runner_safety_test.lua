@@ -88,6 +88,13 @@ function T.bounded_in_depth_and_size()
   eq(#cb.list, 10, "entries kept (the list itself counts as one)")
   eq(cb.list[10], "(41 more entries dropped)", "drop marked")
   has(nb[1], "the rest dropped", "size note")
+  -- nrb's own step kinds: no size limit (a capture's connections are not cut)
+  sanitize.MAX_ENTRIES = 10
+  local ok2, cf, nf = pcall(sanitize.copy, { list = big }, "evidence", { entries = math.huge, bytes = math.huge })
+  sanitize.MAX_ENTRIES = saved
+  assert(ok2, cf)
+  eq(#cf.list, 50, "all kept")
+  eq(#nf, 0, "no note")
 end
 
 function T.unrenderable_evidence_still_gives_a_report()
