@@ -2,10 +2,13 @@
 --
 -- For each step, in order: evaluate `when` (false -> skipped), expand `with` (the
 -- ${...} references see params and earlier steps), run the step kind or Lua function
--- under pcall with a deadline, then evaluate the step's `findings`.  A Lua error in a
--- step makes that step "error" (message with file:line, traceback on stderr) and the
--- run goes on; Ctrl-C/SIGTERM stops the run, marks the rest skipped and still produces
--- the report, marked interrupted.  Finally the verdict rules pick one verdict.
+-- under host.pcall_step (protected, with a time limit and Ctrl-C that a pcall inside the
+-- step cannot swallow), keep a copy of its evidence the report can always hold
+-- (nrb.sanitize), then evaluate the step's `findings`.  A Lua error in a step makes that
+-- step "error" (message with file:line, traceback on stderr) and the run goes on;
+-- Ctrl-C/SIGTERM stops the run, marks the rest skipped and still produces the report,
+-- marked interrupted.  Finally the verdict rules pick one verdict; what a verdict
+-- function returns is checked against the report contract (M.check_verdict).
 local host = require "nrb.core.host"
 local json = require "nrb.core.json"
 local expr = require "nrb.expr"
