@@ -116,6 +116,12 @@ static const char *const usage_analyze =
 	"and the flows they quote; full-size segments that vanish (PMTU blackhole).\n"
 	"--target/--port narrow it to one server.  Exit 1 if the file cannot be analysed.\n";
 
+static const char *const usage_help =
+	"usage: nrb help [COMMAND]\n"
+	"\n"
+	"Show the help of COMMAND (run, list, check, probe, merge, diff, analyze, help), or\n"
+	"of nrb itself without one.  `nrb COMMAND --help` shows the same.\n";
+
 /* Command-line state shared by the subcommands. */
 struct cli {
 	const char *roots[2];          /* data roots (lua/, runbooks/, reports/) */
@@ -219,6 +225,27 @@ static int enter_lua(struct cli *c, const char *func,
 	const char *env = getenv("NRB_PATH");
 	int rc;
 
+	/* the Lua side lives in the data root: without it nothing can run (a wrong
+	 * NRB_DATADIR, an incomplete install) — say so plainly, an environment problem */
+	for (size_t i = 0; i < c->nroots; i++) {
+		char probe[PATH_MAX];
+
+		if ((size_t)snprintf(probe, sizeof probe, "%s/lua/nrb/cli.lua", c->roots[i]) < sizeof probe &&
+		    access(probe, R_OK) == 0)
+			goto found;
+	}
+	{
+		const char *dd = getenv("NRB_DATADIR");
+		int from_env = dd && *dd;
+
+		fprintf(stderr, "nrb: no nrb data folder at %s (%s): it must hold lua/nrb/cli.lua, "
+		        "runbooks/ and reports/; %s\n", c->nroots ? c->roots[0] : "(none)",
+		        from_env ? "from NRB_DATADIR" : "the installed data",
+		        from_env ? "point NRB_DATADIR at the folder that does, or unset it"
+		                 : "reinstall nrb or set NRB_DATADIR");
+	}
+	return EXIT_ENV;
+found:
 	if (env && *env) {
 		c->path_copy = strdup(env);
 		if (!c->path_copy || add_dirs(c, c->path_copy) < 0) {
@@ -506,6 +533,8 @@ static int help(const char *cmd)
 		fputs(usage_diff, stdout);
 	else if (!strcmp(cmd, "analyze"))
 		fputs(usage_analyze, stdout);
+	else if (!strcmp(cmd, "help") || !strcmp(cmd, "--help") || !strcmp(cmd, "-h"))
+		fputs(usage_help, stdout);
 	else
 		return usage_error(NULL, "no such command '%s'", cmd);
 	return 0;

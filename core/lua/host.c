@@ -3,6 +3,7 @@
 #include "util/util.h"
 
 #include <errno.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -35,6 +36,16 @@ void nrb_lua_check_keys(lua_State *L, int arg, const char *const *allowed)
 		if (!*a)
 			luaL_argerror(L, arg, lua_pushfstring(L, "unknown option '%s'", lua_tostring(L, -1)));
 	}
+}
+
+void nrb_lua_mark_array(lua_State *L)
+{
+	/* the same metatable l_json.c registers; luaL_newmetatable keeps an existing one */
+	if (luaL_newmetatable(L, "nrb.json.array")) {
+		lua_pushliteral(L, "nrb.json.array");
+		lua_setfield(L, -2, "__name");
+	}
+	lua_setmetatable(L, -2);
 }
 
 void nrb_lua_setstr(lua_State *L, const char *k, const char *v)
@@ -99,31 +110,215 @@ static int on_panic(lua_State *L)
 	return 0; /* Lua aborts after this */
 }
 
+/* Append printf-style text to buf (size n, *len used so far), truncating quietly. */
+__attribute__((format(printf, 4, 5)))
+static void buf_add(char *buf, size_t n, size_t *len, const char *fmt, ...)
+{
+	va_list ap;
+	int w;
+
+	if (*len + 1 >= n)
+		return;
+	va_start(ap, fmt);
+	w = vsnprintf(buf + *len, n - *len, fmt, ap);
+	va_end(ap);
+	if (w > 0)
+		*len = (size_t)w >= n - *len ? n - 1 : *len + (size_t)w;
+}
+
+/* A short, printable rendering of the scalar at idx (strings quoted and cut). */
+static void describe_scalar(lua_State *L, int idx, char *buf, size_t n, size_t *len)
+{
+	switch (lua_type(L, idx)) {
+	case LUA_TSTRING: {
+		size_t sl, i;
+		const char *str = lua_tolstring(L, idx, &sl);
+
+		buf_add(buf, n, len, "\"");
+		for (i = 0; i < sl && i < 40; i++)
+			buf_add(buf, n, len, "%c", str[i] >= 0x20 && str[i] < 0x7f ? str[i] : '?');
+		buf_add(buf, n, len, "%s\"", sl > 40 ? "..." : "");
+		break;
+	}
+	case LUA_TNUMBER:
+		if (lua_isinteger(L, idx))
+			buf_add(buf, n, len, LUA_INTEGER_FMT, (LUAI_UACINT)lua_tointeger(L, idx));
+		else
+			buf_add(buf, n, len, "%.14g", (double)lua_tonumber(L, idx));
+		break;
+	case LUA_TBOOLEAN:
+		buf_add(buf, n, len, "%s", lua_toboolean(L, idx) ? "true" : "false");
+		break;
+	default:
+		buf_add(buf, n, len, "%s", luaL_typename(L, idx));
+	}
+}
+
+static int cmp_entry(const void *a, const void *b)
+{
+	return strcmp((const char *)a, (const char *)b);
+}
+
+/* "{code = 1, msg = \"x\"}": the first entries of a table error object, sorted. */
+static void describe_table(lua_State *L, int idx, char *buf, size_t n, size_t *len)
+{
+	enum { MAX_ENTRIES = 12, ENTRY = 96 };
+	char entries[MAX_ENTRIES][ENTRY];
+	size_t ne = 0, more = 0;
+
+	idx = lua_absindex(L, idx);
+	lua_pushnil(L);
+	while (lua_next(L, idx)) {
+		if (ne < MAX_ENTRIES) {
+			size_t el = 0;
+
+			if (lua_type(L, -2) == LUA_TSTRING) {
+				buf_add(entries[ne], ENTRY, &el, "%.40s = ", lua_tostring(L, -2));
+			} else {
+				buf_add(entries[ne], ENTRY, &el, "[");
+				describe_scalar(L, -2, entries[ne], ENTRY, &el);
+				buf_add(entries[ne], ENTRY, &el, "] = ");
+			}
+			describe_scalar(L, -1, entries[ne], ENTRY, &el);
+			ne++;
+		} else {
+			more++;
+		}
+		lua_pop(L, 1);
+	}
+	qsort(entries, ne, ENTRY, cmp_entry);
+	buf_add(buf, n, len, "{");
+	for (size_t i = 0; i < ne; i++)
+		buf_add(buf, n, len, "%s%s", i ? ", " : "", entries[i]);
+	if (more)
+		buf_add(buf, n, len, ", ... %zu more", more);
+	buf_add(buf, n, len, "}");
+}
+
+int nrb_lua_msghandler(lua_State *L)
+{
+	char text[512];
+	size_t len = 0;
+	int t = lua_type(L, 1);
+
+	if (t == LUA_TSTRING) {
+		luaL_traceback(L, L, lua_tostring(L, 1), 1);
+		return 1;
+	}
+	/* Not a string: no position was added by error(); take the first Lua frame's. */
+	for (int level = 1; level < 8; level++) {
+		lua_Debug ar;
+
+		if (!lua_getstack(L, level, &ar))
+			break;
+		if (lua_getinfo(L, "Sl", &ar) && ar.currentline > 0) {
+			buf_add(text, sizeof text, &len, "%s:%d: ", ar.short_src, ar.currentline);
+			break;
+		}
+	}
+	if (t == LUA_TNIL || t == LUA_TNONE) {
+		buf_add(text, sizeof text, &len, "error with no message");
+	} else if (luaL_getmetafield(L, 1, "__tostring") != LUA_TNIL) {
+		/* a __tostring that raises (or returns no string) must not turn the error
+		 * into a second, unprotected one */
+		lua_pushvalue(L, 1);
+		if (lua_pcall(L, 1, 1, 0) == LUA_OK && lua_type(L, -1) == LUA_TSTRING) {
+			buf_add(text, sizeof text, &len, "%s", lua_tostring(L, -1));
+		} else {
+			buf_add(text, sizeof text, &len, "error object (a %s whose __tostring failed", luaL_typename(L, 1));
+			if (lua_type(L, -1) == LUA_TSTRING)
+				buf_add(text, sizeof text, &len, ": %.200s", lua_tostring(L, -1));
+			buf_add(text, sizeof text, &len, ")");
+		}
+		lua_pop(L, 1);
+	} else if (t == LUA_TTABLE) {
+		buf_add(text, sizeof text, &len, "error object ");
+		describe_table(L, 1, text, sizeof text, &len);
+	} else if (t == LUA_TNUMBER) {
+		describe_scalar(L, 1, text, sizeof text, &len);
+	} else {
+		buf_add(text, sizeof text, &len, "error object (a %s value: ", luaL_typename(L, 1));
+		describe_scalar(L, 1, text, sizeof text, &len);
+		buf_add(text, sizeof text, &len, ")");
+	}
+	luaL_traceback(L, L, text, 1);
+	return 1;
+}
+
 /*
  * The count hook: the only place a long-running Lua loop can be stopped.  It raises only
- * while a step runs (the runner arms it with set_deadline and runs the step under
- * pcall); outside steps the runner polls host.interrupted() itself, so the error never
- * hits code that would lose the partial report.  Ctrl-C raises "interrupted" once; a
- * step that overruns its deadline raises once per deadline.
+ * inside nrb_host_pcall_limited() (a step, a `when`/`with`/verdict function); outside,
+ * the runner polls host.interrupted() itself, so the error never hits code that would
+ * lose the partial report.  Once it decides to stop (Ctrl-C/SIGTERM for a step, or the
+ * deadline passed) the decision is sticky: the hook then runs on every instruction, of
+ * whichever coroutine runs, and raises the same message each time, so a runbook's
+ * `while true do pcall(f) end` cannot catch the error and carry on.  Only C code runs
+ * between the call's unwinding and nrb_host_pcall_limited() disarming the hook.
  */
 static void count_hook(lua_State *L, lua_Debug *ar)
 {
 	struct nrb_host *h = nrb_host_from(L);
 
-	if (!h->in_step)
+	if (!h->in_step) {
+		/* a coroutine left at the fast pace by a stopped call goes back to normal */
+		if (lua_gethookcount(L) != NRB_HOOK_INSTRUCTIONS)
+			lua_sethook(L, count_hook, LUA_MASKCOUNT, NRB_HOOK_INSTRUCTIONS);
 		return;
-	if (nrb_interrupted() && !h->interrupt_raised) {
-		h->interrupt_raised = 1;
-		luaL_error(L, "interrupted");
 	}
-	if (!h->deadline_raised && nrb_now_us() > h->deadline_us) {
-		h->deadline_raised = 1;
-		/* say where the step was spinning: the hook itself has no source position */
-		if (lua_getstack(L, 0, ar) && lua_getinfo(L, "Sl", ar) && ar->currentline > 0)
-			luaL_error(L, "%s:%d: step time limit of %d ms exceeded", ar->short_src,
-			           ar->currentline, h->deadline_ms);
-		luaL_error(L, "step time limit of %d ms exceeded", h->deadline_ms);
+	if (!h->stopping) {
+		if (h->interruptible && nrb_interrupted()) {
+			snprintf(h->stop_msg, sizeof h->stop_msg, "interrupted");
+		} else if (nrb_now_us() > h->deadline_us) {
+			/* say where the step was spinning: the hook itself has no source position */
+			if (lua_getstack(L, 0, ar) && lua_getinfo(L, "Sl", ar) && ar->currentline > 0)
+				snprintf(h->stop_msg, sizeof h->stop_msg, "%s:%d: step time limit of %d ms exceeded",
+				         ar->short_src, ar->currentline, h->deadline_ms);
+			else
+				snprintf(h->stop_msg, sizeof h->stop_msg, "step time limit of %d ms exceeded",
+				         h->deadline_ms);
+		} else {
+			return;
+		}
+		h->stopping = 1;
 	}
+	if (lua_gethookcount(L) != 1)
+		lua_sethook(L, count_hook, LUA_MASKCOUNT, 1);
+	if (L != h->L && lua_gethookcount(h->L) != 1)
+		lua_sethook(h->L, count_hook, LUA_MASKCOUNT, 1); /* the thread that resumed us */
+	lua_pushstring(L, h->stop_msg);
+	lua_error(L);
+}
+
+int nrb_host_pcall_limited(lua_State *L, int nargs, int nresults, int ms, int interruptible)
+{
+	struct nrb_host *h = nrb_host_from(L);
+	int base = lua_gettop(L) - nargs; /* function index */
+	int status;
+
+	lua_pushcfunction(L, nrb_lua_msghandler);
+	lua_insert(L, base);
+	h->deadline_us = nrb_now_us() + (uint64_t)ms * 1000u;
+	h->deadline_ms = ms;
+	h->interruptible = interruptible;
+	h->stopping = 0;
+	h->in_step = 1;
+	status = lua_pcall(L, nargs, nresults, base);
+	h->in_step = 0;
+	h->stopping = 0;
+	h->deadline_us = 0;
+	lua_sethook(h->L, count_hook, LUA_MASKCOUNT, NRB_HOOK_INSTRUCTIONS);
+	if (L != h->L)
+		lua_sethook(L, count_hook, LUA_MASKCOUNT, NRB_HOOK_INSTRUCTIONS);
+	lua_remove(L, base);
+	return status;
+}
+
+void nrb_host_interrupt_honoured(lua_State *L)
+{
+	struct nrb_host *h = nrb_host_from(L);
+
+	if (h->in_step && !h->stopping)
+		h->interruptible = 0;
 }
 
 int nrb_host_load_lua(lua_State *L, const char *path, int env_idx, char *err, size_t errlen)
@@ -362,9 +557,11 @@ int nrb_host_call_main(struct nrb_host *h, const char *module, const char *func)
 	lua_getglobal(L, "require");
 	lua_pushstring(L, module);
 	if (nrb_lua_pcall(L, 1, 1) != LUA_OK) {
-		fprintf(stderr, "nrb: cannot load %s: %s\n", module, lua_tostring(L, -1));
+		/* nrb's own Lua library is missing or broken: the installation, not the input */
+		fprintf(stderr, "nrb: cannot load %s (is the nrb data folder complete?): %s\n", module,
+		        lua_tostring(L, -1));
 		lua_pop(L, 2);
-		return 1;
+		return 3;
 	}
 	lua_getfield(L, -1, func);
 	lua_remove(L, -2);

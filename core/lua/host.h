@@ -54,8 +54,9 @@ int nrb_lua_pcall(lua_State *L, int nargs, int nresults);
 /**
  * Run `require(module)[func](opts)` where opts is the table at the top of the stack
  * (popped).  This is how main.c enters the Lua side of every subcommand.
- * @return the integer the Lua function returned (an exit status), or 1 when it raised
- *         (the error and traceback are printed on stderr).
+ * @return the integer the Lua function returned (an exit status), 1 when it raised, 3
+ *         when the module cannot be loaded (an installation problem); the error and
+ *         traceback are printed on stderr.
  */
 int nrb_host_call_main(struct nrb_host *h, const char *module, const char *func);
 

@@ -146,6 +146,7 @@ static void push_provenance(lua_State *L, const struct nrb_cap_provenance *p)
 		lua_pushstring(L, p->reasons[i]);
 		lua_rawseti(L, -2, (lua_Integer)i + 1);
 	}
+	nrb_lua_mark_array(L);
 	lua_setfield(L, -2, "reasons");
 }
 
@@ -236,6 +237,7 @@ static void push_connections(lua_State *L, const struct nrb_cap_result *r)
 			}
 		}
 		lua_newtable(L);
+		nrb_lua_mark_array(L);
 		lua_setfield(L, -2, "icmp"); /* filled by push_icmp */
 		nrb_lua_setbool(L, "frag_needed", c->frag_needed);
 		nrb_lua_setint(L, "large_threshold", c->large_threshold);
@@ -247,6 +249,7 @@ static void push_connections(lua_State *L, const struct nrb_cap_result *r)
 		lua_setfield(L, -2, "resp");
 		lua_rawseti(L, -2, (lua_Integer)i + 1);
 	}
+	nrb_lua_mark_array(L);
 	lua_setfield(L, -2, "connections");
 }
 
@@ -276,9 +279,11 @@ static void push_udp(lua_State *L, const struct nrb_cap_result *r)
 			nrb_lua_setint(L, "server_ttl", u->server_ttl);
 		nrb_lua_setstr(L, "status", u->responses ? "answered" : u->icmp_count ? "icmp_error" : "unanswered");
 		lua_newtable(L);
+		nrb_lua_mark_array(L);
 		lua_setfield(L, -2, "icmp");
 		lua_rawseti(L, -2, (lua_Integer)i + 1);
 	}
+	nrb_lua_mark_array(L);
 	lua_setfield(L, -2, "udp");
 }
 
@@ -340,6 +345,7 @@ static void push_icmp(lua_State *L, const struct nrb_cap_result *r)
 		}
 		lua_rawseti(L, -2, (lua_Integer)i + 1);
 	}
+	nrb_lua_mark_array(L);
 	lua_setfield(L, -2, "icmp");
 	/* cross-links: connections[c].icmp / udp[u].icmp list the errors quoting them */
 	lua_getfield(L, -1, "connections");
@@ -377,6 +383,7 @@ static void push_findings(lua_State *L, const struct nrb_cap_result *r)
 		}
 		lua_rawseti(L, -2, (lua_Integer)i + 1);
 	}
+	nrb_lua_mark_array(L);
 	lua_setfield(L, -2, "findings");
 }
 
@@ -652,6 +659,10 @@ static int l_capture_stop(lua_State *L)
 		waited_ms = (nrb_now_us() - t0) / 1000u;
 	}
 	ran_ms = nrb_cap_session_elapsed_ms(s);
+	/* a Ctrl-C ended the wait (or came before it): the capture is stopped and analysed
+	 * now, and the step may still turn the analysis into evidence */
+	if (nrb_interrupted())
+		nrb_host_interrupt_honoured(L);
 	c->s = NULL; /* consumed by stop, whatever the outcome */
 	rc = nrb_cap_session_stop(s, &r, err, sizeof err);
 	if (rc == -ENOMEM)

@@ -33,25 +33,34 @@ static int l_host_interrupted(lua_State *L)
 	return 1;
 }
 
-/* set_deadline(ms | nil): arm the count hook for a step (it raises "interrupted" on
- * Ctrl-C and "time limit exceeded" after ms); nil disarms it when the step is over. */
-static int l_host_set_deadline(lua_State *L)
+/*
+ * pcall_step(ms, fn, ...) -> true, results... | false, message
+ * pcall_timed(ms, fn, ...) -> the same
+ * Call fn(...) protected, with a time limit of ms milliseconds enforced by the count
+ * hook; pcall_step also stops on Ctrl-C/SIGTERM ("interrupted"), pcall_timed only on
+ * time (a verdict function still decides an interrupted run).  The stop is sticky: a
+ * pcall inside fn cannot swallow it.  The message is always text with a traceback
+ * (nrb_lua_msghandler: error objects of any type are described, never re-raised).
+ */
+static int pcall_limited(lua_State *L, int interruptible)
 {
 	struct nrb_host *h = nrb_host_from(L);
+	lua_Integer ms = luaL_checkinteger(L, 1);
+	int status;
 
-	if (lua_isnoneornil(L, 1)) {
-		h->in_step = 0;
-		h->deadline_us = 0;
-	} else {
-		lua_Integer ms = luaL_checkinteger(L, 1);
-		luaL_argcheck(L, ms > 0 && ms <= 24 * 3600 * 1000, 1, "deadline out of range");
-		h->deadline_us = nrb_now_us() + (uint64_t)ms * 1000u;
-		h->deadline_ms = (int)ms;
-		h->in_step = 1;
-	}
-	h->deadline_raised = 0;
-	return 0;
+	luaL_argcheck(L, ms > 0 && ms <= 24 * 3600 * 1000, 1, "deadline out of range");
+	luaL_checktype(L, 2, LUA_TFUNCTION);
+	if (h->in_step)
+		return luaL_error(L, "pcall_step: already inside a limited call");
+	status = nrb_host_pcall_limited(L, lua_gettop(L) - 2, LUA_MULTRET, (int)ms, interruptible);
+	/* stack: ms, results... (or ms, message) */
+	lua_pushboolean(L, status == LUA_OK);
+	lua_replace(L, 1);
+	return lua_gettop(L);
 }
+
+static int l_host_pcall_step(lua_State *L) { return pcall_limited(L, 1); }
+static int l_host_pcall_timed(lua_State *L) { return pcall_limited(L, 0); }
 
 static int l_host_now_ms(lua_State *L)
 {
@@ -280,7 +289,9 @@ int luaopen_nrb_core_host(lua_State *L)
 {
 	static const luaL_Reg funcs[] = {
 		{"interrupted", l_host_interrupted},
-		{"set_deadline", l_host_set_deadline},
+		{"pcall_step", l_host_pcall_step},
+		{"pcall_timed", l_host_pcall_timed},
+		{"traceback", nrb_lua_msghandler},
 		{"now_ms", l_host_now_ms},
 		{"utc_now", l_host_utc_now},
 		{"hostname", l_host_hostname},

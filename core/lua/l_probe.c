@@ -3,9 +3,10 @@
  *
  *   probe.tcp_connect{address = "203.0.113.10", port = 443, timeout_ms = 2000}
  *     -> {status = "connected"|"refused"|"timeout"|"unreachable"|"interrupted"|"error",
- *         address, port, rtt_ms, errno, error, local}
+ *         address, port, rtt_ms, errno, errno_name, error, local}
  *   probe.route{address = "203.0.113.10"}
- *     -> {status = "ok"|"no_route", type, gateway, dev, prefsrc, table, metric, error, time_ms}
+ *     -> {status = "ok"|"no_route", type, gateway, dev, prefsrc, table, metric, errno,
+ *         errno_name, error, time_ms}
  *   probe.resolve{host = "server.example", family = "any"|"ipv4"|"ipv6"}
  *     -> {status = "ok"|"failed", host, addresses = {...}, families = {...}, literal,
  *         time_ms, error}
@@ -33,6 +34,7 @@
 #include "probe/netprobe.h"
 #include "probe/probe.h"
 #include "probe/route.h"
+#include "util/util.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -60,8 +62,9 @@ static void push_head(lua_State *L, const uint8_t *b, size_t n)
 }
 
 /* tcp_connect{address, port, timeout_ms, send, read_timeout_ms, max_read_bytes} ->
- * {status, address, port, rtt_ms, timeout_ms, errno, error, local,
- *  request = {status, sent_bytes, bytes, first_byte_ms, duration_ms, first_line, errno, error}} */
+ * {status, address, port, rtt_ms, timeout_ms, errno, errno_name, error, local,
+ *  request = {status, sent_bytes, bytes, first_byte_ms, duration_ms, first_line, errno,
+ *             errno_name, error}} */
 static int l_probe_tcp_connect(lua_State *L)
 {
 	static const char *const keys[] = {"address", "port", "timeout_ms", "send",
@@ -111,6 +114,7 @@ static int l_probe_tcp_connect(lua_State *L)
 	nrb_lua_setint(L, "timeout_ms", timeout);
 	if (res.error) {
 		nrb_lua_setint(L, "errno", res.error);
+		nrb_lua_setstr(L, "errno_name", nrb_errno_name(res.error));
 		nrb_lua_setstr(L, "error", strerror(res.error));
 	}
 	if (res.local[0])
@@ -129,6 +133,7 @@ static int l_probe_tcp_connect(lua_State *L)
 		}
 		if (res.xchg_error) {
 			nrb_lua_setint(L, "errno", res.xchg_error);
+			nrb_lua_setstr(L, "errno_name", nrb_errno_name(res.xchg_error));
 			nrb_lua_setstr(L, "error", strerror(res.xchg_error));
 		}
 		lua_setfield(L, -2, "request");
@@ -172,7 +177,9 @@ static int l_probe_resolve(lua_State *L)
 		lua_pushstring(L, res.families[i] == AF_INET6 ? "ipv6" : "ipv4");
 		lua_rawseti(L, -2, i + 1);
 	}
+	nrb_lua_mark_array(L); /* a name that does not resolve: [] not {} */
 	lua_setfield(L, -3, "families");
+	nrb_lua_mark_array(L);
 	lua_setfield(L, -2, "addresses");
 	if (!res.ok) {
 		lua_pushstring(L, res.error);
@@ -229,6 +236,7 @@ static int l_probe_route(lua_State *L)
 	} else {
 		lua_pushinteger(L, r.error);
 		lua_setfield(L, -2, "errno");
+		nrb_lua_setstr(L, "errno_name", nrb_errno_name(r.error));
 		lua_pushstring(L, strerror(r.error));
 		lua_setfield(L, -2, "error");
 	}
@@ -239,15 +247,6 @@ static int l_probe_route(lua_State *L)
 
 
 /* ------------------------------------------------------- asynchronous probes */
-
-/* Mark the table on top as a JSON array (so an empty list encodes as []). */
-static void mark_array(lua_State *L)
-{
-	if (luaL_getmetatable(L, "nrb.json.array") != LUA_TNIL)
-		lua_setmetatable(L, -2);
-	else
-		lua_pop(L, 1);
-}
 
 static void set_addr(lua_State *L, const char *k, const struct nrb_pkt_addr *a)
 {
@@ -427,14 +426,14 @@ static int l_probe_ping(lua_State *L)
 			nrb_lua_setint(L, "ttl", r.replies[i].ttl);
 		lua_rawseti(L, -2, i + 1);
 	}
-	mark_array(L);
+	nrb_lua_mark_array(L);
 	lua_setfield(L, -2, "replies");
 	lua_createtable(L, r.nerrors, 0);
 	for (int i = 0; i < r.nerrors; i++) {
 		push_icmp_err(L, &r.errors[i], 0);
 		lua_rawseti(L, -2, i + 1);
 	}
-	mark_array(L);
+	nrb_lua_mark_array(L);
 	lua_setfield(L, -2, "errors");
 	nrb_lua_setint(L, "size_bytes", q.size);
 	nrb_lua_setbool(L, "df", q.df);
@@ -505,7 +504,7 @@ static void push_trace(lua_State *L, const struct nrb_trace_result *r)
 				lua_rawseti(L, -2, ++na);
 			}
 		}
-		mark_array(L);
+		nrb_lua_mark_array(L);
 		lua_setfield(L, -2, "addresses");
 		lua_createtable(L, h->nreplies, 0);
 		for (int i = 0; i < h->nreplies; i++) {
@@ -526,11 +525,11 @@ static void push_trace(lua_State *L, const struct nrb_trace_result *r)
 				nrb_lua_setint(L, "mtu", hr->mtu);
 			lua_rawseti(L, -2, i + 1);
 		}
-		mark_array(L);
+		nrb_lua_mark_array(L);
 		lua_setfield(L, -2, "replies");
 		lua_rawseti(L, -2, t);
 	}
-	mark_array(L);
+	nrb_lua_mark_array(L);
 	lua_setfield(L, -2, "hops");
 }
 
@@ -563,7 +562,7 @@ static void push_tcp_fallback(lua_State *L, const struct nrb_trace_req *q, const
 	nrb_lua_setstr(L, "connect", nrb_tcp_status_name(tr.status));
 	nrb_lua_setstr(L, "degraded", why);
 	lua_createtable(L, 0, 0);
-	mark_array(L);
+	nrb_lua_mark_array(L);
 	lua_setfield(L, -2, "hops");
 }
 
@@ -696,7 +695,7 @@ static void push_mtr_hop(lua_State *L, int t, const struct nrb_mtr_hop *h)
 		lua_pushstring(L, nrb_pkt_addr_to_string(&h->addrs[i], buf, sizeof buf));
 		lua_rawseti(L, -2, i + 1);
 	}
-	mark_array(L);
+	nrb_lua_mark_array(L);
 	lua_setfield(L, -2, "addresses");
 	nrb_lua_setint(L, "sent", h->sent);
 	nrb_lua_setint(L, "received", h->received);
@@ -742,6 +741,7 @@ static int mtr_progress_call(lua_State *L)
 		push_mtr_hop(L, t, &r->hops[t - 1]);
 		lua_rawseti(L, -2, t);
 	}
+	nrb_lua_mark_array(L);
 	lua_setfield(L, -2, "hops");
 	lua_call(L, 1, 0);
 	return 0;
@@ -793,7 +793,7 @@ static void push_mtr(lua_State *L, const struct nrb_mtr_req *q, const struct nrb
 		push_mtr_hop(L, t, &r->hops[t - 1]);
 		lua_rawseti(L, -2, t);
 	}
-	mark_array(L);
+	nrb_lua_mark_array(L);
 	lua_setfield(L, -2, "hops");
 }
 
@@ -1065,7 +1065,7 @@ static int l_probe_pmtu(lua_State *L)
 		nrb_lua_setint(L, "round", r->probes[i].round);
 		lua_rawseti(L, -2, i + 1);
 	}
-	mark_array(L);
+	nrb_lua_mark_array(L);
 	lua_setfield(L, -2, "probes");
 	nrb_lua_setstr(L, "degraded", r->degraded);
 	if (rc == -EINTR)
@@ -1112,6 +1112,7 @@ static int l_probe_listening(lua_State *L)
 		nrb_lua_setint(L, "uid", r.socks[i].uid);
 		lua_rawseti(L, -2, i + 1);
 	}
+	nrb_lua_mark_array(L); /* nothing listening: [] */
 	lua_setfield(L, -2, "sockets");
 	return 1;
 }

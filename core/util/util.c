@@ -40,10 +40,15 @@ int nrb_interrupted(void)
 
 static void on_signal(int sig)
 {
-	/* First signal: ask the run to stop and write its partial report.  Second: the
-	 * user means it, fall back to the default action. */
-	if (nrb_interrupt_signal)
+	/* First signal: ask the run to stop and write its partial report.  Second (either
+	 * one): the user means it, die by it now.  sig is blocked while this handler runs, so
+	 * the re-raised signal is delivered, with the default action, as soon as it returns.
+	 * signal() and raise() are async-signal-safe. */
+	if (nrb_interrupt_signal) {
 		signal(sig, SIG_DFL);
+		raise(sig);
+		return;
+	}
 	nrb_interrupt_signal = sig;
 }
 
@@ -57,6 +62,39 @@ void nrb_install_interrupt_handlers(void)
 	sa.sa_flags = 0; /* no SA_RESTART: blocking calls return EINTR */
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
+}
+
+const char *nrb_errno_name(int e)
+{
+	/* the errors sockets, connect, routes and the probes' files report; glibc's
+	 * strerrorname_np is not portable */
+	static const struct {
+		int e;
+		const char *name;
+	} names[] = {
+		{EPERM, "EPERM"}, {ENOENT, "ENOENT"}, {EINTR, "EINTR"}, {EIO, "EIO"},
+		{EBADF, "EBADF"}, {EAGAIN, "EAGAIN"}, {ENOMEM, "ENOMEM"}, {EACCES, "EACCES"},
+		{EEXIST, "EEXIST"}, {ENODEV, "ENODEV"}, {EINVAL, "EINVAL"}, {EMFILE, "EMFILE"},
+		{ENFILE, "ENFILE"}, {ENOSPC, "ENOSPC"}, {EPIPE, "EPIPE"}, {ENOSYS, "ENOSYS"},
+		{ENOBUFS, "ENOBUFS"}, {EMSGSIZE, "EMSGSIZE"}, {EPROTO, "EPROTO"},
+		{EPROTONOSUPPORT, "EPROTONOSUPPORT"}, {ENOPROTOOPT, "ENOPROTOOPT"},
+		{EOPNOTSUPP, "EOPNOTSUPP"}, {EAFNOSUPPORT, "EAFNOSUPPORT"},
+		{EADDRINUSE, "EADDRINUSE"}, {EADDRNOTAVAIL, "EADDRNOTAVAIL"},
+		{ENETDOWN, "ENETDOWN"}, {ENETUNREACH, "ENETUNREACH"}, {ENETRESET, "ENETRESET"},
+		{ECONNABORTED, "ECONNABORTED"}, {ECONNRESET, "ECONNRESET"}, {EISCONN, "EISCONN"},
+		{ENOTCONN, "ENOTCONN"}, {ETIMEDOUT, "ETIMEDOUT"}, {ECONNREFUSED, "ECONNREFUSED"},
+		{EHOSTDOWN, "EHOSTDOWN"}, {EHOSTUNREACH, "EHOSTUNREACH"}, {EALREADY, "EALREADY"},
+		{EINPROGRESS, "EINPROGRESS"}, {ELOOP, "ELOOP"}, {ENAMETOOLONG, "ENAMETOOLONG"},
+		{EFBIG, "EFBIG"}, {EISDIR, "EISDIR"}, {ENOTDIR, "ENOTDIR"}, {EROFS, "EROFS"},
+#ifdef ENONET
+		{ENONET, "ENONET"},
+#endif
+	};
+
+	for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
+		if (names[i].e == e)
+			return names[i].name;
+	return NULL;
 }
 
 int nrb_err(char *err, size_t errlen, int code, const char *fmt, ...)
@@ -123,9 +161,16 @@ int nrb_write_file_atomic(const char *path, const char *data, size_t len,
 		return write_in_place(path, data, len, err, errlen);
 	if ((size_t)snprintf(tmp, sizeof tmp, "%s.tmp.%ld", path, (long)getpid()) >= sizeof tmp)
 		return nrb_err(err, errlen, ENAMETOOLONG, "%s: path too long", path);
-	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	/* A new file, never an existing one: O_EXCL refuses a name someone planted (a
+	 * symlink to a file root would then truncate, or a leftover), O_NOFOLLOW says so
+	 * for a symlink even where O_EXCL alone would. */
+	fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
 	if (fd < 0) {
 		e = errno;
+		if (e == EEXIST || e == ELOOP)
+			return nrb_err(err, errlen, EEXIST,
+			               "%s: the temporary file %s already exists (left over or planted); "
+			               "remove it or choose another output path", path, tmp);
 		return nrb_err(err, errlen, e, "%s: %s", path, strerror(e));
 	}
 	e = write_all(fd, data, len);

@@ -27,9 +27,14 @@ extern volatile sig_atomic_t nrb_interrupt_signal;
 int nrb_interrupted(void);
 
 /** Install SIGINT/SIGTERM handlers that set nrb_interrupt_signal (no SA_RESTART, so a
- *  blocking poll() returns EINTR and probes notice). A second signal restores the
- *  default action, so a user can always kill a stuck run with a second Ctrl-C. */
+ *  blocking poll() returns EINTR and probes notice). A second signal (SIGINT or
+ *  SIGTERM) restores the default action and re-raises itself: the process dies by it,
+ *  so a user can always kill a stuck run with a second Ctrl-C. */
 void nrb_install_interrupt_handlers(void);
+
+/** @return the symbolic name of errno value e ("ECONNREFUSED"), or NULL when it is not
+ *  one of the errors nrb's probes and files meet (a static string: do not free). */
+const char *nrb_errno_name(int e);
 
 /** snprintf into err if err is not NULL; always NUL-terminates. @return -code (so
  *  `return nrb_err(err, len, EINVAL, "...")` reads naturally); code must be > 0. */
@@ -37,7 +42,9 @@ int nrb_err(char *err, size_t errlen, int code, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));
 
 /** Write data to path atomically: write PATH.tmp.PID, fsync, rename over path. A reader
- *  never sees a half-written file, and an interrupted write leaves the old one.  An
+ *  never sees a half-written file, and an interrupted write leaves the old one.  The
+ *  temporary file is created new (O_EXCL|O_NOFOLLOW): if the name exists already (a
+ *  planted symlink, a leftover) the write fails with -EEXIST and nothing is followed.  An
  *  existing path that is not a regular file or directory (/dev/null, a FIFO) is opened
  *  and written in place instead, never replaced.
  *  @return 0 or -errno (err filled). */

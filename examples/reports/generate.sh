@@ -1,11 +1,13 @@
 #!/usr/bin/env bash
 # Regenerate the example reports of the example runbooks (loopback only):
 # a port that answers (OK) and a port nobody listens on (SERVICE_DOWN), YAML and Lua.
-# usage: examples/reports/generate.sh [NRB]   (default: build/nrb)
+# Traffic: only to a listener of its own on 127.0.0.1 and a closed port there.
+# usage: examples/reports/generate.sh [NRB [OUTDIR]]   (default: build/nrb, this folder;
+# tests/cli compares a run into a temporary OUTDIR with the committed files)
 set -euo pipefail
 top=$(cd "$(dirname "$0")/../.." && pwd)
-nrb=${1:-$top/build/nrb}
-out=$top/examples/reports
+nrb=$(realpath "${1:-$top/build/nrb}")
+out=$(realpath "${2:-$top/examples/reports}")
 tmp=$(mktemp -d /tmp/nrb-ex-XXXXXX)
 pid=
 trap '[ -n "$pid" ] && kill $pid 2>/dev/null; rm -rf "$tmp"' EXIT
@@ -23,4 +25,4 @@ cd "$top"
   --label "示例（环回）" --output "$out/tcp-check-service-down.zh.md"
 "$nrb" run examples/tcp-check-lua.lua -q --target 127.0.0.1 --port "$down" --param compare_port="$up" \
   --label "example (loopback)" --output "$out/tcp-check-lua-service-down.md" --json "$out/tcp-check-lua-service-down.json"
-echo "wrote $(ls "$out" | grep -vc generate.sh) reports to $out"
+echo "wrote 7 reports to $out"

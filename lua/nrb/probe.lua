@@ -72,7 +72,8 @@ function M.tcping(o)
   local counts, rtts = {}, {}
   for i = 1, count do
     local a = core.tcp_connect{ address = address, port = o.port, timeout_ms = o.timeout_ms }
-    ev.attempts[i] = { status = a.status, rtt_ms = a.rtt_ms, error = a.error }
+    ev.attempts[i] = { status = a.status, rtt_ms = a.rtt_ms, errno = a.errno, errno_name = a.errno_name,
+                       error = a.error }
     counts[a.status] = (counts[a.status] or 0) + 1
     if a.status == "connected" then rtts[#rtts + 1] = a.rtt_ms end
     if a.status == "interrupted" then break end

@@ -53,7 +53,8 @@ M.kinds.tcp = {
     end
     out[#out + 1] = string.format("  %-3s %-12s %10s  %s", "#", "status", "time_ms", "error")
     for i, a in ipairs(ev.attempts) do
-      out[#out + 1] = string.format("  %-3d %-12s %10s  %s", i, a.status, fmt(a.rtt_ms), a.error or "")
+      out[#out + 1] = string.format("  %-3d %-12s %10s  %s%s", i, a.status, fmt(a.rtt_ms), a.error or "",
+        a.errno_name and " (" .. a.errno_name .. ")" or "")
     end
     return table.concat(out, "\n") .. "\n"
   end,
@@ -333,13 +334,20 @@ end
 function M.usage()
   local out = { "usage: nrb probe KIND TARGET [OPTIONS]", "", "Run one probe by hand and print what it saw.", "", "kinds:" }
   for _, k in ipairs(names()) do
-    out[#out + 1] = string.format("  %-8s %s", k, M.kinds[k].summary)
+    local also = {}
+    for a, target in pairs(M.ALIASES) do if target == k then also[#also + 1] = a end end
+    table.sort(also)
+    out[#out + 1] = string.format("  %-8s %s%s", k, M.kinds[k].summary,
+      #also > 0 and " (also: " .. table.concat(also, ", ") .. ")" or "")
   end
   out[#out + 1] = string.format("  %-8s %s", "fw", "this host's firewall decision for a flow, with the rule path (nrb probe fw --help)")
   out[#out + 1] = ""
   out[#out + 1] = "`nrb probe KIND --help` shows a kind's options; --format json prints the evidence table."
   return table.concat(out, "\n") .. "\n"
 end
+
+-- Other names a kind answers to: DESIGN.md's CLI lists `dns` for name resolution.
+M.ALIASES = { dns = "resolve" }
 
 local function usage_error(msg, kind)
   host.write_stderr("nrb: " .. msg .. "\nTry 'nrb probe " .. (kind and (kind .. " ") or "") .. "--help' for more information.\n")
@@ -352,7 +360,7 @@ function M.main(o)
   local kind_name = argv[1]
   if kind_name == nil then return usage_error("which probe? (" .. table.concat(names(), ", ") .. ")") end
   if kind_name == "--help" or kind_name == "-h" then host.write_stdout(M.usage()); return 0 end
-  local kind = M.kinds[kind_name]
+  local kind = M.kinds[kind_name] or M.kinds[M.ALIASES[kind_name] or ""]
   if not kind then
     return usage_error(string.format("unknown probe '%s' (known: %s)", kind_name, table.concat(names(), ", ")))
   end

@@ -3,12 +3,14 @@
 -- A YAML runbook arrives as a table (core/runbook/yaml.c) with a positions side table;
 -- a Lua runbook is a chunk run in the sandbox that returns a table of the same shape,
 -- where `with`, `when`, `run` and `verdict` may also be functions.  Validation rejects
--- unknown keys and reports every problem as "FILE:LINE:COL: message" (Lua runbooks:
--- "FILE: message" where the position is not known).
+-- unknown keys and reports every problem as "FILE:LINE:COL: message" (Lua runbooks: the
+-- positions of their table constructors come from nrb.luapos; "FILE: message" for a
+-- table the source does not spell out, such as one a function builds).
 local host = require "nrb.core.host"
 local yaml = require "nrb.core.yaml"
 local params = require "nrb.params"
 local expr = require "nrb.expr"
+local luapos = require "nrb.luapos"
 local steps = require "nrb.steps"
 local sandbox = require "nrb.sandbox"
 local util = require "nrb.util"
@@ -283,6 +285,108 @@ local function check_rule(c, r, i, n)
   end
 end
 
+-- The params.NAME and steps.ID an expression names (also params["NAME"]): a list of
+-- {kind, name}.  `x.params.y` (a field of something else) is not a reference.
+local function references(src)
+  local toks = luapos.tokenize(src)
+  local out = {}
+  if not toks then return out end
+  for i, tk in ipairs(toks) do
+    if tk.t == "name" and (tk.text == "params" or tk.text == "steps") then
+      local prev, a, b, c = toks[i - 1], toks[i + 1], toks[i + 2], toks[i + 3]
+      if not (prev and (prev.text == "." or prev.text == ":")) and a then
+        if a.text == "." and b and b.t == "name" then
+          out[#out + 1] = { kind = tk.text, name = b.text }
+        elseif a.text == "[" and b and b.t == "string" and c and c.text == "]" then
+          local ok, v = pcall(load("return " .. b.text, "=key", "t", {}))
+          if ok and type(v) == "string" then out[#out + 1] = { kind = tk.text, name = v } end
+        end
+      end
+    end
+  end
+  return out
+end
+
+-- Expressions of a value: a `when` is one; text holds one per ${...}.
+local function expressions(v, is_when)
+  if type(v) ~= "string" then return {} end
+  if is_when then return { v } end
+  local list = {}
+  if expr.has_ref(v) then
+    for _, p in ipairs(expr.parse_template(v) or {}) do
+      if p.expr then list[#list + 1] = p.expr end
+    end
+  end
+  return list
+end
+
+-- Check that the expressions in tbl[key] name declared parameters and steps that run
+-- before (ids: the step ids allowed, id -> true; self_id: the step being checked).
+local function check_refs(c, tbl, key, what, specs, ids, self_id, is_when)
+  local seen = {}
+  for _, src in ipairs(expressions(tbl[key], is_when)) do
+    for _, r in ipairs(references(src)) do
+      local tag = r.kind .. "." .. r.name
+      if not seen[tag] then
+        seen[tag] = true
+        if r.kind == "params" and specs[r.name] == nil then
+          c.add(tbl, key, string.format("%s: unknown parameter '%s' in '%s' (declared: %s)", what, r.name, src,
+            #util.sorted_keys(specs) > 0 and table.concat(util.sorted_keys(specs), ", ") or "none"))
+        elseif r.kind == "steps" and not ids[r.name] then
+          local why = r.name == self_id and "is this step itself (its own evidence is `evidence`)"
+            or ids.all[r.name] and "runs after this one" or "is not a step of this runbook"
+          c.add(tbl, key, string.format("%s: 'steps.%s' in '%s' %s", what, r.name, src, why))
+        end
+      end
+    end
+  end
+end
+
+-- Static check of every expression of a YAML runbook: params.NAME declared, steps.ID an
+-- earlier step (any step for verdict rules).
+local function check_all_refs(c, doc, specs)
+  local all = {}
+  for _, st in ipairs(doc.steps) do if type(st) == "table" and type(st.id) == "string" then all[st.id] = true end end
+  local earlier = { all = all }
+  for i, st in ipairs(doc.steps) do
+    if type(st) == "table" then
+      local what = type(st.id) == "string" and string.format("step '%s'", st.id) or string.format("step %d", i)
+      check_refs(c, st, "when", what .. " 'when'", specs, earlier, st.id, true)
+      if type(st.with) == "table" then
+        for _, k in ipairs(util.sorted_keys(st.with)) do
+          check_refs(c, st.with, k, string.format("%s argument '%s'", what, tostring(k)), specs, earlier, st.id)
+        end
+      end
+      if type(st.findings) == "table" then
+        for j, f in ipairs(st.findings) do
+          if type(f) == "table" then
+            local fw = string.format("%s finding %d", what, j)
+            check_refs(c, f, "when", fw .. " 'when'", specs, earlier, st.id, true)
+            check_refs(c, f, "text", fw .. " text", specs, earlier, st.id)
+          end
+        end
+      end
+      if type(st.id) == "string" then earlier[st.id] = true end
+    end
+  end
+  local every = { all = all }
+  for id in pairs(all) do every[id] = true end
+  for i, r in ipairs(type(doc.verdict) == "table" and doc.verdict or {}) do
+    if type(r) == "table" then
+      local what = string.format("verdict rule %d", i)
+      check_refs(c, r, "when", what .. " 'when'", specs, every, nil, true)
+      for _, k in ipairs({ "summary", "hop", "address", "proto", "port" }) do
+        check_refs(c, r, k, what .. " " .. k, specs, every)
+      end
+      for _, k in ipairs({ "reasons", "suggestions" }) do
+        if type(r[k]) == "table" then
+          for j = 1, #r[k] do check_refs(c, r[k], j, string.format("%s %s %d", what, k, j), specs, every) end
+        end
+      end
+    end
+  end
+end
+
 -- Validate a runbook table; returns the model or nil, list of messages.
 function M.validate(doc, pos, file, syntax)
   local c = collector(file, pos)
@@ -314,6 +418,7 @@ function M.validate(doc, pos, file, syntax)
     local ids = {}
     for i, st in ipairs(doc.steps) do check_step(c, st, i, ids) end
   end
+  if syntax == "yaml" and is_list(doc.steps) then check_all_refs(c, doc, specs) end
   local v = doc.verdict
   if type(v) == "function" then
     if syntax ~= "lua" then c.add(doc, "verdict", "'verdict' must be a list of rules") end
@@ -349,37 +454,41 @@ function M.validate(doc, pos, file, syntax)
 end
 
 -- Turn a Lua load/runtime error into FILE:LINE:COL where possible: Lua gives
--- "file:LINE: message near 'tok'"; the column is where tok starts on that line.
-local function lua_error_position(file, msg)
+-- "file:LINE: message near 'tok'"; the column is where that token starts, found by
+-- nrb.luapos with Lua's own parser (the token may occur several times on the line).
+local function lua_error_position(file, msg, text)
   local f, line, rest = tostring(msg):match("^(.-):(%d+): (.*)$")
   if not f then return file .. ": " .. tostring(msg) end
   local col = 1
-  local near = rest:match("near '(.-)'$")
-  if near then
-    local text = host.read_file(f)
-    if text then
+  local near = rest:match("near '(.-)'$") or (rest:match("near <eof>$") and "<eof>")
+  text = text or host.read_file(f)
+  if near and text then
+    col = luapos.error_column(text, tonumber(line), near)
+    if not col then
+      -- not a token the tokenizer saw as Lua did (a string with escapes): its first
+      -- occurrence on the line
       local n = 0
       for l in (text .. "\n"):gmatch("(.-)\n") do
         n = n + 1
-        if n == tonumber(line) then
-          col = l:find(near, 1, true) or 1
-          break
-        end
+        if n == tonumber(line) then col = l:find(near, 1, true) or 1; break end
       end
     end
   end
-  return string.format("%s:%s:%d: %s", f, line, col, rest)
+  return string.format("%s:%s:%d: %s", f, line, col or 1, rest)
 end
 
 -- Load a runbook file. Returns the model, or nil and a list of messages.
 function M.load(path)
   sandbox.set_runbook_dir(path:match("^(.*)/[^/]*$") or ".")
   if path:match("%.lua$") then
+    local text = host.read_file(path)
     local fn, err = host.load_lua(path, sandbox.new_env())
-    if not fn then return nil, { lua_error_position(path, err) } end
+    if not fn then return nil, { lua_error_position(path, err, text) } end
     local ok, doc = pcall(fn)
-    if not ok then return nil, { lua_error_position(path, doc) } end
-    return M.validate(doc, nil, path, "lua")
+    if not ok then return nil, { lua_error_position(path, doc, text) } end
+    -- positions of the table constructors the chunk returned, as YAML has them
+    local pok, pos = pcall(luapos.positions, text, doc)
+    return M.validate(doc, pok and pos or nil, path, "lua")
   end
   local doc, pos = yaml.load(path)
   if doc == nil and type(pos) == "string" then return nil, { pos } end

@@ -82,16 +82,25 @@ local function tokenize(src, name)
     line = line + nl
     pos = ce + 2
   end
-  -- standalone rule: a block tag alone on its line removes the line
+  -- standalone rule: a block tag alone on its line removes the line.  Which tags are
+  -- alone is decided on the text as written, before any line is removed: removing one
+  -- tag's line must not hide that the next tag (on the next line) starts a line too, or
+  -- nested blocks would leave blank lines.
+  local standalone = {}
   for i, t in ipairs(toks) do
     if t.kind == "tag" and (t.body:match("^[#/!]") or t.body == "else") then
       local prev, nxt = toks[i - 1], toks[i + 1]
       local before_ok = (prev == nil and true) or (prev.kind == "text" and (prev.text:match("\n[ \t]*$") or (i == 2 and prev.text:match("^[ \t]*$"))))
       local after_ok = (nxt == nil) or (nxt.kind == "text" and (nxt.text:match("^[ \t]*\n") or nxt.text:match("^[ \t]*$") and toks[i + 2] == nil))
-      if before_ok and after_ok then
-        if prev then prev.text = prev.text:gsub("[ \t]*$", "") end
-        if nxt then nxt.text = nxt.text:gsub("^[ \t]*\n?", "", 1) end
-      end
+      standalone[i] = before_ok and after_ok
+    end
+  end
+  for i = 1, #toks do
+    if standalone[i] then
+      local prev, nxt = toks[i - 1], toks[i + 1]
+      -- the indentation before the tag, then the tag's line end
+      if prev then prev.text = prev.text:gsub("[ \t]*$", "") end
+      if nxt then nxt.text = nxt.text:gsub("^[ \t]*\n?", "", 1) end
     end
   end
   return toks

@@ -37,6 +37,19 @@ expect() {
   fi
 }
 
+# bounded CMD...: exec CMD (in a subshell) with at most 60 s and about 2 GB, for runbooks
+# that misbehave on purpose.  ASan reserves terabytes of address space, so under ASan its
+# own hard_rss_limit_mb bounds memory instead of ulimit -v.  --foreground: timeout passes a
+# signal to nrb alone (otherwise it also signals its process group: a second signal).
+if grep -qa __asan_init "$NRB"; then ASAN_BUILD=1; else ASAN_BUILD=0; fi
+bounded() {
+  if [ "$ASAN_BUILD" = 1 ]; then
+    ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}hard_rss_limit_mb=2000" exec timeout --foreground -s KILL 60 "$@"
+  fi
+  ulimit -v 2000000
+  exec timeout --foreground -s KILL 60 "$@"
+}
+
 # A loopback listener of our own (python3 is installed by install-deps.sh).
 port_file=$tmp/port
 python3 "$SRC/tests/listener.py" "$port_file" 170 &
@@ -56,6 +69,10 @@ expect "nrb --version"         0 "^nrb [0-9]+\.[0-9]+" -- "$NRB" --version
 expect "no command"            2 "usage: nrb COMMAND" -- "$NRB"
 expect "unknown command"       2 "unknown command 'frobnicate'" -- "$NRB" frobnicate
 expect "help for unknown"      2 "no such command 'x'" -- "$NRB" help x
+expect "no data folder"        3 "^nrb: no nrb data folder at $tmp/nodata \(from NRB_DATADIR\)" -- env NRB_DATADIR="$tmp/nodata" "$NRB" list
+expect "nrb help --help"       0 "^usage: nrb help \[COMMAND\]" -- "$NRB" help --help
+expect "nrb help help"         0 "^usage: nrb help \[COMMAND\]" -- "$NRB" help help
+expect "nrb help -h"           0 "^usage: nrb help \[COMMAND\]" -- "$NRB" help -h
 expect "run without runbook"   2 "which runbook" -- "$NRB" run
 expect "unknown option"        2 "Try 'nrb run --help'" -- "$NRB" run x --bogus
 expect "bad --format"          2 "--format must be md or json, not 'xml'" -- "$NRB" run x --format xml
@@ -70,8 +87,13 @@ expect "probe tcp --help"      0 "usage: nrb probe tcp HOST --port N" -- "$NRB" 
 expect "probe tcp open"        0 "^tcp 127.0.0.1 port $PORT: connected, 2/2 connected" -- "$NRB" probe tcp 127.0.0.1 --port "$PORT" --count 2
 expect "probe tcp closed"      0 "^tcp 127.0.0.1 port $CLOSED: refused, 0/1 connected" -- "$NRB" probe tcp 127.0.0.1 --port "$CLOSED" --count=1
 expect "probe tcp json"        0 "\"connected\": 1," -- "$NRB" probe tcp 127.0.0.1 --port "$PORT" --count 1 --format json
+expect "probe tcp errno json"  0 "\"errno_name\": \"ECONNREFUSED\"" -- "$NRB" probe tcp 127.0.0.1 --port "$CLOSED" --count 1 --format json
+expect "probe tcp errno text"  0 "Connection refused \(ECONNREFUSED\)" -- "$NRB" probe tcp 127.0.0.1 --port "$CLOSED" --count 1
 expect "probe route loopback"  0 "^route to 127.0.0.1: local dev lo" -- "$NRB" probe route 127.0.0.1
 expect "probe resolve"         0 "^localhost: 127.0.0.1" -- "$NRB" probe resolve localhost --family ipv4
+expect "probe dns (alias)"     0 "^localhost: 127.0.0.1" -- "$NRB" probe dns localhost --family ipv4
+expect "probe dns --help"      0 "usage: nrb probe resolve HOST" -- "$NRB" probe dns --help
+expect "probe --help: alias"   0 "^  resolve .*\(also: dns\)" -- "$NRB" probe --help
 expect "probe port 0"          1 "^nrb: --port: '0' is out of range 1-65535; nothing sent" -- "$NRB" probe tcp 127.0.0.1 --port 0
 expect "probe count 1000"      1 "--count: '1000' is above the maximum 20" -- "$NRB" probe tcp 127.0.0.1 --port "$PORT" --count 1000
 expect "probe missing port"    1 "--port is required" -- "$NRB" probe tcp 127.0.0.1
@@ -85,6 +107,26 @@ expect "probe unknown kind"    2 "unknown probe 'bogus'" -- "$NRB" probe bogus
 expect "probe unknown option"  2 "unknown option --colour for probe tcp" -- "$NRB" probe tcp 127.0.0.1 --colour red
 expect "probe without target"  2 "needs a target" -- "$NRB" probe route
 
+# Empty lists are JSON arrays, not objects: a failed resolve (a literal of the other family:
+# no DNS traffic), nothing listening, a capture without UDP or ICMP.
+empty_lists_ok=1
+for args in "probe resolve 203.0.113.10 --family ipv6 --format json|addresses families" \
+            "probe listen --port $CLOSED --format json|sockets" \
+            "analyze --format json $SRC/tests/fixtures/capture/forged_rst.pcap|udp icmp connections.0.icmp"; do
+  cmd=${args%%|*} keys=${args#*|}
+  # shellcheck disable=SC2086
+  if ! "$NRB" $cmd | python3 -c '
+import json, sys
+r = json.load(sys.stdin)
+for path in sys.argv[1:]:
+    v = r
+    for p in path.split("."):
+        v = v[int(p)] if isinstance(v, list) else v[p]
+    assert v == [], (path, v)
+' $keys; then empty_lists_ok=0; bad "empty lists are [] ($cmd)"; fi
+done
+[ $empty_lists_ok = 1 ] && ok "empty lists in evidence are JSON arrays"
+
 # --- bad runbooks and bad input (exit 1) -------------------------------------------
 expect "missing runbook name"  1 "runbook 'no-such-runbook' not found" -- "$NRB" run no-such-runbook
 expect "missing runbook file"  1 "nope.yaml: no such runbook file" -- "$NRB" run "$tmp/nope.yaml"
@@ -92,6 +134,12 @@ expect "YAML syntax error"     1 "bad-syntax.yaml:5:8: YAML syntax error" -- "$N
 expect "check: unknown probe"  1 "bad-keys.yaml:15:11: step 'two': unknown probe 'teleport'" -- "$NRB" check "$FIX/bad-keys.yaml"
 expect "check: unknown key"    1 "bad-keys.yaml:9:12: unknown key 'whenn'" -- "$NRB" check "$FIX/bad-keys.yaml"
 expect "check: Lua syntax"     1 "lua-syntax.lua:3:23: '}' expected" -- "$NRB" check "$FIX/lua-syntax.lua"
+expect "check: Lua column"     1 "lua-syntax-col.lua:2:11: unexpected symbol near '='" -- "$NRB" check "$FIX/lua-syntax-col.lua"
+expect "check: Lua unknown key" 1 "bad-keys.lua:10:49: unknown key 'whenn'" -- "$NRB" check "$FIX/bad-keys.lua"
+expect "check: Lua bad probe"  1 "bad-keys.lua:12:26: step 'two': unknown probe 'teleport'" -- "$NRB" check "$FIX/bad-keys.lua"
+expect "check: Lua bad default" 1 "bad-keys.lua:7:39: default value: parameter 'port'" -- "$NRB" check "$FIX/bad-keys.lua"
+expect "check: unknown param"  1 "bad-refs.yaml:9:18: step 'one' argument 'host': unknown parameter 'nope'" -- "$NRB" check "$FIX/bad-refs.yaml"
+expect "check: unknown step"   1 "bad-refs.yaml:12:11: step 'two' 'when': 'steps.zzz' in .* is not a step of this runbook" -- "$NRB" check "$FIX/bad-refs.yaml"
 expect "check: good YAML"      0 "ok \(yaml runbook 'tcp-check'" -- "$NRB" check "$EX/tcp-check.yaml"
 expect "check: good Lua"       0 "ok \(lua runbook 'tcp-check-lua'" -- "$NRB" check "$EX/tcp-check-lua.lua"
 expect "--port 70000"          1 "parameter 'port': '70000' is out of range 1-65535" -- "$NRB" run "$EX/tcp-check.yaml" --target 127.0.0.1 --port 70000
@@ -147,6 +195,72 @@ PY
   ls "$tmp"/i.json.tmp.* >/dev/null 2>&1 && bad "SIG$sig: temporary file left behind"
 done
 
+# A step whose pcall swallows the stop: the time limit still ends it (sticky), the report is
+# written.  Bounded in case the fix regresses and it spins for ever.
+( bounded "$NRB" run "$FIX/pcall-spin.lua" -q --json "$tmp/ps.json" --output "$tmp/ps.md" ) 2>"$tmp/ps.err"
+rc=$?
+if [ $rc -eq 0 ] && python3 - "$tmp/ps.json" <<'PY'
+import json, sys
+r = json.load(open(sys.argv[1]))
+st = [(x["id"], x["status"]) for x in r["steps"]]
+assert st == [("first", "ok"), ("spin", "error"), ("spin_long", "skipped"), ("last", "ok")], st
+assert r["steps"][1]["error"].endswith("pcall-spin.lua:5: step time limit of 300 ms exceeded"), r["steps"][1]
+PY
+then [ -s "$tmp/ps.md" ] && ok "pcall cannot swallow the step time limit" || bad "pcall-spin: no Markdown report"
+else bad "pcall cannot swallow the step time limit" "exit $rc" "$(head -3 "$tmp/ps.err")"; fi
+# ... nor Ctrl-C/SIGTERM: one signal stops the step and the run, the report is written
+for sig in INT TERM; do
+  rm -f "$tmp/pi.json"
+  ( bounded "$NRB" run "$FIX/pcall-spin.lua" -q --param mode=interrupt \
+      --json "$tmp/pi.json" --output "$tmp/pi.md" ) 2>"$tmp/pi.err" &
+  p=$!
+  sleep 1.5
+  kill -s $sig $p 2>/dev/null # the subshell exec'd timeout, which passes it to nrb
+  wait $p
+  rc=$?
+  if [ $rc -eq 130 ] && python3 - "$tmp/pi.json" <<'PY'
+import json, sys
+r = json.load(open(sys.argv[1]))
+assert r["interrupted"] is True
+st = [x["status"] for x in r["steps"]]
+assert st == ["ok", "skipped", "error", "skipped"], st
+assert r["steps"][2]["error"].startswith("interrupted by SIG"), r["steps"][2]
+PY
+  then ok "SIG$sig stops a step that swallows errors"
+  else bad "SIG$sig stops a step that swallows errors" "exit $rc" "$(head -3 "$tmp/pi.err")"; fi
+done
+
+# Evidence JSON cannot hold (cycles, functions, odd keys, NaN, deep nesting) and error
+# objects / a verdict outside the contract: the reports are still written and say so.
+( bounded "$NRB" run "$FIX/bad-evidence.lua" -q --json "$tmp/be.json" --output "$tmp/be.md" ) 2>"$tmp/be.err"
+rc=$?
+if [ $rc -eq 0 ] && python3 - "$tmp/be.json" <<'PY'
+import json, sys
+r = json.load(open(sys.argv[1]))
+s = {x["id"]: x for x in r["steps"]}
+assert [x["status"] for x in r["steps"]] == ["ok"] * 5
+assert s["cycle"]["evidence"]["self"] == "(cycle: refers back to evidence)"
+assert s["values"]["evidence"]["fn"] == "(function)" and s["values"]["evidence"]["nan"] == "NaN"
+assert any(f["text"].startswith("evidence altered") for f in s["values"]["findings"])
+PY
+then grep -q "evidence altered" "$tmp/be.md" && ok "unrenderable evidence: reports written" || bad "bad-evidence: Markdown"
+else bad "unrenderable evidence: reports written" "exit $rc" "$(head -3 "$tmp/be.err")"; fi
+( bounded "$NRB" run "$FIX/bad-verdict.lua" -q --json "$tmp/bv.json" --output "$tmp/bv.md" ) 2>"$tmp/bv.err"
+rc=$?
+if [ $rc -eq 0 ] && python3 - "$tmp/bv.json" <<'PY'
+import json, sys
+r = json.load(open(sys.argv[1]))
+s = r["steps"]
+assert s[0]["error"].endswith("bad-verdict.lua:8: error object {code = 1}"), s[0]["error"]
+assert "bad-verdict.lua:9: error object (a table whose __tostring failed" in s[1]["error"], s[1]["error"]
+v = r["verdict"]
+assert (v["class"], v["confidence"], v["hop"]) == ("OK", "low", None), v
+assert len(v["reasons"]) == 1 and "class 'BOGUS'" in v["reasons"][0] and "reasons is a string" in v["reasons"][0], v
+assert isinstance(v["summary"], str)
+PY
+then [ -s "$tmp/bv.md" ] && ok "error objects, verdict outside the contract: reports written" || bad "bad-verdict: Markdown"
+else bad "error objects, verdict outside the contract: reports written" "exit $rc" "$(head -3 "$tmp/bv.err")"; fi
+
 # --- output files: atomic, never half-written (exit 3 on a write error) ------------
 expect "unwritable --json"     3 "cannot write the JSON report: .*/missing/r.json" -- "$NRB" run "$EX/tcp-check.yaml" -q --target 127.0.0.1 --port "$PORT" --json "$tmp/missing/r.json" --output "$tmp/r.md"
 [ -e "$tmp/r.md" ] && bad "no report after a failed write" || ok "no report after a failed write"
@@ -179,6 +293,18 @@ expect "analyze bad target"    1 "--target must be a numeric IPv4 or IPv6 addres
 expect "analyze bad port"      1 "--port: '0' is out of range" -- "$NRB" analyze --port 0 "$CAP/forged_rst.pcap"
 expect "analyze no file"       2 "needs a capture file" -- "$NRB" analyze
 expect "analyze --help"        0 "^usage: nrb analyze" -- "$NRB" analyze --help
+
+# --- the committed example reports match what nrb writes today (loopback) --------------
+mkdir -p "$tmp/examples"
+if "$SRC/examples/reports/generate.sh" "$NRB" "$tmp/examples" >"$tmp/gen.out" 2>&1; then
+  if python3 "$SRC/tests/cli/compare_examples.py" "$SRC/examples/reports" "$tmp/examples" >"$tmp/cmp.out"; then
+    ok "example reports are current"
+  else
+    bad "example reports are current (run examples/reports/generate.sh)" "$(head -20 "$tmp/cmp.out")"
+  fi
+else
+  bad "examples/reports/generate.sh into a temporary folder" "$(tail -3 "$tmp/gen.out")"
+fi
 
 # --- installed layout: lua/, reports/ found next to PREFIX/bin ----------------------
 if cmake --install "$BUILD" --prefix "$tmp/prefix" >/dev/null 2>&1; then

@@ -173,6 +173,10 @@ static void test_report_refused_is_service_down(void **state)
 	(void)state;
 	assert_string_equal(str(r, "steps.1.status"), "failed");
 	assert_string_equal(str(r, "steps.1.evidence.status"), "refused");
+	/* each attempt keeps the connect errno, its name and text */
+	assert_int_equal(num(r, "steps.1.evidence.attempts.0.errno"), ECONNREFUSED);
+	assert_string_equal(str(r, "steps.1.evidence.attempts.0.errno_name"), "ECONNREFUSED");
+	assert_string_equal(str(r, "steps.1.evidence.attempts.0.error"), strerror(ECONNREFUSED));
 	/* the finding declared in the runbook fired, with its text expanded */
 	snprintf(want, sizeof want, "127.0.0.1 port %d answered with a reset", closed_port);
 	assert_string_equal(str(r, "steps.1.findings.0.text"), want);

@@ -47,6 +47,26 @@ static void test_every_problem_with_its_position(void **state)
 	/* Lua gives the line; nrb finds the column of the offending token */
 	assert_string_equal(load_errors("lua-syntax.lua"),
 		"lua-syntax.lua:3:23: '}' expected (to close '{' at line 2) near '\"oops\"'");
+	/* expressions name declared parameters and steps that run before (YAML) */
+	assert_string_equal(load_errors("bad-refs.yaml"),
+		"bad-refs.yaml:8:11: step 'one' 'when': 'steps.two' in 'steps.two.status == \"ok\"' runs after this one\n"
+		"bad-refs.yaml:9:18: step 'one' argument 'host': unknown parameter 'nope' in 'params.nope' (declared: target)\n"
+		"bad-refs.yaml:12:11: step 'two' 'when': 'steps.zzz' in 'steps.zzz.status == \"ok\" and params[\"target\"] ~= nil' is not a step of this runbook\n"
+		"bad-refs.yaml:15:13: step 'two' argument 'port': unknown parameter 'port' in 'params.port' (declared: target)\n"
+		"bad-refs.yaml:17:15: step 'two' finding 1 'when': 'steps.two' in 'steps.two.status == \"failed\"' is this step itself (its own evidence is `evidence`)\n"
+		"bad-refs.yaml:20:11: verdict rule 1 'when': 'steps.ghost' in 'steps.one.status ~= \"ok\" and steps.ghost.status == \"ok\"' is not a step of this runbook\n"
+		"bad-refs.yaml:22:14: verdict rule 1 summary: unknown parameter 'missing' in 'params.missing' (declared: target)");
+	/* the column of the token Lua means, not its first occurrence on the line */
+	assert_string_equal(load_errors("lua-syntax-col.lua"),
+		"lua-syntax-col.lua:2:11: unexpected symbol near '='");
+	/* Lua runbooks: positions of their table constructors (nrb.luapos), a table held in
+	 * a local included */
+	assert_string_equal(load_errors("bad-keys.lua"),
+		"bad-keys.lua:2:87: step 'three': 'resolve' takes no argument 'colour' (it takes: family, host)\n"
+		"bad-keys.lua:7:39: default value: parameter 'port': 70000 is out of range 1-65535\n"
+		"bad-keys.lua:10:49: unknown key 'whenn' in step 1 (expected one of: findings, id, run, timeout_ms, title, uses, when, with)\n"
+		"bad-keys.lua:12:26: step 'two': unknown probe 'teleport' (known: capture_start, capture_stop, fw, fw_hits, fw_snapshot, listening, mtr, ping, pmtu, resolve, route, tcp_connect, tcp_request, tcp_syn, trace, traces, udp)\n"
+		"bad-keys.lua:16:15: verdict rule 1: class 'NOT_A_CLASS' is not one of OK, DNS_FAILURE, LOCAL_ROUTE, LOCAL_FIREWALL, ROUTING, PATH_FIREWALL, FORGED_RST, SERVER_FIREWALL, SERVICE_DOWN, PMTU_BLACKHOLE, ICMP_FILTERED");
 	assert_string_equal(load_errors("no-such-file.yaml"),
 		"no-such-file.yaml: No such file or directory");
 }
@@ -83,6 +103,14 @@ static void test_deadline_fails_only_that_step(void **state)
 		"error ok | OK | spinmod.lua:3: step time limit of 300 ms exceeded");
 }
 
+/* A step whose pcall swallows the time-limit error cannot spin on: the stop is sticky. */
+static void test_deadline_cannot_be_swallowed(void **state)
+{
+	(void)state;
+	assert_string_equal(run_fixture("pcall-spin.lua", "{}", "' | ' .. r.steps[2].error:gsub('^.*/', '')"),
+		"ok error skipped ok | OK | pcall-spin.lua:5: step time limit of 300 ms exceeded");
+}
+
 static void test_conditions_findings_and_rules(void **state)
 {
 	(void)state;
@@ -91,7 +119,7 @@ static void test_conditions_findings_and_rules(void **state)
 		"' | ' .. r.steps[2].reason .. ' | ' .. r.steps[3].findings[1].text .. ' | ' .. r.steps[4].error:gsub('^.*/', '')"),
 		"ok skipped failed error | PATH_FIREWALL | c failed at hop 1 | 2 | integer | "
 		"condition false: steps.a.evidence.n == 2 | c ran with n=1 | "
-		"when.lua: in 'when': attempt to index a nil value (field 'nope')");
+		"when.lua:11:24: in 'when': attempt to index a nil value (field 'nope')");
 	assert_string_equal(run_fixture("when.lua", "{n = '2'}", "' | ' .. r.verdict.hop"),
 		"ok ok skipped error | ROUTING | 2");
 }
@@ -103,6 +131,7 @@ int main(void)
 		cmocka_unit_test(test_every_problem_with_its_position),
 		cmocka_unit_test(test_runtime_error_is_reported_and_run_continues),
 		cmocka_unit_test(test_deadline_fails_only_that_step),
+		cmocka_unit_test(test_deadline_cannot_be_swallowed),
 		cmocka_unit_test(test_conditions_findings_and_rules),
 	};
 	return cmocka_run_group_tests(tests, host_setup, host_teardown);

@@ -2,6 +2,7 @@
  * forbidden function really is unavailable, bytecode is refused everywhere, and the
  * count hook turns Ctrl-C and runaway loops into errors. */
 #include "nrb_test.h"
+#include "lua/host_int.h"
 #include "util/util.h"
 
 #include <signal.h>
@@ -105,12 +106,56 @@ static void test_interrupt_raises_in_step(void **state)
 	/* inside a step, a spinning loop is stopped with "interrupted" */
 	assert_string_equal(test_lua_string(L,
 		"local host = require 'nrb.core.host'\n"
-		"host.set_deadline(60000)\n"
-		"local ok, e = pcall(function() while true do end end)\n"
-		"host.set_deadline(nil)\n"
-		"return tostring(ok) .. ' ' .. e .. ' ' .. tostring(host.interrupted())"),
+		"local ok, e = host.pcall_step(60000, function() while true do end end)\n"
+		"return tostring(ok) .. ' ' .. e:match('^[^\\n]*') .. ' ' .. tostring(host.interrupted())"),
 		"false interrupted SIGINT");
+	/* sticky: a pcall in the step cannot swallow it and spin on, in a coroutine neither */
+	assert_string_equal(test_lua_string(L,
+		"local host = require 'nrb.core.host'\n"
+		"local ok, e = host.pcall_step(60000, function()\n"
+		"  while true do pcall(function() while true do end end) end end)\n"
+		"local ok2, e2 = host.pcall_step(60000, function()\n"
+		"  local co = coroutine.wrap(function() while true do pcall(function() while true do end end) end end)\n"
+		"  while true do pcall(co) end end)\n"
+		"return tostring(ok) .. ' ' .. e:match('^[^\\n]*') .. ' ' .. tostring(ok2) .. ' ' .. e2:match('^[^\\n]*')"),
+		"false interrupted false interrupted");
+	/* pcall_timed (verdict functions) is not stopped by the interrupt, only by time */
+	assert_string_equal(test_lua_string(L,
+		"local host = require 'nrb.core.host'\n"
+		"local ok, v = host.pcall_timed(60000, function() local n = 0 for i = 1, 100000 do n = n + 1 end return n end)\n"
+		"return tostring(ok) .. ' ' .. tostring(v)"),
+		"true 100000");
+	/* after the call the caller's own code runs on (the hook is disarmed) */
+	assert_string_equal(test_lua_string(L, "local n = 0 for i = 1, 100000 do n = n + 1 end return tostring(n)"),
+	                    "100000");
 	nrb_interrupt_signal = 0;
+}
+
+static int l_honour(lua_State *S)
+{
+	nrb_host_interrupt_honoured(S);
+	return 0;
+}
+
+/* A binding that ended its wait for Ctrl-C lets the step finish its evidence (capture
+ * stop); the time limit still holds. */
+static void test_interrupt_honoured_by_a_binding(void **state)
+{
+	(void)state;
+	lua_pushcfunction(L, l_honour);
+	lua_setglobal(L, "honour");
+	nrb_interrupt_signal = SIGINT;
+	assert_string_equal(test_lua_string(L,
+		"local host = require 'nrb.core.host'\n"
+		"local ok, v = host.pcall_step(60000, function()\n"
+		"  honour() local n = 0 for i = 1, 100000 do n = n + 1 end return n end)\n"
+		"local ok2, e2 = host.pcall_step(100, function() honour() while true do end end)\n"
+		"local ok3, e3 = host.pcall_step(60000, function() while true do end end)\n"
+		"return tostring(ok) .. ' ' .. tostring(v) .. ' | ' .. e2:match('^[^\\n]*') .. ' | ' .. e3:match('^[^\\n]*')"),
+		"true 100000 | test:4: step time limit of 100 ms exceeded | interrupted");
+	nrb_interrupt_signal = 0;
+	lua_pushnil(L);
+	lua_setglobal(L, "honour");
 }
 
 static void test_deadline_raises(void **state)
@@ -118,15 +163,60 @@ static void test_deadline_raises(void **state)
 	(void)state;
 	assert_non_null(strstr(test_lua_string(L,
 		"local host = require 'nrb.core.host'\n"
-		"host.set_deadline(50)\n"
-		"local ok, e = pcall(function() while true do end end)\n"
-		"host.set_deadline(nil)\n"
+		"local ok, e = host.pcall_step(50, function() while true do end end)\n"
 		"return tostring(ok) .. ' ' .. e"),
-		"false test:3: step time limit of 50 ms exceeded"));
+		"false test:2: step time limit of 50 ms exceeded"));
+	/* sticky: catching the error in the step does not let it go on; the first position
+	 * (where it was spinning) is kept */
+	assert_non_null(strstr(test_lua_string(L,
+		"local host = require 'nrb.core.host'\n"
+		"local caught = 0\n"
+		"local ok, e = host.pcall_timed(50, function()\n"
+		"  while true do\n"
+		"    local ok = pcall(function() while true do end end)\n"
+		"    caught = caught + 1\n"
+		"  end end)\n"
+		"return tostring(ok) .. ' ' .. caught .. ' ' .. e"),
+		"false 0 test:5: step time limit of 50 ms exceeded"));
+	/* a step that returns normally keeps its results */
+	assert_string_equal(test_lua_string(L,
+		"local host = require 'nrb.core.host'\n"
+		"local ok, a, b = host.pcall_step(1000, function(x) return x + 1, 'two' end, 41)\n"
+		"return tostring(ok) .. ' ' .. a .. ' ' .. b"), "true 42 two");
 	/* caller mistakes raise */
 	assert_non_null(strstr(test_lua_string(L,
 		"local host = require 'nrb.core.host'\n"
-		"local ok, e = pcall(host.set_deadline, -5) return e"), "deadline out of range"));
+		"local ok, e = pcall(host.pcall_step, -5, print) return e"), "deadline out of range"));
+	assert_non_null(strstr(test_lua_string(L,
+		"local host = require 'nrb.core.host'\n"
+		"local ok, e = host.pcall_step(1000, host.pcall_step, 1000, print) return e"),
+		"already inside a limited call"));
+}
+
+/* Error objects of every type become text with a position, never a second error. */
+static void test_error_objects_become_text(void **state)
+{
+	(void)state;
+	assert_string_equal(test_lua_string(L,
+		"local host = require 'nrb.core.host'\n"
+		"local out = {}\n"
+		"local function first(f) local ok, e = host.pcall_step(1000, f) return (e:match('^[^\\n]*')) end\n"
+		"out[1] = first(function() error({code = 1, msg = 'x'}) end)\n"
+		"out[2] = first(function() error() end)\n"
+		"out[3] = first(function() error(setmetatable({}, {__tostring = function() error('boom') end})) end)\n"
+		"out[4] = first(function() error(setmetatable({}, {__tostring = function() return 'custom' end})) end)\n"
+		"out[5] = first(function() error(42) end)\n"
+		"out[6] = first(function() error(true) end)\n"
+		"out[7] = first(function() error('plain', 0) end)\n"
+		"return table.concat(out, ' | ')"),
+		"test:4: error object {code = 1, msg = \"x\"} | test:5: error with no message | "
+		"test:6: error object (a table whose __tostring failed: test:6: boom) | test:7: custom | "
+		"test:8: 42 | test:9: error object (a boolean value: true) | plain");
+	/* xpcall with host.traceback: a traceback follows */
+	assert_non_null(strstr(test_lua_string(L,
+		"local host = require 'nrb.core.host'\n"
+		"local ok, e = xpcall(function() error({}) end, host.traceback) return e"),
+		"test:2: error object {}\nstack traceback:"));
 }
 
 static void test_runbook_path_modules(void **state)
@@ -159,7 +249,9 @@ int main(void)
 		cmocka_unit_test(test_trusted_state_is_trimmed),
 		cmocka_unit_test(test_bytecode_refused),
 		cmocka_unit_test(test_interrupt_raises_in_step),
+		cmocka_unit_test(test_interrupt_honoured_by_a_binding),
 		cmocka_unit_test(test_deadline_raises),
+		cmocka_unit_test(test_error_objects_become_text),
 		cmocka_unit_test(test_runbook_path_modules),
 		cmocka_unit_test(test_host_arguments),
 	};

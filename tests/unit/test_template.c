@@ -54,6 +54,33 @@ static void test_blocks(void **state)
 	assert_string_equal(render("  {{! a comment line }}\nbody\n", "{}"), "body\n");
 }
 
+/* Standalone block lines vanish when nested too: the line after a removed tag line still
+ * starts a line (they used to leave one blank line per nesting level). */
+static void test_nested_standalone_blocks(void **state)
+{
+	const char *nested = "a\n{{#if x}}\n{{#if y}}\nY\n{{/if}}\n{{/if}}\nb";
+
+	(void)state;
+	assert_string_equal(render(nested, "{x = true, y = true}"), "a\nY\nb");
+	assert_string_equal(render(nested, "{x = true}"), "a\nb");
+	assert_string_equal(render(nested, "{}"), "a\nb");
+	/* indented, each around if */
+	assert_string_equal(render("a\n  {{#each xs}}\n    {{#if .}}\n    - {{.}}\n    {{/if}}\n  {{/each}}\nb\n",
+	                           "{xs = {'p', 'q'}}"),
+	                    "a\n    - p\n    - q\nb\n");
+	/* else between nested blocks, a comment line before them, at the start of the text */
+	assert_string_equal(render("{{! c }}\n{{#if x}}\n{{#if y}}\nY\n{{else}}\nN\n{{/if}}\n{{/if}}\nend\n",
+	                           "{x = true}"),
+	                    "N\nend\n");
+	/* three levels, closing tags at the end of the text */
+	assert_string_equal(render("{{#if a}}\n{{#if b}}\n{{#if c}}\nC\n{{/if}}\n{{/if}}\n{{/if}}",
+	                           "{a = 1, b = 1, c = 1}"),
+	                    "C\n");
+	/* a tag sharing its line with text keeps the line */
+	assert_string_equal(render("a\n{{#if x}}X{{/if}}\n{{#if x}}\nY\n{{/if}}\nb", "{x = 1}"),
+	                    "a\nX\nY\nb");
+}
+
 static void test_errors_name_the_line(void **state)
 {
 	(void)state;
@@ -87,6 +114,7 @@ int main(void)
 		cmocka_unit_test(test_values_and_paths),
 		cmocka_unit_test(test_filters),
 		cmocka_unit_test(test_blocks),
+		cmocka_unit_test(test_nested_standalone_blocks),
 		cmocka_unit_test(test_errors_name_the_line),
 		cmocka_unit_test(test_shipped_templates_compile),
 	};
