@@ -603,11 +603,10 @@ M.kinds.capture_stop = {
     end
     local st = ctx.steps and ctx.steps[a.capture]
     local started = st and type(st.evidence) == "table" and st.evidence.started or nil
-    -- a Ctrl-C during the wait raises "interrupted" at the next Lua instructions; that
-    -- must not lose the analysis the C side already made, so build the evidence again
-    -- when it hits (the hook raises once)
-    local ok, ev = pcall(capture.evidence, r, a.port)
-    if not ok then ev = capture.evidence(r, a.port) end
+    -- a Ctrl-C that ended the capture's wait is honoured by the stop itself, so this step
+    -- still turns the analysis into evidence (core/lua/l_capture.c); a later one stops
+    -- the step like any other
+    local ev = capture.evidence(r, a.port)
     ev.status = "ok"
     ev.started, ev.stopped = started, host.utc_now()
     local findings = {}

@@ -111,7 +111,7 @@ for _ in $(seq 15); do
 	done
 	tr+=("$t_ms")
 done
-row "  same, median of 15 runs each" "$(median "${nr[@]}")" "$(median "${tr[@]}")" "$n_pk" "$t_pk"
+row "icmp+udp+tcp traces, healthy, median of 15" "$(median "${nr[@]}")" "$(median "${tr[@]}")" "$n_pk" "$t_pk"
 
 run "$NRB" probe mtr "$SERVER4" -c 10 --interval-ms 200; n_ms=$MS n_pk=$PK
 run mtr -r -n -c 10 -i 0.2 "$SERVER4"; t_ms=$MS t_pk=$PK
