@@ -330,13 +330,15 @@ static void opt_addr(lua_State *L, struct nrb_pkt_addr *a, const char **text)
 		*text = t;
 }
 
+/* Protocol names in enum nrb_proto order (from 1). */
+static const char *const PROTO_NAMES[] = {"icmp", "udp", "tcp", NULL};
+
 static enum nrb_proto opt_proto(lua_State *L, const char *def)
 {
-	static const char *const names[] = {"icmp", "udp", "tcp", NULL};
 	int i;
 
 	lua_getfield(L, 1, "proto");
-	i = luaL_checkoption(L, -1, def, names);
+	i = luaL_checkoption(L, -1, def, PROTO_NAMES);
 	lua_pop(L, 1);
 	return (enum nrb_proto)(i + 1);
 }
@@ -592,14 +594,45 @@ static uint16_t read_port(lua_State *L, enum nrb_proto p)
 	return (uint16_t)(port > 0 ? port : 0);
 }
 
+/* The `protos` option of trace and mtr: up to three distinct protocols, in the order
+ * given, into out[]; returns how many, or 0 when the option is absent. */
+static int read_protos(lua_State *L, enum nrb_proto out[3])
+{
+	int n = 0;
+
+	lua_getfield(L, 1, "protos");
+	if (lua_isnil(L, -1)) {
+		lua_pop(L, 1);
+		return 0;
+	}
+	luaL_checktype(L, -1, LUA_TTABLE);
+	for (int i = 1; i <= 3; i++) {
+		lua_rawgeti(L, -1, i);
+		if (lua_isnil(L, -1)) {
+			lua_pop(L, 1);
+			break;
+		}
+		out[n] = (enum nrb_proto)(luaL_checkoption(L, -1, NULL, PROTO_NAMES) + 1);
+		for (int j = 0; j < n; j++)
+			if (out[j] == out[n])
+				luaL_error(L, "protos lists '%s' twice", PROTO_NAMES[out[n] - 1]);
+		lua_pop(L, 1);
+		n++;
+	}
+	if (!n)
+		luaL_error(L, "protos must list icmp, udp and/or tcp");
+	lua_pop(L, 1);
+	return n;
+}
+
 static int l_probe_trace(lua_State *L)
 {
 	static const char *const keys[] = {"address", "proto", "protos", "port", "first_ttl",
 	                                   "max_ttl", "queries", "timeout_ms", "min_timeout_ms",
 	                                   "window", "pps", "burst", "unprivileged", NULL};
-	static const char *const names[] = {"icmp", "udp", "tcp", NULL};
 	struct nrb_trace_result *res;
 	struct nrb_trace_req base, q[3];
+	enum nrb_proto protos[3];
 	struct common_opts c;
 	struct nrb_sess *s;
 	int n = 0, rc, fallback[3] = {0, 0, 0}, multi = 0;
@@ -609,28 +642,12 @@ static int l_probe_trace(lua_State *L)
 	read_trace_req(L, &base);
 	base.queries = (int)opt_int(L, "queries", 3, 1, NRB_TRACE_MAX_QUERIES);
 	base.window = (int)opt_int(L, "window", NRB_TRACE_DEFAULT_WINDOW, 1, NRB_TRACE_MAX_WINDOW);
-	lua_getfield(L, 1, "protos");
-	if (!lua_isnil(L, -1)) {
-		luaL_checktype(L, -1, LUA_TTABLE);
-		multi = 1;
-		for (int i = 1; i <= 3; i++) {
-			lua_rawgeti(L, -1, i);
-			if (lua_isnil(L, -1)) {
-				lua_pop(L, 1);
-				break;
-			}
-			q[n] = base;
-			q[n].proto = (enum nrb_proto)(luaL_checkoption(L, -1, NULL, names) + 1);
-			for (int j = 0; j < n; j++)
-				if (q[j].proto == q[n].proto)
-					luaL_error(L, "protos lists '%s' twice", names[q[n].proto - 1]);
-			lua_pop(L, 1);
-			n++;
-		}
-		if (!n)
-			luaL_error(L, "protos must list icmp, udp and/or tcp");
+	n = read_protos(L, protos);
+	multi = n > 0;
+	for (int i = 0; i < n; i++) {
+		q[i] = base;
+		q[i].proto = protos[i];
 	}
-	lua_pop(L, 1);
 	if (!multi) {
 		q[0] = base;
 		q[0].proto = opt_proto(L, "icmp");
@@ -671,7 +688,7 @@ static int l_probe_trace(lua_State *L)
 			nrb_lua_setbool(L, "interrupted", 1);
 		}
 		if (multi)
-			lua_setfield(L, -2, names[q[i].proto - 1]);
+			lua_setfield(L, -2, PROTO_NAMES[q[i].proto - 1]);
 	}
 	nrb_sess_free(s);
 	return 1;
@@ -807,9 +824,9 @@ static int l_probe_mtr(lua_State *L)
 	                                   "max_ttl", "rounds", "interval_ms", "slow_interval_ms",
 	                                   "timeout_ms", "min_timeout_ms", "pps", "burst",
 	                                   "unprivileged", "progress", NULL};
-	static const char *const names[] = {"icmp", "udp", "tcp", NULL};
 	struct nrb_mtr_result *r;
 	struct nrb_mtr_req base, q[3];
+	enum nrb_proto protos[3];
 	struct nrb_mtr_pace pace;
 	struct mtr_progress prog;
 	struct common_opts c;
@@ -832,29 +849,13 @@ static int l_probe_mtr(lua_State *L)
 		base.slow_interval_us = (uint64_t)slow * 1000;
 		base.pace = &pace;
 	}
-	lua_getfield(L, 1, "protos");
-	if (!lua_isnil(L, -1)) {
-		luaL_checktype(L, -1, LUA_TTABLE);
-		multi = 1;
-		for (int i = 1; i <= 3; i++) {
-			lua_rawgeti(L, -1, i);
-			if (lua_isnil(L, -1)) {
-				lua_pop(L, 1);
-				break;
-			}
-			q[n] = base;
-			q[n].trace.proto = (enum nrb_proto)(luaL_checkoption(L, -1, NULL, names) + 1);
-			for (int j = 0; j < n; j++)
-				if (q[j].trace.proto == q[n].trace.proto)
-					luaL_error(L, "protos lists '%s' twice", names[q[n].trace.proto - 1]);
-			q[n].stop_when_slowed = n > 0;
-			lua_pop(L, 1);
-			n++;
-		}
-		if (!n)
-			luaL_error(L, "protos must list icmp, udp and/or tcp");
+	n = read_protos(L, protos);
+	multi = n > 0;
+	for (int i = 0; i < n; i++) {
+		q[i] = base;
+		q[i].trace.proto = protos[i];
+		q[i].stop_when_slowed = i > 0;
 	}
-	lua_pop(L, 1);
 	if (!multi) {
 		q[0] = base;
 		q[0].trace.proto = opt_proto(L, "icmp");
@@ -891,7 +892,7 @@ static int l_probe_mtr(lua_State *L)
 	for (int i = 0; i < n; i++) {
 		push_mtr(L, &q[i], &r[i], rc == -EINTR);
 		if (multi)
-			lua_setfield(L, -2, names[q[i].trace.proto - 1]);
+			lua_setfield(L, -2, PROTO_NAMES[q[i].trace.proto - 1]);
 	}
 	nrb_sess_free(s);
 	return 1;
