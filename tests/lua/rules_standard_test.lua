@@ -329,6 +329,34 @@ function T.loss_that_persists_is_routing()
   eq(v.confidence, "high", "confidence")
 end
 
+-- 20 rounds over a link losing 30%: hop 3 happened to lose 3, the destination 8.  Fewer
+-- than half the destination's rate, but not significantly fewer (Fisher one-sided
+-- p = 0.078: the sum of the hypergeometric terms for 0..3 of 11 losses among 40, checked
+-- with exact integer binomials): the loss starts at hop 3.
+-- A hop with no loss at all before it still ends the run.
+function T.loss_start_allows_chance()
+  local ev = healthy()
+  ev.mtr = { hops = {
+    { ttl = 1, address = R1, sent = 20, received = 20, loss_pct = 0 },
+    { ttl = 2, address = R2, sent = 20, received = 20, loss_pct = 0 },
+    { ttl = 3, address = R3, sent = 20, received = 17, loss_pct = 15 },
+    { ttl = 4, address = SRV, sent = 20, received = 12, loss_pct = 40 },
+  } }
+  local v = rules.decide(ev)
+  eq(v.class, "ROUTING", "class")
+  eq(v.hop, 3, "hop 3, not 4")
+  -- hop 2 lost nothing: loss cannot start there, whatever the test says
+  assert(math.abs(rules.fisher_lower(0, 20, 8, 20) - 0.00164) < 0.00002, "0/20 vs 8/20 value")
+  assert(math.abs(rules.fisher_lower(3, 20, 8, 20) - 0.07759) < 0.0001, "3/20 vs 8/20 value")
+  assert(math.abs(rules.fisher_lower(1, 20, 8, 20) - 0.00983) < 0.00002, "1/20 vs 8/20 value")
+  eq(rules.fisher_lower(0, 20, 0, 20), 1, "no loss at all")
+  -- 1 of 30 against 12 of 30 is significantly less (p = 0.0005 < 0.001): the run starts
+  -- after such a hop
+  ev.mtr.hops[3] = { ttl = 3, address = R3, sent = 30, received = 29, loss_pct = 100 / 30 }
+  ev.mtr.hops[4] = { ttl = 4, address = SRV, sent = 30, received = 18, loss_pct = 40 }
+  eq(rules.decide(ev).hop, 4, "a hop that loses significantly less is not where it starts")
+end
+
 function T.lost_syn_on_a_lossy_path_is_not_a_filter()
   -- 30% loss: the one SYN probe and the connect got nothing, the TCP trace's probes did
   local ev = healthy()
