@@ -307,8 +307,8 @@ M.kinds.mtr = {
     if a.proto == "tcp" and not a.port then
       return { status = "error", error = "a tcp mtr needs a port" }, "failed"
     end
-    if a.also_tcp_port and a.proto ~= "icmp" then
-      return { status = "error", error = "also_tcp_port goes with an icmp mtr" }, "failed"
+    if a.also_tcp_port and (a.proto ~= "icmp" or not a.pace_from) then
+      return { status = "error", error = "also_tcp_port goes with an icmp mtr paced from a traces step (pace_from)" }, "failed"
     end
     local pace
     if a.pace_from then
@@ -329,10 +329,10 @@ M.kinds.mtr = {
     end
     local protos = { a.proto }
     if a.also_tcp_port then
-      if pace and not pace.fast then
-        pace.tcp_left_out = true -- a second protocol would double the rate at that hop
-      else
+      if pace.fast then
         protos[2] = "tcp"
+      else
+        pace.tcp_left_out = true -- a second protocol would double the rate at each hop
       end
     end
     local show = ctx and ctx.progress

@@ -105,4 +105,18 @@ function T.ticket_both_tables()
   has(text, "10.0%", "tcp loss column")
 end
 
+-- TCP rounds alongside need a pace chosen from traces; asked for without one (or with a
+-- non-ICMP mtr) the step fails before anything is sent.
+function T.also_tcp_needs_pace_from()
+  local mtr = steps.kinds.mtr
+  local ev, st = mtr.run(nil, { host = "192.0.2.1", proto = "icmp", also_tcp_port = 443,
+    rounds = 10, interval_ms = 1000, fast_interval_ms = 250, max_ttl = 30, timeout_ms = 2000 })
+  eq(st, "failed", "status")
+  has(ev.error, "pace_from", "says why")
+  ev, st = mtr.run(nil, { host = "192.0.2.1", proto = "udp", also_tcp_port = 443, pace_from = "traces",
+    rounds = 10, interval_ms = 1000, fast_interval_ms = 250, max_ttl = 30, timeout_ms = 2000 })
+  eq(st, "failed", "udp mtr")
+  has(ev.error, "icmp mtr", "says why")
+end
+
 return T
