@@ -154,6 +154,7 @@ static void push_lines(lua_State *L, const char *text)
 		}
 		text += len + (nl ? 1 : 0);
 	}
+	nrb_lua_mark_array(L);
 }
 
 /* A list of the ruleset's unread sources. */
@@ -164,6 +165,7 @@ static void push_unread(lua_State *L, const struct nrb_fw_ruleset *rs)
 		lua_pushstring(L, rs->unread[i]);
 		lua_rawseti(L, -2, (lua_Integer)i + 1);
 	}
+	nrb_lua_mark_array(L);
 }
 
 static void push_managers(lua_State *L, unsigned m)
@@ -176,6 +178,7 @@ static void push_managers(lua_State *L, unsigned m)
 			lua_pushstring(L, nrb_fw_manager_name(bit));
 			lua_rawseti(L, -2, ++n);
 		}
+	nrb_lua_mark_array(L);
 }
 
 static void push_ruleset(lua_State *L, const struct nrb_fw_ruleset *rs, const char *problems)
@@ -228,12 +231,15 @@ static void push_ruleset(lua_State *L, const struct nrb_fw_ruleset *rs, const ch
 				}
 				lua_rawseti(L, -2, (lua_Integer)r + 1);
 			}
+			nrb_lua_mark_array(L); /* a list, [] when empty */
 			lua_setfield(L, -2, "rules");
 			lua_rawseti(L, -2, (lua_Integer)c + 1);
 		}
+		nrb_lua_mark_array(L); /* a list, [] when empty */
 		lua_setfield(L, -2, "chains");
 		lua_rawseti(L, -2, (lua_Integer)t + 1);
 	}
+	nrb_lua_mark_array(L); /* a list, [] when empty */
 	lua_setfield(L, -2, "tables");
 	nrb_lua_setint(L, "nrules", (lua_Integer)rs->nrules);
 	push_managers(L, nrb_fw_managers(rs));
@@ -243,6 +249,7 @@ static void push_ruleset(lua_State *L, const struct nrb_fw_ruleset *rs, const ch
 		lua_pushstring(L, rs->warnings[i]);
 		lua_rawseti(L, -2, (lua_Integer)i + 1);
 	}
+	nrb_lua_mark_array(L); /* a list, [] when empty */
 	lua_setfield(L, -2, "warnings");
 	push_lines(L, problems);
 	lua_setfield(L, -2, "problems");
@@ -346,6 +353,7 @@ static int l_snap_diff(lua_State *L)
 		lua_rawseti(L, -2, (lua_Integer)i + 1);
 	}
 	nrb_fw_deltas_free(d, n);
+	nrb_lua_mark_array(L);
 	return 1;
 }
 
@@ -399,12 +407,14 @@ static void push_result(lua_State *L, const struct nrb_fw_result *res)
 		}
 		lua_rawseti(L, -2, (lua_Integer)i + 1);
 	}
+	nrb_lua_mark_array(L); /* a list, [] when empty */
 	lua_setfield(L, -2, "path");
 	lua_createtable(L, (int)res->nnotes, 0);
 	for (size_t i = 0; i < res->nnotes; i++) {
 		lua_pushstring(L, res->notes[i]);
 		lua_rawseti(L, -2, (lua_Integer)i + 1);
 	}
+	nrb_lua_mark_array(L); /* a list, [] when empty */
 	lua_setfield(L, -2, "notes");
 }
 

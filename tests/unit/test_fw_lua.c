@@ -81,6 +81,16 @@ static void test_evaluate(void **state)
 	ok(L, "local r = fw.evaluate{proto='tcp', dport=22, src='198.51.100.20', text=FWD, format='nft'}\n"
 	      "assert(r.decision == 'uncertain' and r.assumed == 'accept')\n"
 	      "assert(#r.notes >= 1 and r.notes[1]:find('no input interface', 1, true))\n");
+	/* lists are marked as JSON arrays, so an empty path or note list is [] in a report
+	 * (not {}): an empty ruleset accepts by policy with no step */
+	ok(L, "local r = fw.evaluate{proto='tcp', dport=443, dst='203.0.113.10', direction='output',"
+	      " text='*filter\\n:INPUT ACCEPT [0:0]\\n:OUTPUT ACCEPT [0:0]\\nCOMMIT\\n',"
+	      " format='iptables'}\n"
+	      "assert(r.decision == 'accept', r.decision)\n"
+	      "for _, k in ipairs({'path', 'notes'}) do\n"
+	      "  local mt = getmetatable(r[k])\n"
+	      "  assert(mt and mt.__name == 'nrb.json.array', k .. ' is not marked as a list')\n"
+	      "end\n");
 	/* bad ruleset text is the input failing: nil, msg */
 	ok(L, "local r, msg = fw.evaluate{dport=22, text='*filter\\n', format='iptables'}\n"
 	      "assert(r == nil and msg:find('has no COMMIT', 1, true), msg)\n");
