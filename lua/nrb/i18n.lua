@@ -35,6 +35,31 @@ M.catalog = {
     en = "the kernel refused to send the probes of {what} (EPERM): a firewall rule in this host's output path dropped them",
     zh = "内核拒绝发送 {what} 的探测报文（EPERM）：本机出方向的防火墙规则丢弃了它们",
   },
+  -- the line under the per-hop statistics: the pace the rounds went at, and why
+  pace_fast = {
+    en = "Rounds every {interval} ms: every hop answered every trace probe it was sent, so no hop limited its ICMP answers at that rate.",
+    zh = "每 {interval} 毫秒一轮：路由跟踪中每一跳都回应了发给它的全部探测，说明在该速率下没有哪一跳限制 ICMP 回应。",
+  },
+  pace_slowed = {
+    en = " From round {round} every {slow} ms: hop {hop} missed a round a farther hop answered (an ICMP rate limit).",
+    zh = "从第 {round} 轮起每 {slow} 毫秒一轮：第 {hop} 跳漏答了更远一跳已回应的一轮（ICMP 限速）。",
+  },
+  pace_tcp_stopped = {
+    en = " The TCP rounds stopped after round {round}, so as not to double the rate at that hop.",
+    zh = "TCP 轮次在第 {round} 轮后停止，以免该跳收到的速率翻倍。",
+  },
+  pace_slow = {
+    en = "Rounds every {interval} ms (mtr's pace): hop {hop} answered {received} of {sent} {proto} trace probes while farther hops answered, the sign of an ICMP rate limit (or loss) there.",
+    zh = "每 {interval} 毫秒一轮（mtr 的速率）：第 {hop} 跳只回应了 {received}/{sent} 个 {proto} 跟踪探测，而更远的跳都有回应，说明该跳对 ICMP 限速（或有丢包）。",
+  },
+  pace_tcp_left_out = {
+    en = " No TCP rounds alongside: they would double the rate at that hop; the TCP trace above stands for them.",
+    zh = "未同时进行 TCP 轮次：那会使该跳收到的速率翻倍；上面的 TCP 路由跟踪可作参考。",
+  },
+  pace_plain = {
+    en = "Rounds every {interval} ms (mtr's pace).",
+    zh = "每 {interval} 毫秒一轮（mtr 的速率）。",
+  },
   local_fw_unnamed = {
     en = "this host's firewall drops the flow on its way out; reading its rulesets did not name the rule (see the firewall step)",
     zh = "本机防火墙在出方向丢弃了该流量；读取规则集未能确定是哪条规则（见防火墙步骤）",

@@ -742,6 +742,16 @@ static int sends_at(struct world *w, int ttl, int ipproto, uint64_t *at, int max
 	return n;
 }
 
+/* An mtr request of 10 rounds 250 ms apart that slows to 1 s (the pacing tests). */
+static void paced_req(struct nrb_mtr_req *q, enum nrb_proto p, uint16_t port)
+{
+	memset(q, 0, sizeof *q);
+	req_for(&q->trace, p, port);
+	q->rounds = 10;
+	q->interval_us = 250000;
+	q->slow_interval_us = 1000000;
+}
+
 /* Hop 2 limits like a Linux router whose bucket the traces emptied (one token, 1 s per
  * answer).  Rounds every 250 ms: round 1 (t=0) is answered, round 2 (t=250 ms) is not at
  * hop 2 while hop 3 answers it; the tick at 500 ms sees that gap, so round 3 leaves a whole
@@ -758,11 +768,7 @@ static void test_mtr_slows_down_at_a_limiting_hop(void **state)
 	assert_non_null(r);
 	w->limit_hop = 2;
 	w->limit_burst_us = 1000000;
-	memset(&q, 0, sizeof q);
-	req_for(&q.trace, NRB_PROTO_ICMP, 0);
-	q.rounds = 10;
-	q.interval_us = 250000;
-	q.slow_interval_us = 1000000;
+	paced_req(&q, NRB_PROTO_ICMP, 0);
 	assert_int_equal(nrb_mtr_add(w->sess, &q, r, NULL, 0), 0);
 	assert_int_equal(nrb_sess_run(w->sess, 60000000), 0);
 	assert_int_equal(r->rounds_done, 10);
@@ -798,12 +804,8 @@ static void test_mtr_fast_pace_without_limit(void **state)
 	(void)state;
 	assert_non_null(r);
 	w->filter_after = 2; /* hops 3 and on silent: no farther answer, no gap */
-	memset(&q, 0, sizeof q);
-	req_for(&q.trace, NRB_PROTO_ICMP, 0);
+	paced_req(&q, NRB_PROTO_ICMP, 0);
 	q.trace.max_ttl = 6;
-	q.rounds = 10;
-	q.interval_us = 250000;
-	q.slow_interval_us = 1000000;
 	assert_int_equal(nrb_mtr_add(w->sess, &q, r, NULL, 0), 0);
 	assert_int_equal(nrb_sess_run(w->sess, 60000000), 0);
 	assert_int_equal(r->slowed_round, 0);
@@ -835,11 +837,7 @@ static void test_mtr_two_protocols_share_the_pace(void **state)
 	w->limit_burst_us = 2000000;
 	memset(&pace, 0, sizeof pace);
 	for (int i = 0; i < 2; i++) {
-		memset(&q[i], 0, sizeof q[i]);
-		req_for(&q[i].trace, i ? NRB_PROTO_TCP : NRB_PROTO_ICMP, i ? 443 : 0);
-		q[i].rounds = 10;
-		q[i].interval_us = 250000;
-		q[i].slow_interval_us = 1000000;
+		paced_req(&q[i], i ? NRB_PROTO_TCP : NRB_PROTO_ICMP, i ? 443 : 0);
 		q[i].pace = &pace;
 		q[i].stop_when_slowed = i;
 		assert_int_equal(nrb_mtr_add(w->sess, &q[i], &r[i], NULL, 0), 0);

@@ -139,49 +139,30 @@ function M.mtr(report)
 end
 
 -- One line under the statistics: the pace the rounds went at and why (the reader of a
--- ticket should know a hop's loss may be its ICMP rate limit).
-local PACE = {
-  en = {
-    fast = "Rounds every %s ms: %s.",
-    fast_reason = "every hop answered every trace probe it was sent, so no hop limited its ICMP answers at that rate",
-    slowed = " From round %d every %s ms: hop %s missed a round a farther hop answered (an ICMP rate limit).",
-    slow = "Rounds every %s ms (mtr's pace): hop %s answered %s of %s %s trace probes while farther hops answered, the sign of an ICMP rate limit (or loss) there.",
-    tcp_stopped = " The TCP rounds stopped after round %d, so as not to double the rate at that hop.",
-    tcp_left_out = " No TCP rounds alongside: they would double the rate at that hop; the TCP trace above stands for them.",
-    plain = "Rounds every %s ms (mtr's pace).",
-  },
-  zh = {
-    fast = "每 %s 毫秒一轮：%s。",
-    fast_reason = "路由跟踪中每一跳都回应了发给它的全部探测，说明在该速率下没有哪一跳限制 ICMP 回应",
-    slowed = "从第 %d 轮起每 %s 毫秒一轮：第 %s 跳漏答了更远一跳已回应的一轮（ICMP 限速）。",
-    slow = "每 %s 毫秒一轮（mtr 的速率）：第 %s 跳只回应了 %s/%s 个 %s 跟踪探测，而更远的跳都有回应，说明该跳对 ICMP 限速（或有丢包）。",
-    tcp_stopped = "TCP 轮次在第 %d 轮后停止，以免该跳收到的速率翻倍。",
-    tcp_left_out = "未同时进行 TCP 轮次：那会使该跳收到的速率翻倍；上面的 TCP 路由跟踪可作参考。",
-    plain = "每 %s 毫秒一轮（mtr 的速率）。",
-  },
-}
-
+-- ticket should know a hop's loss may be its ICMP rate limit).  Text from nrb.i18n.
 function M.mtr_pace(report, lang)
+  local i18n = require "nrb.i18n"
   local steps = of_kind(report, "mtr")
   local e = steps[1] and steps[1].evidence
   local p = e and e.pace
   if type(p) ~= "table" then return nil end
-  local t = PACE[lang] or PACE.en
+  local function t(id, args) return i18n.text(id, args)[lang] or i18n.text(id, args).en end
+  local iv = fmt(e.interval_ms)
   local s
   if p.fast then
-    s = string.format(t.fast, fmt(e.interval_ms), t.fast_reason)
+    s = t("pace_fast", { interval = iv })
     if e.slowed_round then
-      s = s .. string.format(t.slowed, e.slowed_round, fmt(e.slow_interval_ms), tostring(e.slow_hop))
+      s = s .. t("pace_slowed", { round = e.slowed_round, slow = fmt(e.slow_interval_ms), hop = e.slow_hop })
     end
     if type(e.tcp) == "table" and e.tcp.stopped_round then
-      s = s .. string.format(t.tcp_stopped, e.tcp.stopped_round)
+      s = s .. t("pace_tcp_stopped", { round = e.tcp.stopped_round })
     end
   elseif p.hop then
-    s = string.format(t.slow, fmt(e.interval_ms), tostring(p.hop), tostring(p.received),
-      tostring(p.sent), tostring(p.proto):upper())
-    if p.tcp_left_out then s = s .. t.tcp_left_out end
+    s = t("pace_slow", { interval = iv, hop = p.hop, received = p.received, sent = p.sent,
+      proto = tostring(p.proto):upper() })
+    if p.tcp_left_out then s = s .. t("pace_tcp_left_out") end
   else
-    s = string.format(t.plain, fmt(e.interval_ms))
+    s = t("pace_plain", { interval = iv })
   end
   return s
 end
