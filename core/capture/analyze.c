@@ -13,6 +13,7 @@
 #include <string.h>
 #include <netinet/in.h>
 #include <pcap/pcap.h>
+#include "priv/pcap_dl.h"
 
 #define MAX_HOSTS 4096      /* addresses whose genuine packets we keep a reference for */
 #define ECHO_RING 64        /* outstanding echo requests remembered for RTTs */
@@ -332,6 +333,13 @@ static int host_has_ttl(const struct nrb_cap_host *h, uint8_t ttl)
 	return 0;
 }
 
+/* libpcap's name of a link type (EN10MB, LINUX_SLL, ...), NULL if unknown; the analyzer
+ * also runs on packets that did not come through libpcap, so it may need loading here. */
+static const char *linktype_name(int linktype)
+{
+	return nrb_pcap_load(NULL, 0) == 0 ? pcap_datalink_val_to_name(linktype) : NULL;
+}
+
 /* ------------------------------------------------------------------ analyzer */
 
 int nrb_cap_analyzer_new(const struct nrb_cap_opts *opts, int linktype,
@@ -344,7 +352,7 @@ int nrb_cap_analyzer_new(const struct nrb_cap_opts *opts, int linktype,
 		return nrb_err(err, errlen, EINVAL, "no output");
 	*out = NULL;
 	if (!nrb_cap_link_supported(linktype)) {
-		name = pcap_datalink_val_to_name(linktype);
+		name = linktype_name(linktype);
 		return nrb_err(err, errlen, EPROTONOSUPPORT,
 			       "link type %d (%s) is not supported: Ethernet, Linux cooked (SLL/SLL2), raw IP and loopback captures are",
 			       linktype, name ? name : "unknown");
@@ -1163,7 +1171,7 @@ int nrb_cap_analyzer_finish(struct nrb_cap_analyzer *a, struct nrb_cap_result **
 	if (!r)
 		goto nomem;
 	r->linktype = a->linktype;
-	name = pcap_datalink_val_to_name(a->linktype);
+	name = linktype_name(a->linktype);
 	snprintf(r->linktype_name, sizeof r->linktype_name, "%s", name ? name : "unknown");
 	r->opts = a->opts;
 	r->stats = a->st;

@@ -7,6 +7,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <pcap/pcap.h>
+#include "priv/pcap_dl.h"
 
 /* Feed every record of an open offline handle to a new analyzer and finish it. */
 static int run(pcap_t *p, const struct nrb_cap_opts *opts, struct nrb_cap_result **out,
@@ -59,6 +60,8 @@ int nrb_cap_analyze_file(const char *path, const struct nrb_cap_opts *opts,
 		return nrb_err(err, errlen, errno, "%s: %s", path, strerror(errno));
 	if (S_ISDIR(sb.st_mode))
 		return nrb_err(err, errlen, EISDIR, "%s: is a directory", path);
+	if ((rc = nrb_pcap_load(err, errlen)) < 0)
+		return rc;
 	p = pcap_open_offline_with_tstamp_precision(path, PCAP_TSTAMP_PRECISION_MICRO, perr);
 	if (!p) {
 		if (errno == EACCES)
@@ -89,6 +92,10 @@ int nrb_cap_analyze_stream(FILE *fp, const struct nrb_cap_opts *opts,
 		if (fp)
 			fclose(fp);
 		return nrb_err(err, errlen, EINVAL, "no stream or no output");
+	}
+	if ((rc = nrb_pcap_load(err, errlen)) < 0) {
+		fclose(fp);
+		return rc;
 	}
 	p = pcap_fopen_offline_with_tstamp_precision(fp, PCAP_TSTAMP_PRECISION_MICRO, perr);
 	if (!p) {

@@ -18,6 +18,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 #include <pcap/pcap.h>
+#include "priv/pcap_dl.h"
 
 #define DEFAULT_MAX_PACKETS 100000
 #define DEFAULT_MAX_BYTES (64u << 20)
@@ -216,6 +217,8 @@ int nrb_cap_session_start(struct pcap *p, const struct nrb_cap_session_opts *o,
 
 	if (out)
 		*out = NULL;
+	if (p && (rc = nrb_pcap_load(err, errlen)) < 0)
+		return rc; /* cannot happen: the handle came from libpcap */
 	if (!p || !o || !out) {
 		if (p)
 			pcap_close(p);

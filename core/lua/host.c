@@ -1,4 +1,5 @@
 /* host: Lua state setup, sandboxed library set, module searcher, hooks (see host.h). */
+#include "lua/embed.h"
 #include "lua/host_int.h"
 #include "util/util.h"
 
@@ -321,7 +322,89 @@ void nrb_host_interrupt_honoured(lua_State *L)
 		h->interruptible = 0;
 }
 
-int nrb_host_load_lua(lua_State *L, const char *path, int env_idx, char *err, size_t errlen)
+/* lua_load reader over the embedded chunk with the file's path as its source name: the
+ * chunk up to the placeholder name, the path, the rest. */
+struct embed_reader {
+	const struct nrb_embedded_lua *e;
+	unsigned char name[16 + 4096];
+	size_t name_len;
+	int part;
+};
+
+static const char *embed_read(lua_State *L, void *ud, size_t *size)
+{
+	struct embed_reader *r = ud;
+
+	(void)L;
+	switch (r->part++) {
+	case 0:
+		*size = r->e->name_off;
+		return (const char *)r->e->chunk;
+	case 1:
+		*size = r->name_len;
+		return (const char *)r->name;
+	case 2:
+		*size = r->e->chunk_len - r->e->name_off - r->e->name_len;
+		return (const char *)r->e->chunk + r->e->name_off + r->e->name_len;
+	default:
+		*size = 0;
+		return NULL;
+	}
+}
+
+/* Encode "@PATH" as lua_dump writes a string (length + 1 in 7-bit groups, most significant
+ * first, the last marked with 0x80; then the bytes).  0 if it does not fit. */
+static size_t encode_source_name(unsigned char *out, size_t cap, const char *path)
+{
+	size_t plen = strlen(path), len = plen + 2, n = 0;
+	unsigned char tmp[16];
+
+	do {
+		tmp[n++] = len & 0x7f;
+		len >>= 7;
+	} while (len);
+	tmp[0] |= 0x80;
+	if (n + 1 + plen > cap)
+		return 0;
+	for (size_t i = 0; i < n; i++)
+		out[i] = tmp[n - 1 - i];
+	out[n] = '@';
+	memcpy(out + n + 1, path, plen);
+	return n + 1 + plen;
+}
+
+/* The embedded chunk of module NAME if it was compiled from exactly BUF. */
+static const struct nrb_embedded_lua *embedded_for(const char *name, const char *buf, size_t len)
+{
+	for (const struct nrb_embedded_lua *e = nrb_embedded_lua; e->module; e++)
+		if (strcmp(e->module, name) == 0)
+			return e->source_len == len && memcmp(e->source, buf, len) == 0 ? e : NULL;
+	return NULL;
+}
+
+/* Push the embedded chunk E as loaded from PATH; LUA_OK or (nothing pushed) an error. */
+static int load_embedded(lua_State *L, const struct nrb_embedded_lua *e, const char *path)
+{
+	struct embed_reader r = {.e = e};
+	int rc;
+
+	if (e->name_off + e->name_len > e->chunk_len)
+		return LUA_ERRSYNTAX;
+	r.name_len = encode_source_name(r.name, sizeof r.name, path);
+	if (!r.name_len)
+		return LUA_ERRSYNTAX;
+	lua_pushfstring(L, "@%s", path);
+	rc = lua_load(L, embed_read, &r, lua_tostring(L, -1), "b");
+	lua_remove(L, -2); /* chunk name */
+	if (rc != LUA_OK)
+		lua_pop(L, 1); /* a liblua that cannot read this build's chunks: use the text */
+	return rc;
+}
+
+/* Read PATH and push it compiled (text only), or the embedded chunk of module MODULE when
+ * PATH holds exactly the source it was compiled from (see lua/embed.h). */
+static int load_lua_file(lua_State *L, const char *path, const char *module, int env_idx,
+                         char *err, size_t errlen)
 {
 	char *buf = NULL;
 	size_t len = 0;
@@ -334,15 +417,24 @@ int nrb_host_load_lua(lua_State *L, const char *path, int env_idx, char *err, si
 		lua_pushnil(L);
 		return rc;
 	}
-	lua_pushfstring(L, "@%s", path);
-	rc = luaL_loadbufferx(L, buf, len, lua_tostring(L, -1), "t");
-	free(buf);
-	lua_remove(L, -2); /* chunk name */
-	if (rc != LUA_OK) {
-		snprintf(err, errlen, "%s", lua_tostring(L, -1));
-		lua_pop(L, 1);
-		lua_pushnil(L);
-		return -EINVAL;
+	const struct nrb_embedded_lua *e = module ? embedded_for(module, buf, len) : NULL;
+	if (e && load_embedded(L, e, path) == LUA_OK) {
+		struct nrb_host *h = nrb_host_from(L);
+
+		free(buf);
+		if (h)
+			h->embedded_loads++;
+	} else {
+		lua_pushfstring(L, "@%s", path);
+		rc = luaL_loadbufferx(L, buf, len, lua_tostring(L, -1), "t");
+		free(buf);
+		lua_remove(L, -2); /* chunk name */
+		if (rc != LUA_OK) {
+			snprintf(err, errlen, "%s", lua_tostring(L, -1));
+			lua_pop(L, 1);
+			lua_pushnil(L);
+			return -EINVAL;
+		}
 	}
 	if (env_idx) {
 		lua_pushvalue(L, env_idx);
@@ -352,10 +444,16 @@ int nrb_host_load_lua(lua_State *L, const char *path, int env_idx, char *err, si
 	return 0;
 }
 
+int nrb_host_load_lua(lua_State *L, const char *path, int env_idx, char *err, size_t errlen)
+{
+	return load_lua_file(L, path, NULL, env_idx, err, errlen);
+}
+
 /*
  * package.searchers[2] replacement: look the module up in package.path (which the host
- * sets to the data roots' lua/ folders) and load it as text only.  The stock searcher
- * would accept precompiled chunks.
+ * sets to the data roots' lua/ folders) and load it as text only; the one exception is
+ * the library's own chunks compiled into this binary, for a file that holds exactly
+ * their source.  The stock searcher would accept any precompiled chunk.
  */
 static int searcher_text(lua_State *L)
 {
@@ -376,7 +474,7 @@ static int searcher_text(lua_State *L)
 	if (lua_isnil(L, -2))
 		return 1; /* the "no file ..." message */
 	path = lua_tostring(L, -2);
-	if (nrb_host_load_lua(L, path, 0, err, sizeof err) < 0)
+	if (load_lua_file(L, path, name, 0, err, sizeof err) < 0)
 		return luaL_error(L, "error loading module '%s': %s", name, err);
 	lua_pushstring(L, path);
 	return 2;
@@ -532,6 +630,11 @@ int nrb_host_new(const struct nrb_host_opts *opts, struct nrb_host **out,
 	lua_sethook(h->L, count_hook, LUA_MASKCOUNT, NRB_HOOK_INSTRUCTIONS);
 	*out = h;
 	return 0;
+}
+
+unsigned nrb_host_embedded_loads(const struct nrb_host *h)
+{
+	return h->embedded_loads;
 }
 
 lua_State *nrb_host_state(struct nrb_host *h)

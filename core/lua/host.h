@@ -42,6 +42,12 @@ int nrb_host_new(const struct nrb_host_opts *opts, struct nrb_host **out,
 lua_State *nrb_host_state(struct nrb_host *h);
 
 /** Close the Lua state and free the host; NULL is allowed. */
+/**
+ * How many library modules this host loaded from the chunks compiled into the binary
+ * (lua/embed.h) rather than from their text: for tests and `nrb --version`'s detail.
+ */
+unsigned nrb_host_embedded_loads(const struct nrb_host *h);
+
 void nrb_host_free(struct nrb_host *h);
 
 /**

@@ -16,6 +16,7 @@ struct nrb_host {
 	                            * instruction until the call has unwound (sticky, so a pcall in
 	                            * the runbook cannot swallow it and spin on) */
 	char stop_msg[256];        /* "interrupted" or "FILE:LINE: step time limit of N ms exceeded" */
+	unsigned embedded_loads;   /* modules loaded from the chunks built in (lua/embed.h) */
 };
 
 /**

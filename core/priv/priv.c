@@ -5,6 +5,7 @@
 #include <net/if.h>
 #include <netinet/in.h>
 #include <pcap/pcap.h>
+#include "priv/pcap_dl.h"
 #include <stdio.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -141,6 +142,8 @@ int nrb_priv_open_pcap(const char *ifname, const struct nrb_priv_pcap_opts *o,
 		return nrb_err(err, errlen, EINVAL, "priv: '%s' is not an interface name", ifname);
 	if (o)
 		d = *o;
+	if ((rc = nrb_pcap_load(err, errlen)) < 0)
+		return rc;
 	p = pcap_create(ifname, perr);
 	if (!p)
 		return nrb_err(err, errlen, EIO, "priv: capture on %s: %s", ifname, perr);
