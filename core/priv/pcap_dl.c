@@ -18,9 +18,10 @@ static void load(void)
 	/* Debian's SONAME first (libpcap0.8), then other distributions' */
 	static const char *const names[] = {"libpcap.so.0.8", "libpcap.so.1", "libpcap.so", NULL};
 	struct nrb_pcap_fns fn;
+	const char *const *n;
 	void *lib = NULL;
 
-	for (const char *const *n = names; *n && !lib; n++) {
+	for (n = names; *n && !lib; n++) {
 		lib = dlopen(*n, RTLD_NOW | RTLD_LOCAL);
 		if (!lib && n == names) {
 			const char *why = dlerror();
@@ -30,10 +31,12 @@ static void load(void)
 	}
 	if (!lib)
 		return;
+	n--; /* the name that loaded */
 #define NRB_PCAP_SYM(ret, name, params)                                                 \
 	*(void **)&fn.name = dlsym(lib, #name);                                            \
 	if (!fn.name) {                                                                    \
-		snprintf(load_error, sizeof load_error, "%s has no %s", names[0], #name);       \
+		snprintf(load_error, sizeof load_error, "%s has no %s", *n, #name);             \
+		dlclose(lib);                                                                  \
 		return;                                                                        \
 	}
 	NRB_PCAP_FUNCS(NRB_PCAP_SYM)
