@@ -365,6 +365,17 @@ static struct nrb_sess *new_sess(lua_State *L, const struct common_opts *c)
 	return s;
 }
 
+/* Does a TCP probe's *_add failure call for the connect() fallback?  Any failure to get
+ * the raw sockets does (the session says -EPERM, whatever refused them: no CAP_NET_RAW, a
+ * security module, ...), not bad input or a missing route, which connect() cannot help. */
+static int tcp_fallback(const struct nrb_sess *s, const struct nrb_pkt_addr *dst,
+                        enum nrb_proto proto, int rc)
+{
+	if (proto != NRB_PROTO_TCP || rc >= 0 || rc == -EINVAL || rc == -ENETUNREACH)
+		return 0;
+	return rc == -EPERM || !nrb_sess_is_raw(s, dst->af, NRB_PROTO_TCP);
+}
+
 /* Turn an *_add failure into a raise (caller mistake) or nil, message (environment). */
 static int add_failed(lua_State *L, struct nrb_sess *s, int rc, const char *err)
 {
@@ -668,7 +679,7 @@ static int l_probe_trace(lua_State *L)
 	memset(res, 0, sizeof *res * 3);
 	for (int i = 0; i < n; i++) {
 		rc = nrb_trace_add(s, &q[i], &res[i], err, sizeof err);
-		if (rc == -EPERM && q[i].proto == NRB_PROTO_TCP) {
+		if (tcp_fallback(s, &q[i].dst, q[i].proto, rc)) {
 			fallback[i] = 1;
 			snprintf(why[i], sizeof why[i], "%s", err);
 			continue;
@@ -928,7 +939,7 @@ static int port_probe(lua_State *L, enum nrb_proto proto)
 	common(L, &c);
 	s = new_sess(L, &c);
 	rc = nrb_port_add(s, &q, &r, err, sizeof err);
-	if (rc == -EPERM && proto == NRB_PROTO_TCP) {
+	if (tcp_fallback(s, &q.dst, proto, rc)) {
 		/* no raw sockets: classify a connect() instead, and say so */
 		struct nrb_tcp_req tq;
 		struct nrb_tcp_result tr;

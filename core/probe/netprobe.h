@@ -72,7 +72,7 @@ struct nrb_ping_result {
 	struct nrb_icmp_err errors[NRB_ERR_KEEP]; /* errors instead of replies */
 	int nerrors;               /* used */
 	int send_errno;            /* last local send error, 0 none */
-	const char *degraded;      /* why degraded, NULL if not (static) */
+	const char *degraded;      /* why degraded, NULL if not (the session's) */
 };
 
 /** Attach a ping task.  res must live until nrb_sess_run returns; free res->replies

@@ -5,8 +5,10 @@
 #include <errno.h>
 #include <math.h>
 #include <netinet/in.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/random.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -31,6 +33,7 @@ struct inflight {
 	enum ident_kind idk;       /* which identifier narrows the signature */
 	uint32_t ident;            /* its value */
 	uint32_t serial;           /* session-wide probe number */
+	int fd;                    /* the probe's own socket (degraded UDP), -1 none */
 	int sent;                  /* 1 once handed to the kernel */
 	int in_loop;               /* 1 while in the loop's send queue (send_id valid) */
 	uint64_t sent_us;          /* when */
@@ -42,11 +45,14 @@ struct inflight {
 struct afstate {
 	int prepared[4];           /* per enum nrb_proto: nrb_sess_prepare ran */
 	int raw[4];                /* per proto: runs on raw sockets */
-	const char *degraded[4];   /* per proto: why not, NULL if raw */
+	const char *degraded[4];   /* per proto: why not, NULL if raw (points at why[]) */
+	char why[4][224];          /* per proto: the degraded text */
+	int raw_err;               /* errno that refused a raw socket, 0 none yet */
 	int send_fd;               /* IPv4: IP_HDRINCL send socket; -1 none */
 	int icmp_fd;               /* ICMP socket (raw or ping) */
 	enum nrb_priv_kind icmp_kind; /* which */
-	int udp_fd;                /* raw UDP (v6 send + rx, v4 rx) or dgram UDP socket */
+	int udp_fd;                /* raw UDP (v6 send + rx, v4 rx); degraded UDP probes
+	                            * have a socket each (struct inflight.fd) */
 	int tcp_fd;                /* raw TCP (v6 send + rx, v4 rx) */
 	int cur_ttl[3];            /* TTL last set on icmp/udp/tcp fd (per-probe setsockopt) */
 	int cur_df[3];             /* DF/PMTUDISC mode last set on each, -1 unknown */
@@ -229,6 +235,24 @@ double nrb_rtt_pstddev(const struct nrb_rtt_stats *st)
 
 /* -------------------------------------------------------------- lifecycle */
 
+/* 64 random bits.  getrandom(2) without blocking; where it is missing (ENOSYS) or not
+ * seeded yet (EAGAIN, early boot), a mix of the clock, the pid, a counter and salt (the
+ * session's address), which still differs from one session to the next. */
+static uint64_t sess_random(const void *salt)
+{
+	static uint64_t counter;
+	uint64_t v;
+
+	if (getrandom(&v, sizeof v, GRND_NONBLOCK) == (ssize_t)sizeof v)
+		return v;
+	v = nrb_now_us() ^ (uint64_t)getpid() << 40 ^ (uint64_t)(uintptr_t)salt ^
+	    ++counter * 0x9e3779b97f4a7c15ull;
+	/* splitmix64's finaliser spreads every input bit over the result */
+	v = (v ^ (v >> 30)) * 0xbf58476d1ce4e5b9ull;
+	v = (v ^ (v >> 27)) * 0x94d049bb133111ebull;
+	return v ^ (v >> 31);
+}
+
 static void afstate_init(struct afstate *a)
 {
 	memset(a, 0, sizeof *a);
@@ -242,6 +266,7 @@ int nrb_sess_new(const struct nrb_sess_opts *opts, struct nrb_sess **out, char *
 {
 	struct nrb_loop_opts lo;
 	struct nrb_sess *s;
+	uint64_t r;
 	int rc;
 
 	if (!out)
@@ -273,11 +298,20 @@ int nrb_sess_new(const struct nrb_sess_opts *opts, struct nrb_sess **out, char *
 		s->src4 = opts->src4;
 		s->src6 = opts->src6;
 	}
-	s->sport = opts && opts->sport ? opts->sport
-	                               : (uint16_t)(33000 + (getpid() % 20000));
-	s->icmp_id = opts && opts->icmp_id ? opts->icmp_id
-	                                   : (uint16_t)((getpid() & 0x7fff) | 0x4000);
-	s->tcp_seq_base = (uint32_t)(nrb_now_us() * 2654435761u) & 0xffff0000u;
+	/* Every identifier a reply is matched by is drawn afresh for each session: a reply
+	 * that arrives after its own session ended (a ping's echo reply later than its
+	 * timeout) must not match a probe of the next session in the same process -- the
+	 * standard runbook runs ping, traces and mtr back to back.  Raw sockets see every
+	 * ICMP message of the host, so the echo id, source port, serial (ICMP sequence, IP
+	 * ID, UDP checksum, payload serial) and TCP sequence must all differ. */
+	r = sess_random(s);
+	s->sport = opts && opts->sport ? opts->sport : (uint16_t)(33000 + r % 20000);
+	r /= 20000;
+	s->icmp_id = opts && opts->icmp_id ? opts->icmp_id : (uint16_t)(r & 0xffff);
+	if (!s->icmp_id)
+		s->icmp_id = 1;
+	s->serial = (uint32_t)(r >> 16); /* the first probe gets serial + 1 */
+	s->tcp_seq_base = (uint32_t)sess_random(s);
 	afstate_init(&s->af4);
 	afstate_init(&s->af6);
 	*out = s;
@@ -293,8 +327,11 @@ static void close_fd(struct nrb_sess *s, int *fd)
 	*fd = -1;
 }
 
+/* Unlink and free f, closing its own socket: an answer arriving later finds no socket
+ * and is dropped by the kernel, never matched to another probe. */
 static void free_inflight(struct nrb_sess *s, struct inflight *f)
 {
+	close_fd(s, &f->fd);
 	if (f->prev)
 		f->prev->next = f->next;
 	else
@@ -472,104 +509,173 @@ static int dgram_opts(struct nrb_sess *s, int fd, int af)
 	return 0;
 }
 
-static const char DEG_ICMP[] = "no CAP_NET_RAW: ICMP probes use an unprivileged ping socket "
-                               "(ICMP errors via IP_RECVERR; reply IP ID unknown)";
-static const char DEG_UDP[] = "no CAP_NET_RAW: UDP probes use an ordinary UDP socket with "
-                              "IP_RECVERR (like tracepath); reply IP ID unknown";
-static const char DEG_TCP[] = "no CAP_NET_RAW: half-open TCP SYN probes are impossible; "
-                              "TCP falls back to connect() (no per-hop answers)";
+/* What a degraded protocol does instead; nrb_sess_degraded prefixes why (degrade()). */
+static const char *const DEG_WHAT[4] = {
+	NULL,
+	"ICMP probes use an unprivileged ping socket (ICMP errors via IP_RECVERR; reply IP ID "
+	"unknown)",
+	"UDP probes use ordinary UDP sockets, one per probe, with IP_RECVERR (like tracepath); "
+	"reply IP ID unknown",
+	"half-open TCP SYN probes are impossible; TCP falls back to connect() (no per-hop "
+	"answers)"
+};
 
-/* Open the ICMP socket of af (needed by every protocol: ICMP errors arrive there). */
+/* Mark proto of a degraded: e is the errno that refused the raw socket (0: raw sockets
+ * were not to be tried).  The text names the reason, since the fallbacks differ in what
+ * they can see. */
+static void degrade(struct nrb_sess *s, struct afstate *a, enum nrb_proto proto, int e)
+{
+	char *b = a->why[proto];
+	size_t n = sizeof a->why[proto];
+
+	if (s->unprivileged || !e)
+		snprintf(b, n, "raw sockets not used (unprivileged): %s", DEG_WHAT[proto]);
+	else if (e == EPERM)
+		snprintf(b, n, "no CAP_NET_RAW: %s", DEG_WHAT[proto]);
+	else
+		snprintf(b, n, "no raw socket (%s): %s", strerror(e), DEG_WHAT[proto]);
+	a->raw[proto] = 0;
+	a->degraded[proto] = b;
+}
+
+/* Take a raw ICMP socket fd (owned from here on) as af's ICMP socket; IPv4 probes also
+ * need the header-included send socket.  @return 0, or -errno when that send socket is
+ * refused (fd is closed then, a->raw_err set: raw probes cannot be sent). */
+static int adopt_raw_icmp(struct nrb_sess *s, int af, struct afstate *a, int fd)
+{
+	int sfd;
+
+	if (af == AF_INET) {
+		sfd = s->open.open_raw(s->open.ctx, AF_INET, IPPROTO_RAW, NULL, 0);
+		if (sfd < 0) {
+			s->ops.close(s->ops.ctx, fd);
+			a->raw_err = -sfd;
+			return sfd;
+		}
+		/* our own DF bit decides; ignore the kernel's PMTU cache */
+		(void)setopt_int(s, sfd, SOL_IP, IP_MTU_DISCOVER, IP_PMTUDISC_PROBE);
+		a->send_fd = sfd;
+	} else {
+		(void)setopt_int(s, fd, SOL_IPV6, IPV6_MTU_DISCOVER, IPV6_PMTUDISC_PROBE);
+	}
+	a->icmp_fd = fd;
+	a->icmp_kind = NRB_PRIV_RAW;
+	return watch(s, fd);
+}
+
+/* The ICMP socket of af for ICMP probes: raw if permitted, else a ping socket. */
 static int prepare_icmp(struct nrb_sess *s, int af, struct afstate *a, char *err, size_t errlen)
 {
+	enum nrb_priv_kind kind = NRB_PRIV_NONE;
 	int fd;
 
 	if (a->icmp_fd >= 0)
 		return 0;
-	if (s->unprivileged) {
-		/* forced degraded mode: the unprivileged ping socket only */
-		fd = s->ops.open(s->ops.ctx, af, SOCK_DGRAM,
-		                 af == AF_INET ? IPPROTO_ICMP : IPPROTO_ICMPV6);
+	if (!s->unprivileged) {
+		fd = s->open.open_icmp(s->open.ctx, af, &kind, err, errlen);
 		if (fd < 0)
-			return nrb_err(err, errlen, -fd, "no ping socket: %s (is the group in "
-			               "net.ipv4.ping_group_range?)", strerror(-fd));
-		if (dgram_opts(s, fd, af) < 0) {
-			s->ops.close(s->ops.ctx, fd);
-			return nrb_err(err, errlen, EIO, "session: ping socket options refused");
-		}
-		a->icmp_kind = NRB_PRIV_DGRAM;
-	} else {
-		fd = s->open.open_icmp(s->open.ctx, af, &a->icmp_kind, err, errlen);
-	}
-	if (fd < 0)
-		return fd;
-	a->icmp_fd = fd;
-	if (a->icmp_kind == NRB_PRIV_RAW && af == AF_INET) {
-		fd = s->open.open_raw(s->open.ctx, AF_INET, IPPROTO_RAW, NULL, 0);
-		if (fd >= 0) {
-			a->send_fd = fd;
-			/* our own DF bit decides; ignore the kernel's PMTU cache */
-			(void)setopt_int(s, fd, SOL_IP, IP_MTU_DISCOVER, IP_PMTUDISC_PROBE);
-		} else {
-			/* raw ICMP but no header-included send socket: treat as degraded */
+			return fd; /* neither raw nor ping socket; err says why */
+		if (kind != NRB_PRIV_RAW) {
+			/* core/priv falls back to a ping socket only when raw was not permitted */
+			a->raw_err = EPERM;
+			a->icmp_fd = fd;
 			a->icmp_kind = NRB_PRIV_DGRAM;
+			return watch(s, fd);
 		}
+		if (adopt_raw_icmp(s, af, a, fd) == 0)
+			return 0;
+		/* raw ICMP but no header-included send socket: a ping socket after all */
 	}
-	if (a->icmp_kind == NRB_PRIV_RAW && af == AF_INET6)
-		(void)setopt_int(s, a->icmp_fd, SOL_IPV6, IPV6_MTU_DISCOVER, IPV6_PMTUDISC_PROBE);
-	return watch(s, a->icmp_fd);
+	fd = s->ops.open(s->ops.ctx, af, SOCK_DGRAM, af == AF_INET ? IPPROTO_ICMP : IPPROTO_ICMPV6);
+	if (fd < 0)
+		return nrb_err(err, errlen, -fd, "no raw ICMP socket and no ping socket: %s (is "
+		               "the group in net.ipv4.ping_group_range?)", strerror(-fd));
+	if (dgram_opts(s, fd, af) < 0) {
+		s->ops.close(s->ops.ctx, fd);
+		return nrb_err(err, errlen, EIO, "session: ping socket options refused");
+	}
+	a->icmp_fd = fd;
+	a->icmp_kind = NRB_PRIV_DGRAM;
+	return watch(s, fd);
+}
+
+/* The raw ICMP socket raw UDP and TCP probes need (their ICMP errors arrive there) -- never
+ * a ping socket, which they cannot use: degraded UDP reads its errors through IP_RECVERR
+ * on its own sockets and degraded TCP connects.  So a UDP or TCP probe works without a
+ * ping socket (net.ipv4.ping_group_range excludes most users by default).
+ * @return 0, or -errno that refused raw sockets. */
+static int raw_icmp(struct nrb_sess *s, int af, struct afstate *a)
+{
+	int fd;
+
+	if (s->unprivileged)
+		return -EPERM;
+	if (a->raw_err)
+		return -a->raw_err;
+	if (a->icmp_fd >= 0)
+		return a->icmp_kind == NRB_PRIV_RAW ? 0 : -EPERM;
+	fd = s->open.open_raw(s->open.ctx, af, af == AF_INET ? IPPROTO_ICMP : IPPROTO_ICMPV6,
+	                      NULL, 0);
+	if (fd < 0) {
+		a->raw_err = -fd;
+		return fd;
+	}
+	return adopt_raw_icmp(s, af, a, fd);
 }
 
 int nrb_sess_prepare(struct nrb_sess *s, int af, enum nrb_proto proto, char *err,
                      size_t errlen)
 {
 	struct afstate *a;
-	int rc, fd, p;
+	int rc, fd, p, opts_ok;
 
 	if (!s || !(a = afs(s, af)) || proto < NRB_PROTO_ICMP || proto > NRB_PROTO_TCP)
 		return nrb_err(err, errlen, EINVAL, "session: bad family or protocol");
 	if (a->prepared[proto])
 		return 0;
-	rc = prepare_icmp(s, af, a, err, errlen);
-	if (rc < 0)
-		return rc;
 	if (proto == NRB_PROTO_ICMP) {
+		rc = prepare_icmp(s, af, a, err, errlen);
+		if (rc < 0)
+			return rc;
 		a->raw[proto] = a->icmp_kind == NRB_PRIV_RAW;
-		a->degraded[proto] = a->raw[proto] ? NULL : DEG_ICMP;
+		if (!a->raw[proto])
+			degrade(s, a, proto, a->raw_err);
 		a->prepared[proto] = 1;
 		return 0;
 	}
 	p = proto == NRB_PROTO_UDP ? IPPROTO_UDP : IPPROTO_TCP;
-	fd = -EPERM;
-	if (a->icmp_kind == NRB_PRIV_RAW)
+	rc = raw_icmp(s, af, a);
+	if (rc == 0) {
 		fd = s->open.open_raw(s->open.ctx, af, p, NULL, 0);
-	if (fd >= 0) {
-		if (af == AF_INET6)
-			(void)setopt_int(s, fd, SOL_IPV6, IPV6_MTU_DISCOVER, IPV6_PMTUDISC_PROBE);
-		if (proto == NRB_PROTO_UDP)
-			a->udp_fd = fd;
-		else
-			a->tcp_fd = fd;
-		a->raw[proto] = 1;
-		a->prepared[proto] = 1;
-		return watch(s, fd);
+		if (fd >= 0) {
+			if (af == AF_INET6)
+				(void)setopt_int(s, fd, SOL_IPV6, IPV6_MTU_DISCOVER,
+				                 IPV6_PMTUDISC_PROBE);
+			if (proto == NRB_PROTO_UDP)
+				a->udp_fd = fd;
+			else
+				a->tcp_fd = fd;
+			a->raw[proto] = 1;
+			a->prepared[proto] = 1;
+			return watch(s, fd);
+		}
+		rc = fd;
 	}
-	a->raw[proto] = 0;
-	a->prepared[proto] = 1;
-	if (proto == NRB_PROTO_TCP) {
-		a->degraded[proto] = DEG_TCP;
-		return 0;
-	}
-	a->degraded[proto] = DEG_UDP;
-	fd = s->ops.open(s->ops.ctx, af, SOCK_DGRAM, IPPROTO_UDP);
-	if (fd < 0)
-		return nrb_err(err, errlen, -fd, "session: UDP socket: %s", strerror(-fd));
-	if (dgram_opts(s, fd, af) < 0) {
+	if (proto == NRB_PROTO_UDP) {
+		/* each probe opens its own socket as it goes out: make sure one can be had
+		 * before anything is sent */
+		fd = s->ops.open(s->ops.ctx, af, SOCK_DGRAM, IPPROTO_UDP);
+		if (fd < 0)
+			return nrb_err(err, errlen, -fd, "session: UDP socket: %s", strerror(-fd));
+		opts_ok = dgram_opts(s, fd, af) == 0;
 		s->ops.close(s->ops.ctx, fd);
-		return nrb_err(err, errlen, EIO, "session: cannot set IP_RECVERR on a UDP socket");
+		if (!opts_ok)
+			return nrb_err(err, errlen, EIO,
+			               "session: cannot set IP_RECVERR on a UDP socket");
 	}
-	a->udp_fd = fd;
-	return watch(s, fd);
+	degrade(s, a, proto, s->unprivileged ? 0 : -rc);
+	a->prepared[proto] = 1;
+	return 0;
 }
 
 int nrb_sess_is_raw(const struct nrb_sess *s, int af, enum nrb_proto proto)
@@ -688,26 +794,6 @@ static void handle_msg(struct nrb_sess *s, int af, enum nrb_proto which, int raw
 			s->st.malformed++;
 			return;
 		}
-		if (which == NRB_PROTO_UDP) {
-			/* the kernel hands back our UDP payload: its first 4 bytes are the serial,
-			 * and the quote's ports are not in it */
-			if (m->len < 4) {
-				s->st.unmatched++;
-				return;
-			}
-			ident = (uint32_t)m->buf[0] << 24 | (uint32_t)m->buf[1] << 16 |
-			        (uint32_t)m->buf[2] << 8 | m->buf[3];
-			for (f = s->head; f; f = f->next)
-				if (f->sent && f->idk == ID_SERIAL && f->ident == ident &&
-				    nrb_pkt_addr_equal(&f->p.dst, &in.quote.dst))
-					break;
-			if (!f) {
-				s->st.unmatched++;
-				return;
-			}
-			deliver(s, f, &in, m);
-			return;
-		}
 		dgram_icmp = which == NRB_PROTO_ICMP;
 	} else if (af == AF_INET && raw) {
 		rc = nrb_pkt_parse_ip(m->buf, m->len, &in);
@@ -720,23 +806,6 @@ static void handle_msg(struct nrb_sess *s, int af, enum nrb_proto which, int raw
 		if (rc == 0)
 			rc = nrb_pkt_addr_from_sockaddr(&in.src, (const struct sockaddr *)&m->from,
 			                                m->fromlen);
-		if (rc == 0 && which == NRB_PROTO_UDP && !raw) {
-			/* an answer on the ordinary UDP socket: ports from the sender */
-			in.kind = NRB_PKT_UDP;
-			in.sport = ntohs(af == AF_INET ? ((struct sockaddr_in *)&m->from)->sin_port
-			                               : ((struct sockaddr_in6 *)&m->from)->sin6_port);
-			for (f = s->head; f; f = f->next)
-				if (f->sent && f->p.proto == NRB_PROTO_UDP &&
-				    nrb_pkt_addr_equal(&f->p.dst, &in.src) && f->p.dport == in.sport)
-					break;
-			in.payload_len = m->len;
-			if (!f) {
-				s->st.unmatched++;
-				return;
-			}
-			deliver(s, f, &in, m);
-			return;
-		}
 		dgram_icmp = which == NRB_PROTO_ICMP && !raw;
 		if (rc == 0 && af == AF_INET6 && in.kind == NRB_PKT_ICMP_ERROR &&
 		    in.quote.proto == IPPROTO_UDP &&
@@ -757,6 +826,88 @@ static void handle_msg(struct nrb_sess *s, int af, enum nrb_proto which, int raw
 		return;
 	}
 	deliver(s, f, &in, m);
+}
+
+/* Port of a sender address, host order. */
+static uint16_t from_port(const struct nrb_sock_msg *m)
+{
+	if (m->from.ss_family == AF_INET && m->fromlen >= sizeof(struct sockaddr_in))
+		return ntohs(((const struct sockaddr_in *)&m->from)->sin_port);
+	if (m->from.ss_family == AF_INET6 && m->fromlen >= sizeof(struct sockaddr_in6))
+		return ntohs(((const struct sockaddr_in6 *)&m->from)->sin6_port);
+	return 0;
+}
+
+/* One message on degraded UDP probe f's own socket.  The socket is f's alone, so what
+ * arrives on it concerns f or nothing: an error from the error queue (which hands back
+ * our payload, serial first) or, on the ordinary receive path, a datagram -- the kernel
+ * strips the UDP header and leaves the sender's payload, nothing of ours to match on --
+ * which answers f when it comes from the address and port f was sent to.
+ * @return 1 if it answered f (f and its socket are gone), else 0. */
+static int probe_msg(struct nrb_sess *s, struct inflight *f, const struct nrb_sock_msg *m)
+{
+	struct nrb_pkt_info in;
+	int af = f->p.dst.af;
+	uint32_t serial;
+
+	memset(&in, 0, sizeof in);
+	if (m->is_error) {
+		if (m->truncated ||
+		    nrb_pkt_parse_recverr(af, IPPROTO_UDP, &m->ee,
+		                          (const struct sockaddr *)&m->offender,
+		                          (const struct sockaddr *)&m->from, m->buf, m->len,
+		                          &in) < 0) {
+			s->st.malformed++;
+			return 0;
+		}
+		serial = m->len < 4 ? 0 : (uint32_t)m->buf[0] << 24 | (uint32_t)m->buf[1] << 16 |
+		                          (uint32_t)m->buf[2] << 8 | m->buf[3];
+		if (m->len < 4 || serial != f->ident ||
+		    !nrb_pkt_addr_equal(&f->p.dst, &in.quote.dst)) {
+			s->st.unmatched++;
+			return 0;
+		}
+		deliver(s, f, &in, m);
+		return 1;
+	}
+	if (nrb_pkt_addr_from_sockaddr(&in.src, (const struct sockaddr *)&m->from,
+	                               m->fromlen) < 0 ||
+	    !nrb_pkt_addr_equal(&in.src, &f->p.dst) || from_port(m) != f->p.dport) {
+		s->st.unmatched++;
+		return 0;
+	}
+	in.af = (uint8_t)af;
+	in.kind = NRB_PKT_UDP;
+	in.sport = f->p.dport;
+	in.payload_len = m->len; /* at most the buffer: an answer longer is still one */
+	deliver(s, f, &in, m);
+	return 1;
+}
+
+/* Readable callback of a degraded UDP probe's own socket (arg: the probe). */
+static void on_probe_readable(struct nrb_loop *loop, int fd, uint32_t events, void *arg)
+{
+	struct inflight *f = arg;
+	struct nrb_sess *s = f->s;
+	struct nrb_sock_msg m;
+	uint8_t buf[NRB_SESS_MAX_SIZE + 512];
+	int budget = 16;
+
+	(void)loop;
+	(void)events;
+	/* data first, then the error queue, as on_readable; bounded, since a peer could
+	 * send us anything */
+	for (int q = 0; q < 2; q++) {
+		while (budget-- > 0) {
+			memset(&m, 0, sizeof m);
+			m.buf = buf;
+			m.cap = sizeof buf;
+			if (s->ops.recv(s->ops.ctx, fd, &m, q ? NRB_SOCK_ERRQUEUE : 0) < 0)
+				break;
+			if (probe_msg(s, f, &m))
+				return;
+		}
+	}
 }
 
 static void on_readable(struct nrb_loop *loop, int fd, uint32_t events, void *arg)
@@ -858,33 +1009,107 @@ static size_t ip_hdr(int af)
 	return af == AF_INET ? NRB_PKT_IPV4_HDR : NRB_PKT_IPV6_HDR;
 }
 
+/* TTL / hop limit of what fd sends. */
+static int sock_ttl(struct nrb_sess *s, int fd, int af, int ttl)
+{
+	return af == AF_INET ? setopt_int(s, fd, SOL_IP, IP_TTL, ttl)
+	                     : setopt_int(s, fd, SOL_IPV6, IPV6_UNICAST_HOPS, ttl);
+}
+
+/* Fragmentation of what fd sends (a socket whose IP header the kernel writes).  df 1:
+ * DF set (IPv4) / never fragment (IPv6), and the PMTU cache ignored on IPv4: PMTU
+ * probing sizes its packets itself.  df 0: the kernel fragments, as for ping.  A raw
+ * IPv6 socket runs with IPV6_PMTUDISC_PROBE (adopt_raw_icmp, nrb_sess_prepare), under
+ * which the kernel refuses anything above the MTU (EMSGSIZE) whatever IPV6_DONTFRAG
+ * says, so df 0 switches it to IPV6_PMTUDISC_DONT; ordinary IPv6 sockets keep the
+ * system's mode, which fragments. */
+static int sock_df(struct nrb_sess *s, int fd, int af, int raw, int df)
+{
+	int rc;
+
+	if (af == AF_INET)
+		return setopt_int(s, fd, SOL_IP, IP_MTU_DISCOVER,
+		                  df ? IP_PMTUDISC_PROBE : IP_PMTUDISC_DONT);
+	rc = 0;
+	if (raw)
+		rc = setopt_int(s, fd, SOL_IPV6, IPV6_MTU_DISCOVER,
+		                df ? IPV6_PMTUDISC_PROBE : IPV6_PMTUDISC_DONT);
+	if (rc == 0)
+		rc = setopt_int(s, fd, SOL_IPV6, IPV6_DONTFRAG, df);
+	return rc;
+}
+
+/* sock_ttl / sock_df on one of af's shared sockets, remembering the value (slot: 0
+ * icmp_fd, 1 udp_fd, 2 tcp_fd) so that a run of probes alike costs no system call. */
 static int set_ttl(struct nrb_sess *s, struct afstate *a, int fd, int slot, int af, int ttl)
 {
 	int rc;
 
 	if (a->cur_ttl[slot] == ttl)
 		return 0;
-	rc = af == AF_INET ? setopt_int(s, fd, SOL_IP, IP_TTL, ttl)
-	                   : setopt_int(s, fd, SOL_IPV6, IPV6_UNICAST_HOPS, ttl);
+	rc = sock_ttl(s, fd, af, ttl);
 	if (rc == 0)
 		a->cur_ttl[slot] = ttl;
 	return rc;
 }
 
-static int set_df(struct nrb_sess *s, struct afstate *a, int fd, int slot, int af, int df)
+static int set_df(struct nrb_sess *s, struct afstate *a, int fd, int slot, int af, int raw,
+                  int df)
 {
 	int rc;
 
 	if (a->cur_df[slot] == df)
 		return 0;
-	if (af == AF_INET)
-		rc = setopt_int(s, fd, SOL_IP, IP_MTU_DISCOVER,
-		                df ? IP_PMTUDISC_PROBE : IP_PMTUDISC_DONT);
-	else
-		rc = setopt_int(s, fd, SOL_IPV6, IPV6_DONTFRAG, df);
+	rc = sock_df(s, fd, af, raw, df);
 	if (rc == 0)
 		a->cur_df[slot] = df;
 	return rc;
+}
+
+/* Degraded UDP: open probe f's own ordinary UDP socket (f->fd; free_inflight closes it).
+ * An answer from the target carries nothing of ours to tell which probe it answers (the
+ * kernel strips the UDP header, the payload is the sender's), and probes of one trace
+ * or PMTU search all go to the same port: so the socket it arrives on says which --
+ * one probe, one socket, as traceroute's udp method does. */
+static int probe_socket(struct nrb_sess *s, struct inflight *f, int af, int ttl, int df)
+{
+	int fd, rc;
+
+	fd = s->ops.open(s->ops.ctx, af, SOCK_DGRAM, IPPROTO_UDP);
+	if (fd < 0)
+		return fd;
+	f->fd = fd;
+	rc = dgram_opts(s, fd, af);
+	if (rc == 0)
+		rc = sock_ttl(s, fd, af, ttl);
+	if (rc == 0)
+		rc = sock_df(s, fd, af, 0, df);
+	if (rc == 0)
+		rc = nrb_loop_fd_add(s->loop, fd, NRB_EV_READ, on_probe_readable, f);
+	return rc;
+}
+
+/* IPv4 echo request without DF that the header-included socket refused as larger than
+ * the interface MTU (the kernel never fragments IP_HDRINCL packets): send it through the
+ * raw ICMP socket, where the kernel writes the IP header and fragments, as ping's are.
+ * DF probes (PMTU discovery) never come here.  @return bytes sent or -errno. */
+static int send_fragmentable(struct nrb_sess *s, struct afstate *a, const struct nrb_pkt_probe *pr,
+                             uint8_t *buf, size_t cap, const struct sockaddr *to, socklen_t tolen)
+{
+	int n, rc;
+
+	n = nrb_pkt_build_icmp_echo(buf, cap, AF_INET, pr->icmp_id, pr->icmp_seq, pr->data,
+	                            pr->data_len, NULL);
+	if (n < 0)
+		return n;
+	if (pr->data_len >= 6)
+		set_csum(buf + 2, buf + 8 + 4, 0x4e52); /* the same constant checksum */
+	rc = set_ttl(s, a, a->icmp_fd, 0, AF_INET, pr->ip.ttl);
+	if (rc == 0)
+		rc = set_df(s, a, a->icmp_fd, 0, AF_INET, 1, 0);
+	if (rc < 0)
+		return rc;
+	return s->ops.send(s->ops.ctx, a->icmp_fd, buf, (size_t)n, to, tolen);
 }
 
 static int64_t on_probe_timeout(struct nrb_loop *loop, void *arg);
@@ -954,6 +1179,9 @@ static int send_one(struct nrb_sess *s, struct inflight *f)
 		f->ident = pr.ip.ip_id;
 		fd = a->send_fd;
 		rc = s->ops.send(s->ops.ctx, fd, buf, (size_t)n, (struct sockaddr *)&to, tolen);
+		if (rc == -EMSGSIZE && f->p.proto == NRB_PROTO_ICMP && !f->p.df)
+			rc = send_fragmentable(s, a, &pr, buf, sizeof buf, (struct sockaddr *)&to,
+			                       tolen);
 		return rc < 0 ? rc : 0;
 	}
 	/* IPv6 raw, or degraded sockets: transport only, TTL by socket option */
@@ -983,8 +1211,11 @@ static int send_one(struct nrb_sess *s, struct inflight *f)
 			f->idk = ID_SERIAL;
 			f->ident = f->serial;
 			to_sockaddr(&f->p.dst, f->p.dport, &to);
+			rc = probe_socket(s, f, af, f->p.ttl, f->p.df);
+			if (rc < 0)
+				return rc;
 		}
-		fd = a->udp_fd;
+		fd = raw ? a->udp_fd : f->fd;
 		slot = 1;
 		break;
 	default:
@@ -999,17 +1230,21 @@ static int send_one(struct nrb_sess *s, struct inflight *f)
 		return n;
 	if (fd < 0)
 		return -EBADF;
-	rc = set_ttl(s, a, fd, slot, af, f->p.ttl);
-	if (rc == 0 && (af == AF_INET6 || !raw))
-		rc = set_df(s, a, fd, slot, af, f->p.df);
-	if (rc < 0)
-		return rc;
+	if (fd != f->fd) { /* a probe's own socket is set up already */
+		rc = set_ttl(s, a, fd, slot, af, f->p.ttl);
+		if (rc == 0 && (af == AF_INET6 || !raw))
+			rc = set_df(s, a, fd, slot, af, raw, f->p.df);
+		if (rc < 0)
+			return rc;
+	}
 	rc = s->ops.send(s->ops.ctx, fd, buf, (size_t)n, (struct sockaddr *)&to, tolen);
-	if (!raw && (rc == -EHOSTUNREACH || rc == -ENETUNREACH || rc == -ECONNREFUSED ||
-	             rc == -EPROTO || rc == -EMSGSIZE || rc == -EACCES)) {
+	if (!raw && fd != f->fd &&
+	    (rc == -EHOSTUNREACH || rc == -ENETUNREACH || rc == -ECONNREFUSED ||
+	     rc == -EPROTO || rc == -EMSGSIZE || rc == -EACCES)) {
 		/* with IP_RECVERR an ICMP error about an earlier probe also sets the socket's
 		 * pending error, which the next send reports (and clears) instead of sending:
-		 * the error itself waits on the error queue, so send again */
+		 * the error itself waits on the error queue, so send again (a ping socket;
+		 * a probe's own socket has sent nothing before) */
 		rc = s->ops.send(s->ops.ctx, fd, buf, (size_t)n, (struct sockaddr *)&to, tolen);
 	}
 	return rc < 0 ? rc : 0;
@@ -1130,6 +1365,7 @@ int nrb_sess_send(struct nrb_sess *s, struct nrb_task *t, const struct nrb_sess_
 	f->s = s;
 	f->task = t;
 	f->p = *p;
+	f->fd = -1;
 	f->serial = ++s->serial;
 	f->prev = s->tail;
 	if (s->tail)

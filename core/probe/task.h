@@ -11,7 +11,10 @@
  * flow stays constant (Paris traceroute): the IPv4 IP ID, the ICMP echo sequence, the
  * TCP sequence number, the IPv6 UDP checksum (set through two payload bytes), or a serial
  * number in the payload for unprivileged UDP sockets.  Replies that match nothing are
- * counted and dropped.
+ * counted and dropped.  Every session draws its own echo id, source port, serial base
+ * and TCP sequence base at random (getrandom), so a reply that comes after its session
+ * ended -- a ping's echo reply later than its timeout -- matches nothing in the next
+ * session of the process.
  *
  * Two limits sit on top of each other: the loop's global bucket and window (every
  * probe of the session), and a task's own in-flight window (nrb_task.window): a task
@@ -22,11 +25,16 @@
  *
  * Sockets.  With CAP_NET_RAW: IPv4 probes go out through one IP_HDRINCL socket (we write
  * TTL, IP ID, DF and ports), IPv6 probes through raw sockets per protocol (hop limit set
- * per probe); ICMP, TCP and UDP raw sockets receive.  Without it the session degrades
- * and says so (nrb_sess_degraded): ICMP uses the kernel's ping sockets, UDP an ordinary
- * socket with IP_RECVERR (tracepath), and TCP probes cannot be sent half-open (tasks fall
- * back to connect()).  Privileged opens go through core/priv (or through the callbacks
- * in the options, which tests point at the fake socket seam).
+ * per probe); ICMP, TCP and UDP raw sockets receive.  An IPv4 echo request without DF
+ * too large for the interface goes through the raw ICMP socket instead, where the kernel
+ * fragments it (it never fragments IP_HDRINCL packets).  Without CAP_NET_RAW the session
+ * degrades and says so (nrb_sess_degraded): ICMP uses the kernel's ping sockets, each
+ * UDP probe an ordinary socket of its own with IP_RECVERR (tracepath; an answer carries
+ * nothing of ours, so the socket it arrives on names the probe, and the source port is
+ * not constant), and TCP probes cannot be sent half-open (tasks fall back to connect()).
+ * Only ICMP probes need the ICMP socket in that mode: UDP and TCP probes run without a
+ * ping socket.  Privileged opens go through core/priv (or through the callbacks in the
+ * options, which tests point at the fake socket seam).
  *
  * nrb_sess_run() runs the loop until every task added has finished (Lua sees one
  * synchronous call), its deadline passes, or the run is interrupted.
@@ -149,8 +157,8 @@ struct nrb_sess_opts {
 	int unprivileged;                    /* 1: do not try raw sockets (tests, --no-raw) */
 	struct nrb_pkt_addr src4;            /* IPv4 source; unset = ask the kernel */
 	struct nrb_pkt_addr src6;            /* IPv6 source; unset = ask the kernel */
-	uint16_t sport;                      /* constant UDP/TCP source port; 0 = pick */
-	uint16_t icmp_id;                    /* ICMP echo id; 0 = pick */
+	uint16_t sport;                      /* constant UDP/TCP source port; 0 = random */
+	uint16_t icmp_id;                    /* ICMP echo id; 0 = random */
 };
 
 /** Create a session.  @param out receives it (caller frees with nrb_sess_free).
@@ -165,17 +173,20 @@ void nrb_sess_free(struct nrb_sess *s);
 /** @return the session's loop (borrowed), for tests and pacing helpers. */
 struct nrb_loop *nrb_sess_loop(struct nrb_sess *s);
 
-/** Make sure the sockets for (af, proto) are open, degrading when not permitted.
- *  Tasks call this from their constructor so a family that cannot be probed fails
- *  before anything is sent.  @return 0, or -errno (err says why: no ICMP socket at all,
- *  ...). */
+/** Make sure the sockets for (af, proto) are open, degrading when not permitted (any
+ *  refusal of a raw socket degrades; nrb_sess_degraded names it).  Tasks call this from
+ *  their constructor so a family that cannot be probed fails before anything is sent.
+ *  @return 0, or -errno (err says why: ICMP with neither a raw nor a ping socket, no UDP
+ *  socket at all, ...). */
 int nrb_sess_prepare(struct nrb_sess *s, int af, enum nrb_proto proto, char *err,
                      size_t errlen);
 
 /** @return 1 if (af, proto) runs on raw sockets, 0 if degraded (or not prepared). */
 int nrb_sess_is_raw(const struct nrb_sess *s, int af, enum nrb_proto proto);
 
-/** @return a static text saying why (af, proto) is degraded, or NULL if it is not. */
+/** @return a text saying why (af, proto) is degraded (no CAP_NET_RAW, another errno,
+ *  unprivileged mode) and what the probes do instead, or NULL if it is not; owned by the
+ *  session (valid until nrb_sess_free). */
 const char *nrb_sess_degraded(const struct nrb_sess *s, int af, enum nrb_proto proto);
 
 /** The source address probes to dst will carry: opts.src4/src6 if set, else the
@@ -191,8 +202,9 @@ int nrb_sess_source(struct nrb_sess *s, const struct nrb_pkt_addr *dst,
  *  or -errno. */
 int nrb_sess_local_mtu(struct nrb_sess *s, const struct nrb_pkt_addr *dst);
 
-/** @return the fd that receives (af, proto) replies in raw mode, or the socket used in
- *  degraded mode; -1 if none.  For tests that inject replies through the fake seam. */
+/** @return the fd that receives (af, proto) replies in raw mode, or the ping socket in
+ *  degraded mode; -1 if none (degraded UDP: each probe has its own socket, the fd the
+ *  fake seam records its send on).  For tests that inject replies through the fake seam. */
 int nrb_sess_fd(const struct nrb_sess *s, int af, enum nrb_proto proto);
 
 /** Add a task (the session takes ownership: ops->free and free() of the struct at
