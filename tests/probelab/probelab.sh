@@ -4,7 +4,9 @@
 # Brings up the fault lab (tests/lab/lab.sh) with SCENARIO, runs `nrb probe ... --format
 # json` inside the client namespace, and checks the evidence against the address plan:
 # hop addresses (r1 192.0.2.1, r2 198.51.100.2, r3 198.51.100.6, server 203.0.113.10 and
-# the IPv6 equivalents), the hop where a filter sits, the MTU of the narrow link.  Exit 0
+# the IPv6 equivalents), the hop where a filter sits, the MTU of the narrow link; in the
+# healthy lab also as uid 65534 (degraded probes, with and without a ping socket), and in
+# high_latency that late replies of one probe call answer nothing in the next.  Exit 0
 # all checks passed, 1 a check failed, 77 skipped (not root, no netns).  Teardown on exit.
 # Traffic stays inside the lab's namespaces; every probe is bounded (counts, timeouts,
 # pps cap) and every command runs under timeout(1).
@@ -112,22 +114,94 @@ healthy)
 		probe pmtu$fam.json pmtu "$S"
 		expect "v$fam pmtu status" "$(j pmtu$fam.json .status)" ok
 		expect "v$fam pmtu path_mtu" "$(j pmtu$fam.json .path_mtu)" 1500
+		# larger than the 1500-byte links: without DF the kernel fragments it (as it does
+		# ping -s 2000's), with DF nothing can be sent
+		probe big$fam.json ping "$S" --count 2 --interval-ms 50 --size-bytes 2000
+		expect "v$fam ping -s 2000 status" "$(j big$fam.json .status)" ok
+		expect "v$fam ping -s 2000 received" "$(j big$fam.json .received)" 2
+		probe bigdf$fam.json ping "$S" --count 2 --interval-ms 50 --size-bytes 2000 --df true
+		expect "v$fam ping -s 2000 --df status" "$(j bigdf$fam.json .status)" error
+		expect "v$fam ping -s 2000 --df sent" "$(j bigdf$fam.json .sent)" 0
 	done
-	# without privileges (user nobody, ping sockets allowed): degraded, still the hops
-	if command -v setpriv >/dev/null 2>&1 && setpriv --reuid=65534 --regid=65534 --clear-groups test -x "$NRB"; then
-		ip netns exec "$(ns client)" sysctl -qw net.ipv4.ping_group_range="0 2147483647"
-		timeout 60 ip netns exec "$(ns client)" setpriv --reuid=65534 --regid=65534 --clear-groups \
-			"$NRB" probe trace "$SERVER4" --proto all --port 443 --queries 1 --format json \
-			>"$tmp/unpriv.json" 2>"$tmp/unpriv.err" || bad "unprivileged trace: $(cat "$tmp/unpriv.err")"
+	# without privileges (user nobody): degraded, still the hops and the answers
+	if ! command -v setpriv >/dev/null 2>&1; then
+		echo "SKIP - the unprivileged checks: setpriv (util-linux) is not installed"
+	elif ! setpriv --reuid=65534 --regid=65534 --clear-groups test -x "$NRB"; then
+		bad "the unprivileged checks cannot run: uid 65534 cannot execute $NRB (build it in a directory every user may enter)"
+	else
+		# unpriv OUT ARGS...: nrb ARGS as nobody in the client namespace; exit status in OUT.rc
+		unpriv() {
+			local out=$1 rc=0
+			shift
+			timeout 60 ip netns exec "$(ns client)" setpriv --reuid=65534 --regid=65534 \
+				--clear-groups "$NRB" "$@" >"$tmp/$out" 2>"$tmp/$out.err" || rc=$?
+			echo "$rc" >"$tmp/$out.rc"
+			[ -s "$tmp/$out" ] || echo '{}' >"$tmp/$out"
+		}
 		H="$R1_C4 $R2_L4 $R3_L4 $SERVER4"
+		# no ping socket either (the kernel's default ping_group_range, "1 0"): what
+		# needs none still runs, ping says it cannot (exit 3)
+		ip netns exec "$(ns client)" sysctl -qw net.ipv4.ping_group_range="1 0"
+		unpriv np-udp.json probe udp "$SERVER4" --port 9999 --format json
+		expect "no ping socket: udp 9999 exit" "$(cat "$tmp/np-udp.json.rc")" 0
+		expect "no ping socket: udp 9999 (echo service)" "$(j np-udp.json .status)" answer
+		unpriv np-udp0.json probe udp "$SERVER4" --port 9998 --format json
+		expect "no ping socket: udp 9998" "$(j np-udp0.json .status)" port_unreachable
+		unpriv np-tr.json probe trace "$SERVER4" --proto udp --port 9999 --queries 1 --format json
+		expect "no ping socket: udp trace hops" "$(hops np-tr.json)" "$H"
+		expect "no ping socket: udp trace dest_answer" "$(j np-tr.json .dest_answer)" udp_answer
+		unpriv np-syn.json probe tcp_syn "$SERVER4" --port 443 --format json
+		expect "no ping socket: tcp_syn 443 (connect)" "$(j np-syn.json .status)" syn_ack
+		expect "no ping socket: tcp_syn degraded" "$(j np-syn.json '.degraded != null')" true
+		unpriv np-pmtu.json probe pmtu "$SERVER4" --proto udp --port 9999 --format json
+		expect "no ping socket: udp pmtu status" "$(j np-pmtu.json .status)" ok
+		unpriv np-ping.json probe ping "$SERVER4" --count 1 --format json
+		expect "no ping socket: ping exit (environment)" "$(cat "$tmp/np-ping.json.rc")" 3
+		# ping sockets allowed
+		ip netns exec "$(ns client)" sysctl -qw net.ipv4.ping_group_range="0 2147483647"
+		unpriv unpriv.json probe trace "$SERVER4" --proto all --port 443 --queries 1 --format json
+		expect "unprivileged trace exit" "$(cat "$tmp/unpriv.json.rc")" 0
 		expect "unprivileged icmp trace hops" "$(hops unpriv.json .icmp)" "$H"
 		expect "unprivileged udp trace hops" "$(hops unpriv.json .udp)" "$H"
 		expect "unprivileged icmp degraded" "$(j unpriv.json '.icmp.degraded != null')" true
 		expect "unprivileged tcp answer (connect)" "$(j unpriv.json .tcp.dest_answer)" syn_ack
 		expect "unprivileged tcp degraded" "$(j unpriv.json '.tcp.degraded != null')" true
-	else
-		echo "# skipped the unprivileged checks: $NRB not executable by nobody"
+		unpriv unpriv-big.json probe ping "$SERVER4" --count 2 --interval-ms 50 --size-bytes 2000 --format json
+		expect "unprivileged ping -s 2000 received" "$(j unpriv-big.json .received)" 2
 	fi
+	;;
+high_latency)
+	# a ping whose timeout (10 ms) is shorter than the RTT (200 ms) ends before its echo
+	# replies come; they arrive while the next trace runs and must answer none of its probes
+	cat >"$tmp/late.lua" <<'LUA'
+local probe = require "nrb.probe"
+return {
+  name = "late-replies", summary = "trace, a ping shorter than the RTT, trace again",
+  params = { target = { type = "host", required = true } },
+  steps = {
+    { id = "t", title = "trace, ping, trace", run = function(ctx)
+        local a = ctx.params.target
+        local t1 = probe.trace{ address = a, proto = "icmp", queries = 1 }
+        local p = probe.ping{ address = a, count = 12, interval_ms = 10, timeout_ms = 10 }
+        local t2 = probe.trace{ address = a, proto = "icmp", queries = 1 }
+        local h3 = t2.hops[3] and t2.hops[3].replies[1]
+        return { t1 = t1.reached_ttl, ping_sent = p.sent, ping_received = p.received,
+                 t2 = t2.reached_ttl, t2_hop3 = h3 and h3.kind or "none" }, "ok"
+      end },
+  },
+  verdict = function() return { class = "OK", confidence = "low", summary = "-", reasons = { "-" } } end,
+}
+LUA
+	if ! timeout 120 bash "$lab" exec "$NRB" run "$tmp/late.lua" --target "$SERVER4" --format json \
+		>"$tmp/late.json" 2>"$tmp/late.err"; then
+		bad "nrb run late.lua: $(cat "$tmp/late.err")"
+		echo '{}' >"$tmp/late.json"
+	fi
+	ev='.steps[0].evidence'
+	expect "first trace reached_ttl" "$(j late.json "$ev.t1")" 4
+	expect "ping sent, received (every reply late)" "$(j late.json "$ev.ping_sent") $(j late.json "$ev.ping_received")" "12 0"
+	expect "second trace reached_ttl" "$(j late.json "$ev.t2")" 4
+	expect "second trace hop 3" "$(j late.json "$ev.t2_hop3")" time_exceeded
 	;;
 path_filter)
 	probe tcp443.json trace "$SERVER4" --proto tcp --port 443 --queries 1
