@@ -475,19 +475,25 @@ static int mtr_gap(const struct mtr_task *k)
 
 /* Like mtr's --max-unknown (5): no probes beyond NRB_MTR_MAX_UNKNOWN silent hops past
  * the farthest hop that has answered, so a path that goes silent does not keep a dozen
- * probes per round waiting out their timeouts. */
+ * probes per round waiting out their timeouts.  "Silent" here only means "no answer yet":
+ * on a path whose far hops sit behind a delay longer than the interval, the next round
+ * leaves before they answer.  So the limit follows the farthest answer both ways: it
+ * grows again when answers from beyond it come in (to the destination once known), and
+ * only the rounds sent in between miss the far hops; none of their probes is counted
+ * lost, each waits the whole timeout. */
 static void mtr_trim(struct mtr_task *k)
 {
-	int top = 0, lim;
+	int top = 0, lim, max = k->res->req.trace.max_ttl;
 
-	if (k->res->dest_ttl)
-		return; /* the destination's TTL is the limit already */
-	for (int ttl = 1; ttl <= k->limit; ttl++)
+	if (k->res->dest_ttl) {
+		k->limit = k->res->dest_ttl;
+		return;
+	}
+	for (int ttl = 1; ttl <= max; ttl++)
 		if (k->res->hops[ttl - 1].received)
 			top = ttl;
 	lim = top + NRB_MTR_MAX_UNKNOWN;
-	if (lim < k->limit)
-		k->limit = lim;
+	k->limit = lim < max ? lim : max;
 }
 
 static int64_t mtr_tick(struct nrb_loop *loop, void *arg)

@@ -998,6 +998,41 @@ static void test_mtr_max_unknown(void **state)
 	free_world(w);
 }
 
+/* A 10-hop path whose hops 3..10 sit 400 ms behind fast hops 1 and 2, rounds every
+ * 250 ms (the standard runbook's fast pace).  Round 2 leaves before hop 3's first answer
+ * is back, so it probes five TTLs past hop 2 (--max-unknown); once the far answers are in
+ * (400 ms) rounds go to the destination again.  mtr never cut its 2 s wait, so nothing
+ * far is counted lost, but the limit used to stay at 7: hops 8..10 got round 1 only. */
+static void test_mtr_slow_far_hops(void **state)
+{
+	struct world *w = setup_world();
+	struct nrb_mtr_result *r = calloc(1, sizeof *r);
+	struct nrb_mtr_req q;
+
+	(void)state;
+	assert_non_null(r);
+	w->path_len = 10;
+	w->slow_from = 3;
+	w->slow_us = 400000;
+	memset(&q, 0, sizeof q);
+	req_for(&q.trace, NRB_PROTO_ICMP, 0);
+	q.rounds = 6;
+	q.interval_us = 250000;
+	assert_int_equal(nrb_mtr_add(w->sess, &q, r, NULL, 0), 0);
+	assert_int_equal(nrb_sess_run(w->sess, 60000000), 0);
+	assert_int_equal(r->rounds_done, 6);
+	assert_int_equal(r->dest_ttl, 10);
+	assert_int_equal(r->nhops, 10);
+	for (int t = 1; t <= 10; t++) {
+		/* rounds 1 and 3..6 reach every hop, round 2 stops at TTL 7 */
+		assert_int_equal(r->hops[t - 1].sent, t <= 7 ? 6 : 5);
+		assert_int_equal(r->hops[t - 1].received, r->hops[t - 1].sent);
+	}
+	assert_true(r->hops[9].dest);
+	free(r);
+	free_world(w);
+}
+
 /* The slow interval must be longer than the fast one. */
 static void test_mtr_bad_slow_interval(void **state)
 {
@@ -1228,6 +1263,7 @@ int main(void)
 		cmocka_unit_test(test_mtr_two_protocols_share_the_pace),
 		cmocka_unit_test(test_mtr_bad_slow_interval),
 		cmocka_unit_test(test_mtr_max_unknown),
+		cmocka_unit_test(test_mtr_slow_far_hops),
 		cmocka_unit_test(test_progress_hook),
 		cmocka_unit_test(test_pmtu_frag_needed_and_blackhole),
 		cmocka_unit_test(test_pmtu_random_loss),
