@@ -1414,6 +1414,12 @@ int nrb_sess_outstanding(const struct nrb_sess *s, const struct nrb_task *t, int
 
 int nrb_sess_shorten(struct nrb_sess *s, struct nrb_task *t, uint64_t timeout_us)
 {
+	return nrb_sess_shorten_ttl(s, t, 1, 255, timeout_us);
+}
+
+int nrb_sess_shorten_ttl(struct nrb_sess *s, struct nrb_task *t, int min_ttl, int max_ttl,
+                         uint64_t timeout_us)
+{
 	struct inflight *f;
 	uint64_t now, due, id;
 	int n = 0;
@@ -1422,7 +1428,8 @@ int nrb_sess_shorten(struct nrb_sess *s, struct nrb_task *t, uint64_t timeout_us
 		return -EINVAL;
 	now = nrb_loop_now(s->loop);
 	for (f = s->head; f; f = f->next) {
-		if (f->task != t || !f->sent || !f->timer_id || f->p.timeout_us <= timeout_us)
+		if (f->task != t || !f->sent || !f->timer_id || f->p.timeout_us <= timeout_us ||
+		    f->p.ttl < min_ttl || f->p.ttl > max_ttl)
 			continue;
 		/* a timer is armed before the old one goes, so running out of memory leaves
 		 * the probe with its old timeout rather than none */

@@ -233,6 +233,12 @@ int nrb_sess_outstanding(const struct nrb_sess *s, const struct nrb_task *t, int
  *  @return how many probes were re-timed, or -EINVAL. */
 int nrb_sess_shorten(struct nrb_sess *s, struct nrb_task *t, uint64_t timeout_us);
 
+/** nrb_sess_shorten for task t's probes with min_ttl <= ttl <= max_ttl only: a trace
+ *  learns a wait per TTL (what answered at that TTL or farther says), not one for all.
+ *  @return how many probes were re-timed, or -EINVAL. */
+int nrb_sess_shorten_ttl(struct nrb_sess *s, struct nrb_task *t, int min_ttl, int max_ttl,
+                         uint64_t timeout_us);
+
 /** Drop task t's probes with ttl > above (queued or in flight) without calling back:
  *  a trace that reached its destination stops probing farther.  @return how many. */
 int nrb_sess_cancel_above(struct nrb_sess *s, struct nrb_task *t, int above);

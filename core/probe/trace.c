@@ -69,61 +69,109 @@ static int prepare(struct nrb_sess *s, const struct nrb_trace_req *q, char *err,
 
 /* ---------------------------------------------------------------------- trace */
 
+/*
+ * How long a probe waits (traceroute's -w MAX,HERE,NEAR).  A probe at TTL t waits:
+ *  - HERE x the largest RTT of an answer at t itself: the same hop, the same way back;
+ *    3 covers that hop's jitter and its ICMP slow path (traceroute's HERE);
+ *  - else NEAR x the largest RTT of an answer from a TTL beyond t: that answer crossed
+ *    hop t, so hop t's own answer should come sooner, unless its ICMP is generated
+ *    slowly or comes back another way; 5 leaves room for both (traceroute uses 10 with a
+ *    5 s MAX; the 300 ms floor already covers every path under 60 ms);
+ *  - else, with nothing answering at t or beyond, the ceiling (timeout_us).  A fast
+ *    nearer hop says nothing about hop t: on a path whose far hops sit 500 ms behind a
+ *    fast first hop, a wait learnt from hop 1 lost every far hop.
+ * Clamped to [min_timeout_us, timeout_us].  Evidence can only shorten a probe already
+ * out (nrb_sess_shorten_ttl), never lengthen it, so a wait is set from what has come
+ * back when the probe leaves and cut as answers at its TTL or beyond arrive.
+ *
+ * One exception keeps a path that goes silent from costing a ceiling per window of
+ * probes: once TRACE_GAP TTLs just past the farthest answer have each had a probe wait
+ * the whole ceiling unanswered, the probes beyond them wait NEAR x the largest RTT seen
+ * (floored).  Any delay before those TTLs would have shown as a late answer from one of
+ * them, unless all of them are silent routers, the case mtr's --max-unknown and
+ * scamper's gap limit (both 5) give up on; we still probe, with a shorter wait.
+ */
+enum {
+	TRACE_HERE = 3,  /* x RTT of an answer at the probe's own TTL */
+	TRACE_NEAR = 5,  /* x RTT of an answer from a farther TTL */
+	TRACE_GAP = 5    /* silent TTLs past the farthest answer that end ceiling waits */
+};
+
 struct trace_task {
 	struct nrb_task t;              /* must be first */
 	struct nrb_trace_result *res;   /* caller's result */
 	int limit;                      /* highest TTL still of interest */
-	uint64_t max_rtt_us;            /* largest RTT seen (adaptive timeout) */
-	int any_reply;                  /* a reply came */
-	uint64_t check_timer;           /* periodic completion check */
-	int dest_seen;                  /* destination answered at some TTL */
+	int far;                        /* farthest TTL that answered, 0 none */
+	uint64_t max_rtt_us;            /* largest RTT seen at any TTL */
+	uint64_t rtt_us[NRB_TRACE_MAX_TTL]; /* largest RTT answered, by TTL - 1 */
+	uint8_t silent[NRB_TRACE_MAX_TTL];  /* a probe waited the ceiling unanswered */
 };
 
-static uint64_t adapt_us(const struct trace_task *k)
+static uint64_t clamp_wait(const struct trace_task *k, uint64_t w)
 {
-	uint64_t t = k->res->req.timeout_us;
+	const struct nrb_trace_req *q = &k->res->req;
 
-	if (k->any_reply) {
-		t = 3 * k->max_rtt_us;
-		if (t < k->res->req.min_timeout_us)
-			t = k->res->req.min_timeout_us;
-		if (t > k->res->req.timeout_us)
-			t = k->res->req.timeout_us;
-	}
-	return t;
+	if (w < q->min_timeout_us)
+		w = q->min_timeout_us;
+	if (w > q->timeout_us)
+		w = q->timeout_us;
+	return w;
 }
 
-/* Done when nothing is queued at or below the limit and the newest probe there has
- * waited one adaptive timeout.  Probes still waiting for a slot of the trace's window
- * (or for a token) count as queued and keep the trace running; once the last one is
- * out, one adaptive timeout covers every silent hop still in flight. */
+/* The last TTL of the gap past the farthest answer (or before the first TTL probed). */
+static int gap_end(const struct trace_task *k)
+{
+	int base = k->far > k->res->req.first_ttl - 1 ? k->far : k->res->req.first_ttl - 1;
+
+	return base + TRACE_GAP;
+}
+
+/* Every TTL of the gap had a probe wait the whole ceiling, and TTLs lie beyond it. */
+static int tail_silent(const struct trace_task *k)
+{
+	int end = gap_end(k);
+
+	if (end >= k->res->req.max_ttl)
+		return 0;
+	for (int ttl = end - TRACE_GAP + 1; ttl <= end; ttl++)
+		if (!k->silent[ttl - 1])
+			return 0;
+	return 1;
+}
+
+static uint64_t wait_us(const struct trace_task *k, int ttl)
+{
+	uint64_t far_rtt = 0;
+	int any = 0;
+
+	if (ttl < 1 || ttl > NRB_TRACE_MAX_TTL)
+		return k->res->req.timeout_us;
+	if (k->res->hops[ttl - 1].received)
+		return clamp_wait(k, TRACE_HERE * k->rtt_us[ttl - 1]);
+	for (int u = ttl + 1; u <= k->far; u++) {
+		if (!k->res->hops[u - 1].received)
+			continue;
+		any = 1;
+		if (k->rtt_us[u - 1] > far_rtt)
+			far_rtt = k->rtt_us[u - 1];
+	}
+	if (any)
+		return clamp_wait(k, TRACE_NEAR * far_rtt);
+	if (ttl > gap_end(k) && tail_silent(k))
+		return clamp_wait(k, TRACE_NEAR * k->max_rtt_us);
+	return k->res->req.timeout_us;
+}
+
+/* Done when nothing is queued or in flight at or below the limit: every probe there has
+ * been answered or has waited its own time.  Probes still waiting for a slot of the
+ * trace's window (or for a token) count as queued and keep the trace running. */
 static void trace_check(struct trace_task *k)
 {
 	uint32_t queued = 0;
-	uint64_t newest = 0, now = nrb_loop_now(nrb_sess_loop(k->t.sess));
-	int n = nrb_sess_outstanding(k->t.sess, &k->t, k->limit, &queued, &newest);
+	int n = nrb_sess_outstanding(k->t.sess, &k->t, k->limit, &queued, NULL);
 
-	if (n < 0 || queued)
-		return;
-	if (n == 0 || now - newest >= adapt_us(k))
+	if (n == 0 && !queued)
 		k->t.done = 1;
-}
-
-static int64_t trace_tick(struct nrb_loop *loop, void *arg)
-{
-	struct trace_task *k = arg;
-
-	(void)loop;
-	if (k->t.done) {
-		k->t.waiting = 0;
-		return NRB_NOMORE;
-	}
-	trace_check(k);
-	if (k->t.done) {
-		k->t.waiting = 0;
-		return NRB_NOMORE;
-	}
-	return 10000;
 }
 
 static int trace_start(struct nrb_task *t)
@@ -149,8 +197,6 @@ static int trace_start(struct nrb_task *t)
 				return rc;
 		}
 	}
-	if (nrb_loop_timer_add(nrb_sess_loop(t->sess), 10000, trace_tick, k, &k->check_timer) == 0)
-		t->waiting = 1;
 	return 0;
 }
 
@@ -179,17 +225,21 @@ static void trace_reply(struct nrb_task *t, uint32_t cookie, const struct nrb_se
 		hr->reply_ttl = r->ttl;
 		hr->mtu = r->mtu;
 	}
-	if (!k->any_reply) {
-		/* the first answer replaces the initial ceiling by the adaptive timeout: the
-		 * probes that left before it (the first window) get it too, so silent ones
-		 * free their window slots as early as the probes sent after it */
-		k->any_reply = 1;
-		if (r->rtt_us > k->max_rtt_us)
-			k->max_rtt_us = r->rtt_us;
-		(void)nrb_sess_shorten(t->sess, t, adapt_us(k));
-	}
+	if (r->rtt_us > k->rtt_us[ttl - 1])
+		k->rtt_us[ttl - 1] = r->rtt_us;
 	if (r->rtt_us > k->max_rtt_us)
 		k->max_rtt_us = r->rtt_us;
+	if (ttl > k->far)
+		k->far = ttl;
+	/* the answer is evidence for its own TTL and every nearer one: the probes there
+	 * already out (the first window left before anything answered, with the ceiling)
+	 * get the wait it gives them, so silent ones free their window slots early */
+	for (int u = res->req.first_ttl; u <= ttl; u++) {
+		uint64_t w = wait_us(k, u);
+
+		if (w < res->req.timeout_us)
+			(void)nrb_sess_shorten_ttl(t->sess, t, u, u, w);
+	}
 	if (is_dest) {
 		if (!res->reached || ttl < res->reached_ttl) {
 			res->reached = 1;
@@ -225,15 +275,27 @@ static void trace_reply(struct nrb_task *t, uint32_t cookie, const struct nrb_se
 static void trace_timeout(struct nrb_task *t, uint32_t cookie, uint64_t sent_us, int send_err)
 {
 	struct trace_task *k = (struct trace_task *)t;
+	const struct nrb_trace_req *q = &k->res->req;
 	int ttl = (int)(cookie >> 8);
 
-	(void)sent_us;
 	if (ttl < 1 || ttl > NRB_TRACE_MAX_TTL)
 		return;
-	if (send_err)
+	if (send_err) {
 		k->res->send_errno = -send_err;
-	else
+	} else {
 		k->res->hops[ttl - 1].sent++;
+		if (nrb_loop_now(nrb_sess_loop(t->sess)) - sent_us >= q->timeout_us &&
+		    !k->silent[ttl - 1]) {
+			int was = tail_silent(k);
+
+			k->silent[ttl - 1] = 1;
+			/* the gap past the farthest answer is now shown silent: the probes
+			 * beyond it already out stop waiting the ceiling too */
+			if (!was && tail_silent(k))
+				(void)nrb_sess_shorten_ttl(t->sess, t, gap_end(k) + 1, q->max_ttl,
+				                           wait_us(k, gap_end(k) + 1));
+		}
+	}
 	trace_check(k);
 }
 
@@ -243,8 +305,6 @@ static void trace_finish(struct nrb_task *t)
 	struct nrb_trace_result *res = k->res;
 	int limit = k->limit, ttl;
 
-	(void)nrb_loop_timer_cancel(nrb_sess_loop(t->sess), k->check_timer);
-	t->waiting = 0;
 	for (ttl = res->req.first_ttl; ttl <= limit; ttl++) {
 		struct nrb_hop *h = &res->hops[ttl - 1];
 
@@ -267,13 +327,18 @@ static void trace_finish(struct nrb_task *t)
 	else
 		res->stop = "silence";
 	res->elapsed_us = nrb_loop_now(nrb_sess_loop(t->sess)) - t->started_us;
-	res->timeout_used_us = adapt_us(k);
+	/* the wait the hop past the last answer (its silence) was judged on; for a trace
+	 * that reached its destination, the destination's own */
+	ttl = res->last_ttl < limit ? res->last_ttl + 1 : limit;
+	if (ttl < res->req.first_ttl)
+		ttl = res->req.first_ttl;
+	res->timeout_used_us = wait_us(k, ttl);
 }
 
+/* Called as each probe leaves: the wait what has come back so far gives it. */
 static uint64_t trace_probe_timeout(struct nrb_task *t, uint32_t cookie)
 {
-	(void)cookie;
-	return adapt_us((struct trace_task *)t);
+	return wait_us((struct trace_task *)t, (int)(cookie >> 8));
 }
 
 static const struct nrb_task_ops trace_ops = {
@@ -410,19 +475,25 @@ static int mtr_gap(const struct mtr_task *k)
 
 /* Like mtr's --max-unknown (5): no probes beyond NRB_MTR_MAX_UNKNOWN silent hops past
  * the farthest hop that has answered, so a path that goes silent does not keep a dozen
- * probes per round waiting out their timeouts. */
+ * probes per round waiting out their timeouts.  "Silent" here only means "no answer yet":
+ * on a path whose far hops sit behind a delay longer than the interval, the next round
+ * leaves before they answer.  So the limit follows the farthest answer both ways: it
+ * grows again when answers from beyond it come in (to the destination once known), and
+ * only the rounds sent in between miss the far hops; none of their probes is counted
+ * lost, each waits the whole timeout. */
 static void mtr_trim(struct mtr_task *k)
 {
-	int top = 0, lim;
+	int top = 0, lim, max = k->res->req.trace.max_ttl;
 
-	if (k->res->dest_ttl)
-		return; /* the destination's TTL is the limit already */
-	for (int ttl = 1; ttl <= k->limit; ttl++)
+	if (k->res->dest_ttl) {
+		k->limit = k->res->dest_ttl;
+		return;
+	}
+	for (int ttl = 1; ttl <= max; ttl++)
 		if (k->res->hops[ttl - 1].received)
 			top = ttl;
 	lim = top + NRB_MTR_MAX_UNKNOWN;
-	if (lim < k->limit)
-		k->limit = lim;
+	k->limit = lim < max ? lim : max;
 }
 
 static int64_t mtr_tick(struct nrb_loop *loop, void *arg)

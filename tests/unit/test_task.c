@@ -2,7 +2,8 @@
  * fake socket seam on a fake clock: a fake 4-hop IPv4 network (client 192.0.2.2, routers
  * 192.0.2.1, 198.51.100.2, 198.51.100.6, server 203.0.113.10) answers probes sent on the
  * header-included raw socket with time-exceeded errors, echo replies, SYN-ACKs and port
- * unreachables; a filter mode makes everything after hop 2 silent.  Also: reply matching
+ * unreachables; a filter mode makes everything after hop 2 silent, a slow mode puts the
+ * far hops behind a delay (a longer path may be asked for).  Also: reply matching
  * ignores stray packets, bad input sends nothing, RTT statistics and the adaptive timeout
  * against hand-computed values. */
 #include <arpa/inet.h>
@@ -13,6 +14,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <cmocka.h>
@@ -30,6 +32,10 @@ struct world {
 	struct nrb_sess_opener opener;/* "privileged" opens: fake fds */
 	struct nrb_sess *sess;        /* session under test */
 	int filter_after;             /* 0: none; n: hops > n are silent */
+	int path_len;                 /* TTL of the server; 0: 4 (routers past hop 3 are
+	                               * 198.51.100.100 + TTL) */
+	int slow_from;                /* 0: none; n: hops >= n answer after slow_us */
+	uint64_t slow_us;
 	int raw_denied;               /* open_raw fails with EPERM */
 	int garbage;                  /* inject a stray packet before each answer */
 	int narrow;                   /* hops >= 3 sit behind a 1280-byte link */
@@ -147,7 +153,8 @@ static int network(struct nrb_sock_fake *fake, void *rctx, const struct nrb_sock
 	uint8_t body[1600], pkt[1700];
 	size_t n, q;
 	int icmp_fd = nrb_sess_fd(w->sess, AF_INET, NRB_PROTO_ICMP);
-	int ttl;
+	int ttl, dest;
+	uint64_t delay;
 
 	(void)fake;
 	assert_int_equal(nrb_pkt_parse_ip(s->data, s->len, &p), 0);
@@ -205,21 +212,29 @@ static int network(struct nrb_sock_fake *fake, void *rctx, const struct nrb_sock
 		w->limit_tok_us -= 1000000;
 		w->limit_answered++;
 	}
-	if (ttl < 4) {
+	dest = w->path_len ? w->path_len : 4;
+	delay = ttl < dest ? 1000u * (unsigned)ttl : 4000;
+	if (w->slow_from && (ttl < dest ? ttl : dest) >= w->slow_from)
+		delay = w->slow_us;
+	if (ttl < dest) {
 		/* time exceeded from hop ttl, quoting the probe (IP header + 8 bytes) */
+		char far[32];
+
+		snprintf(far, sizeof far, "198.51.100.%d", 100 + ttl);
 		q = s->len < 28 ? s->len : 28;
 		memset(body, 0, 8);
 		body[0] = 11;
 		memcpy(body + 8, s->data, q);
-		n = wrap(pkt, HOPS[ttl - 1], IPPROTO_ICMP, (uint8_t)(65 - ttl), body, 8 + q);
-		inject(w, icmp_fd, 1000u * (unsigned)ttl, pkt, n);
+		n = wrap(pkt, ttl < 4 ? HOPS[ttl - 1] : far, IPPROTO_ICMP, (uint8_t)(65 - ttl),
+		         body, 8 + q);
+		inject(w, icmp_fd, delay, pkt, n);
 		return 0;
 	}
 	if (p.proto == IPPROTO_ICMP) {
 		memcpy(body, s->data + 20, s->len - 20);
 		body[0] = 0; /* echo reply */
 		n = wrap(pkt, SERVER, IPPROTO_ICMP, 61, body, s->len - 20);
-		inject(w, icmp_fd, 4000, pkt, n);
+		inject(w, icmp_fd, delay, pkt, n);
 	} else if (p.proto == IPPROTO_TCP) {
 		struct nrb_pkt_ip ip;
 		struct nrb_pkt_tcp t;
@@ -238,7 +253,7 @@ static int network(struct nrb_sock_fake *fake, void *rctx, const struct nrb_sock
 		t.window = 1000;
 		assert_int_equal(nrb_pkt_build_ipv4(pkt, sizeof pkt, &ip, IPPROTO_TCP, 20), 20);
 		assert_int_equal(nrb_pkt_build_tcp(pkt + 20, sizeof pkt - 20, &ip, &t), 20);
-		inject(w, nrb_sess_fd(w->sess, AF_INET, NRB_PROTO_TCP), 4000, pkt, 40);
+		inject(w, nrb_sess_fd(w->sess, AF_INET, NRB_PROTO_TCP), delay, pkt, 40);
 	} else {
 		q = s->len < 28 ? s->len : 28;
 		memset(body, 0, 8);
@@ -246,7 +261,7 @@ static int network(struct nrb_sock_fake *fake, void *rctx, const struct nrb_sock
 		body[1] = 3; /* port unreachable */
 		memcpy(body + 8, s->data, q);
 		n = wrap(pkt, SERVER, IPPROTO_ICMP, 61, body, 8 + q);
-		inject(w, icmp_fd, 4000, pkt, n);
+		inject(w, icmp_fd, delay, pkt, n);
 	}
 	return 0;
 }
@@ -364,14 +379,14 @@ static void test_trace_tcp_filter_after_hop2(void **state)
 	assert_addr(&r.last_address, HOPS[1]);
 	assert_int_equal(r.hops[2].received, 0);
 	assert_int_equal(r.hops[29].received, 0);
-	/* the adaptive timeout is 3 x the largest RTT (2 ms) floored at 300 ms, well under
-	 * the 2 s ceiling; and it applies to the first window too, which left before any
-	 * answer (nrb_sess_shorten).  60 probes, window 32: 32 at once (TTL 1..16), 4
-	 * answered at once and replaced; 300 ms later the 32 silent ones expire and the last
-	 * 24 go; 300 ms after that the trace is over: two adaptive windows in all */
-	assert_int_equal(r.timeout_used_us, 300000);
+	/* nothing answers at TTL 3 or beyond, so hop 3's silence is judged on the whole 2 s
+	 * ceiling: the fast answers of hops 1 and 2 say nothing about it.  60 probes, window
+	 * 32: 32 at once (TTL 1..16), 4 answered at once and replaced (TTL 17, 18); 2 s
+	 * later the silent ones expire, TTLs 3..7 have each waited the ceiling in vain (the
+	 * gap), so the last 24 (TTL 19..30) wait 300 ms (5 x 2 ms floored): 2.3 s in all */
+	assert_int_equal(r.timeout_used_us, 2000000);
 	assert_int_equal(w->max_inflight[0], NRB_TRACE_DEFAULT_WINDOW);
-	assert_true(r.elapsed_us >= 600000 && r.elapsed_us <= 600000 + 20000);
+	assert_true(r.elapsed_us >= 2300000 && r.elapsed_us <= 2300000 + 20000);
 	/* every probe was settled (timed out) before the end: all counted as sent */
 	for (int t = 1; t <= 30; t++)
 		assert_int_equal(r.hops[t - 1].sent, 2);
@@ -386,6 +401,97 @@ static void test_trace_tcp_filter_after_hop2(void **state)
 		assert_int_equal(s->data[22] << 8 | s->data[23], 443);
 	}
 	free_world(w);
+}
+
+/* The far hops sit 500 ms behind fast first hops (the high_latency lab scenario with a
+ * 250 ms delay line): hop 1 answering in 1 ms says nothing about hop 3, so every hop is
+ * found.  The old single adaptive timeout (3 x the largest RTT, floored at 300 ms) cut
+ * every probe in flight to 300 ms at hop 1's answer and lost hops 3 and 4. */
+static void test_trace_slow_far_hops(void **state)
+{
+	static const struct {
+		int queries, max_ttl, path_len;
+		uint64_t elapsed_us;
+	} cases[] = {{1, 6, 0, 500000}, {3, 30, 0, 500000}, {3, 30, 12, 502000}};
+
+	(void)state;
+	for (size_t c = 0; c < sizeof cases / sizeof cases[0]; c++) {
+		struct world *w = setup_world();
+		struct nrb_trace_result r;
+		struct nrb_trace_req q;
+		int dest = cases[c].path_len ? cases[c].path_len : 4;
+
+		w->slow_from = 3;
+		w->slow_us = 500000;
+		w->path_len = cases[c].path_len;
+		req_for(&q, NRB_PROTO_ICMP, 0);
+		q.queries = cases[c].queries;
+		q.max_ttl = cases[c].max_ttl;
+		assert_int_equal(nrb_trace_add(w->sess, &q, &r, NULL, 0), 0);
+		assert_int_equal(nrb_sess_run(w->sess, 60000000), 0);
+		assert_true(r.reached);
+		assert_int_equal(r.reached_ttl, dest);
+		assert_string_equal(r.stop, "reached");
+		assert_int_equal(r.nhops, dest);
+		for (int t = 1; t <= dest; t++) {
+			/* every query of every hop answered: no hop looks lossy either */
+			assert_int_equal(r.hops[t - 1].sent, q.queries);
+			assert_int_equal(r.hops[t - 1].received, q.queries);
+			assert_true(fabs(r.hops[t - 1].replies[0].rtt_ms - (t < 3 ? t : 500)) < 0.001);
+		}
+		assert_addr(&r.hops[2].replies[0].from, HOPS[2]);
+		assert_addr(&r.hops[dest - 1].replies[0].from, SERVER);
+		/* done when the destination's answers are in: one 500 ms round trip after
+		 * its last probe left (on the 12-hop path TTL 12 went out as hops 1 and 2
+		 * answered and freed slots of the window, at 1 and 2 ms) */
+		assert_int_equal(r.elapsed_us, cases[c].elapsed_us);
+		/* the destination's wait: 3 x its own 500 ms */
+		assert_int_equal(r.timeout_used_us, 1500000);
+		free_world(w);
+	}
+}
+
+/* A path silent after hop 2, as the path_filter lab scenario shows a TCP trace to 443
+ * (30 TTLs).  Nothing answers past hop 2, so no probe there has evidence to wait less
+ * than the 2 s ceiling: the trace takes one ceiling (that is what tells silence from a
+ * slow far path), not one per window of probes.  With 3 queries, 90 probes, window 32:
+ * TTL 1..11 at once, TTLs 11..13 as hops 1 and 2 answer; 2 s later they expire, TTLs 3..7
+ * have each waited the ceiling in vain, and the other 58 go in two waves of 300 ms (5 x
+ * the 2 ms of hop 2, floored).  With one query the 30 probes are one window: 2 s. */
+static void test_trace_silent_tail_one_window(void **state)
+{
+	static const struct {
+		int queries;
+		uint64_t elapsed_us;
+	} cases[] = {{3, 2600000}, {1, 2000000}};
+
+	(void)state;
+	for (size_t c = 0; c < sizeof cases / sizeof cases[0]; c++) {
+		struct world *w = setup_world();
+		struct nrb_trace_result r;
+		struct nrb_trace_req q;
+
+		w->filter_after = 2;
+		req_for(&q, NRB_PROTO_TCP, 443);
+		q.queries = cases[c].queries;
+		assert_int_equal(nrb_trace_add(w->sess, &q, &r, NULL, 0), 0);
+		assert_int_equal(nrb_sess_run(w->sess, 60000000), 0);
+		assert_false(r.reached);
+		assert_string_equal(r.stop, "silence");
+		assert_int_equal(r.last_ttl, 2);
+		assert_int_equal(r.nhops, 30);
+		for (int t = 1; t <= 30; t++) {
+			assert_int_equal(r.hops[t - 1].sent, q.queries);
+			assert_int_equal(r.hops[t - 1].received, t <= 2 ? q.queries : 0);
+		}
+		/* hop 3's silence was judged on the whole ceiling ... */
+		assert_int_equal(r.timeout_used_us, 2000000);
+		/* ... and the trace took about that one window: not 300 ms (which would lose
+		 * a slow far path) and not 2 s per window of probes (traceroute's 12 s) */
+		assert_true(r.elapsed_us >= cases[c].elapsed_us);
+		assert_true(r.elapsed_us <= cases[c].elapsed_us + 20000);
+		free_world(w);
+	}
 }
 
 static void test_trace_tcp_reaches_with_synack(void **state)
@@ -446,6 +552,10 @@ static void test_trace_window_bound(void **state)
 			req_for(&q, (enum nrb_proto)(i + 1), i == 1 ? 33434 : 443);
 			q.max_ttl = 12;
 			q.queries = 3;
+			/* the window is the point here, not the waits: a 300 ms ceiling (the
+			 * floor too) keeps a window of 1 (36 silent probes one after another,
+			 * TTLs 3..7 at the ceiling) within the task's time cap */
+			q.timeout_us = 300000;
 			q.window = k ? windows[k] : 0; /* 0: the default */
 			assert_int_equal(nrb_trace_add(w->sess, &q, &r[i], NULL, 0), 0);
 			assert_int_equal(nrb_sess_task(w->sess, (unsigned)i)->window,
@@ -888,6 +998,41 @@ static void test_mtr_max_unknown(void **state)
 	free_world(w);
 }
 
+/* A 10-hop path whose hops 3..10 sit 400 ms behind fast hops 1 and 2, rounds every
+ * 250 ms (the standard runbook's fast pace).  Round 2 leaves before hop 3's first answer
+ * is back, so it probes five TTLs past hop 2 (--max-unknown); once the far answers are in
+ * (400 ms) rounds go to the destination again.  mtr never cut its 2 s wait, so nothing
+ * far is counted lost, but the limit used to stay at 7: hops 8..10 got round 1 only. */
+static void test_mtr_slow_far_hops(void **state)
+{
+	struct world *w = setup_world();
+	struct nrb_mtr_result *r = calloc(1, sizeof *r);
+	struct nrb_mtr_req q;
+
+	(void)state;
+	assert_non_null(r);
+	w->path_len = 10;
+	w->slow_from = 3;
+	w->slow_us = 400000;
+	memset(&q, 0, sizeof q);
+	req_for(&q.trace, NRB_PROTO_ICMP, 0);
+	q.rounds = 6;
+	q.interval_us = 250000;
+	assert_int_equal(nrb_mtr_add(w->sess, &q, r, NULL, 0), 0);
+	assert_int_equal(nrb_sess_run(w->sess, 60000000), 0);
+	assert_int_equal(r->rounds_done, 6);
+	assert_int_equal(r->dest_ttl, 10);
+	assert_int_equal(r->nhops, 10);
+	for (int t = 1; t <= 10; t++) {
+		/* rounds 1 and 3..6 reach every hop, round 2 stops at TTL 7 */
+		assert_int_equal(r->hops[t - 1].sent, t <= 7 ? 6 : 5);
+		assert_int_equal(r->hops[t - 1].received, r->hops[t - 1].sent);
+	}
+	assert_true(r->hops[9].dest);
+	free(r);
+	free_world(w);
+}
+
 /* The slow interval must be longer than the fast one. */
 static void test_mtr_bad_slow_interval(void **state)
 {
@@ -1102,6 +1247,8 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_trace_icmp_four_hops),
 		cmocka_unit_test(test_trace_tcp_filter_after_hop2),
+		cmocka_unit_test(test_trace_slow_far_hops),
+		cmocka_unit_test(test_trace_silent_tail_one_window),
 		cmocka_unit_test(test_trace_tcp_reaches_with_synack),
 		cmocka_unit_test(test_three_protocols_at_once),
 		cmocka_unit_test(test_trace_window_bound),
@@ -1116,6 +1263,7 @@ int main(void)
 		cmocka_unit_test(test_mtr_two_protocols_share_the_pace),
 		cmocka_unit_test(test_mtr_bad_slow_interval),
 		cmocka_unit_test(test_mtr_max_unknown),
+		cmocka_unit_test(test_mtr_slow_far_hops),
 		cmocka_unit_test(test_progress_hook),
 		cmocka_unit_test(test_pmtu_frag_needed_and_blackhole),
 		cmocka_unit_test(test_pmtu_random_loss),
