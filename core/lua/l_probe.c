@@ -287,7 +287,7 @@ static int l_probe_route(lua_State *L)
 	addr = need_str(L, "address", "a numeric IPv4 or IPv6 address");
 	rc = nrb_route_get(addr, &r, err, sizeof err);
 	if (rc == -EINVAL)
-		return luaL_argerror(L, 1, err);
+		return luaL_error(L, "bad option 'address' (%s)", err);
 	if (rc < 0) {
 		luaL_pushfail(L);
 		lua_pushstring(L, err);

@@ -112,6 +112,7 @@ function T.caller_mistakes_name_the_option()
   raises(probe.resolve, { host = "192.0.2.1", family = "ipv5" }, "bad option 'family': 'ipv5' is not one of any, ipv4, ipv6", "family")
   raises(probe.resolve, {}, "bad option 'host' (a host name or address expected, got nil)", "resolve no host")
   raises(probe.route, {}, "bad option 'address' (a numeric IPv4 or IPv6 address expected, got nil)", "route no address")
+  raises(probe.route, { address = "1.2.3" }, "bad option 'address' (route: '1.2.3' is not a numeric IPv4 or IPv6 address)", "route 1.2.3")
   raises(probe.listening, {}, "bad option 'port' (an integer 1..65535 is required)", "listening no port")
   raises(probe.listening, { port = 80, proto = "sctp" }, "bad option 'proto': 'sctp' is not one of tcp, udp", "listening proto")
 end
