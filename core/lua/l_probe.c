@@ -26,10 +26,17 @@
  * unprivileged (true: do not use raw sockets).  They return evidence tables shaped as
  * doc/evidence.md says, or nil, message when the environment fails (no route, no ICMP
  * socket).  Caller mistakes (unknown option, port out of range, address that is not
- * numeric, absurd counts or sizes) raise; a probe that ran and saw nothing is
- * evidence, not an error.
+ * numeric, absurd counts or sizes) raise, naming the option; a destination no probe may
+ * go to (unspecified, multicast, broadcast, IPv6 link-local: net/target.h) and one the
+ * kernel has no usable route for are the input's or the environment's problem: nil,
+ * message, nothing sent.  A probe that ran and saw nothing is evidence, not an error.
+ *
+ *   probe.check_target(text) -> "address"|"name", or nil, message: the check every
+ *     target passes (nrb.params' host type, nrb probe)
+ *   probe.parse_address(text) -> "ipv4"|"ipv6", or nil: numeric (inet_pton) only
  */
 #include "lua/host_int.h"
+#include "net/target.h"
 #include "probe/listen.h"
 #include "probe/netprobe.h"
 #include "probe/probe.h"
@@ -61,6 +68,81 @@ static void push_head(lua_State *L, const uint8_t *b, size_t n)
 	luaL_pushresult(&B);
 }
 
+/* Option readers over the option table at argument 1.  Every message names the option
+ * ("bad option 'port' (...)"): the table is one argument, so Lua's own "bad argument #-1"
+ * would point at nothing the caller wrote. */
+static lua_Integer opt_int(lua_State *L, const char *k, lua_Integer def, lua_Integer lo,
+                           lua_Integer hi);
+
+/* A required integer option in lo..hi.  [-0, +0, v] */
+static lua_Integer need_int(lua_State *L, const char *k, lua_Integer lo, lua_Integer hi)
+{
+	lua_getfield(L, 1, k);
+	if (lua_isnil(L, -1))
+		luaL_error(L, "bad option '%s' (an integer %I..%I is required)", k, lo, hi);
+	lua_pop(L, 1);
+	return opt_int(L, k, 0, lo, hi);
+}
+
+/* A required text option; what says what it should be.  The string stays anchored in
+ * the option table.  [-0, +0, v] */
+static const char *need_str(lua_State *L, const char *k, const char *what)
+{
+	const char *v;
+
+	lua_getfield(L, 1, k);
+	if (lua_type(L, -1) != LUA_TSTRING)
+		luaL_error(L, "bad option '%s' (%s expected, got %s)", k, what, luaL_typename(L, -1));
+	v = lua_tostring(L, -1);
+	lua_pop(L, 1);
+	return v;
+}
+
+/* An enumeration: the value at stack index idx (option k, or an entry of it) as its index
+ * in names; def's index when the value is nil and def is not NULL.  [-0, +0, v] */
+static int check_enum(lua_State *L, int idx, const char *k, const char *def,
+                      const char *const names[])
+{
+	const char *v = def;
+	luaL_Buffer B;
+
+	idx = lua_absindex(L, idx);
+	if (!lua_isnil(L, idx) || !def) {
+		if (lua_type(L, idx) != LUA_TSTRING)
+			v = NULL;
+		else
+			v = lua_tostring(L, idx);
+	}
+	for (int i = 0; v && names[i]; i++)
+		if (strcmp(v, names[i]) == 0)
+			return i;
+	luaL_buffinit(L, &B);
+	for (int i = 0; names[i]; i++) {
+		if (i)
+			luaL_addstring(&B, ", ");
+		luaL_addstring(&B, names[i]);
+	}
+	luaL_pushresult(&B);
+	if (!v)
+		return luaL_error(L, "bad option '%s' (one of %s expected, got %s)", k,
+		                  lua_tostring(L, -1), luaL_typename(L, idx));
+	return luaL_error(L, "bad option '%s': '%s' is not one of %s", k, v, lua_tostring(L, -1));
+}
+
+/* A destination no probe may go to (net/target.h) is the input's problem, not the
+ * caller's: nil, message, and nothing is sent.  Returns 0 for a usable destination, else
+ * the number of values pushed.  [-0, +0|2, m] */
+static int dest_refused(lua_State *L, const struct nrb_pkt_addr *dst)
+{
+	char err[256];
+
+	if (nrb_target_check_dest(dst, err, sizeof err) == 0)
+		return 0;
+	luaL_pushfail(L);
+	lua_pushfstring(L, "%s; nothing sent", err);
+	return 2;
+}
+
 /* tcp_connect{address, port, timeout_ms, send, read_timeout_ms, max_read_bytes} ->
  * {status, address, port, rtt_ms, timeout_ms, errno, errno_name, error, local,
  *  request = {status, sent_bytes, bytes, first_byte_ms, duration_ms, first_line, errno,
@@ -71,33 +153,31 @@ static int l_probe_tcp_connect(lua_State *L)
 	                                   "read_timeout_ms", "max_read_bytes", NULL};
 	struct nrb_tcp_req req;
 	struct nrb_tcp_result res;
+	struct nrb_pkt_addr dst;
 	const char *addr, *send;
 	size_t send_len = 0;
 	lua_Integer port, timeout, rtimeout, maxread;
 	char err[256];
+	int n;
 
 	nrb_lua_check_keys(L, 1, keys);
-	lua_getfield(L, 1, "address");
-	addr = luaL_checkstring(L, -1);
-	lua_getfield(L, 1, "port");
-	port = luaL_checkinteger(L, -1);
-	lua_getfield(L, 1, "timeout_ms");
-	timeout = luaL_optinteger(L, -1, 2000);
+	addr = need_str(L, "address", "a numeric IPv4 or IPv6 address");
+	port = need_int(L, "port", 1, 65535);
+	timeout = opt_int(L, "timeout_ms", 2000, 1, 600000);
 	lua_getfield(L, 1, "send");
-	send = luaL_optlstring(L, -1, NULL, &send_len);
-	lua_getfield(L, 1, "read_timeout_ms");
-	rtimeout = luaL_optinteger(L, -1, 3000);
-	lua_getfield(L, 1, "max_read_bytes");
-	maxread = luaL_optinteger(L, -1, 1 << 20);
-	luaL_argcheck(L, port >= 1 && port <= 65535, 1, "port must be 1..65535");
-	luaL_argcheck(L, timeout >= 1 && timeout <= 600000, 1, "timeout_ms must be 1..600000");
+	if (!lua_isnil(L, -1) && lua_type(L, -1) != LUA_TSTRING)
+		luaL_error(L, "bad option 'send' (text expected, got %s)", luaL_typename(L, -1));
+	send = lua_tolstring(L, -1, &send_len);
+	rtimeout = opt_int(L, "read_timeout_ms", 3000, 1, 600000);
+	maxread = opt_int(L, "max_read_bytes", 1 << 20, 1, 1 << 30);
 	luaL_argcheck(L, !send || (send_len >= 1 && send_len <= NRB_TCP_MAX_SEND), 1,
 	              "send must be 1..4096 bytes");
-	luaL_argcheck(L, rtimeout >= 1 && rtimeout <= 600000, 1, "read_timeout_ms must be 1..600000");
-	luaL_argcheck(L, maxread >= 1 && maxread <= (1 << 30), 1, "max_read_bytes must be 1..2^30");
 	memset(&req, 0, sizeof req);
-	if (nrb_sockaddr_parse(addr, (int)port, &req.addr, &req.addrlen) < 0)
-		return luaL_argerror(L, 1, lua_pushfstring(L, "address '%s' is not a numeric IPv4 or IPv6 address", addr));
+	if (nrb_sockaddr_parse(addr, (int)port, &req.addr, &req.addrlen) < 0 ||
+	    nrb_pkt_addr_from_sockaddr(&dst, (struct sockaddr *)&req.addr, req.addrlen) < 0)
+		return luaL_error(L, "bad option 'address' ('%s' is not a numeric IPv4 or IPv6 address)", addr);
+	if ((n = dest_refused(L, &dst)))
+		return n;
 	req.timeout_ms = (int)timeout;
 	req.send = send;
 	req.send_len = send ? send_len : 0;
@@ -152,13 +232,12 @@ static int l_probe_resolve(lua_State *L)
 	char err[256];
 
 	nrb_lua_check_keys(L, 1, keys);
-	lua_getfield(L, 1, "host");
-	host = luaL_checkstring(L, -1);
+	host = need_str(L, "host", "a host name or address");
 	lua_getfield(L, 1, "family");
-	fam = luaL_checkoption(L, -1, "any", fams);
+	fam = check_enum(L, -1, "family", "any", fams);
 	lua_pop(L, 1);
 	if (nrb_resolve(host, famv[fam], &res, err, sizeof err) < 0)
-		return luaL_argerror(L, 1, err);
+		return luaL_error(L, "bad option 'host' (%s)", err);
 
 	lua_createtable(L, 0, 8);
 	lua_pushstring(L, res.ok ? "ok" : "failed");
@@ -205,11 +284,10 @@ static int l_probe_route(lua_State *L)
 	int rc;
 
 	nrb_lua_check_keys(L, 1, keys);
-	lua_getfield(L, 1, "address");
-	addr = luaL_checkstring(L, -1);
+	addr = need_str(L, "address", "a numeric IPv4 or IPv6 address");
 	rc = nrb_route_get(addr, &r, err, sizeof err);
 	if (rc == -EINVAL)
-		return luaL_argerror(L, 1, err);
+		return luaL_error(L, "bad option 'address' (%s)", err);
 	if (rc < 0) {
 		luaL_pushfail(L);
 		lua_pushstring(L, err);
@@ -321,11 +399,9 @@ static void opt_addr(lua_State *L, struct nrb_pkt_addr *a, const char **text)
 {
 	const char *t;
 
-	lua_getfield(L, 1, "address");
-	t = luaL_checkstring(L, -1);
+	t = need_str(L, "address", "a numeric IPv4 or IPv6 address");
 	if (nrb_pkt_addr_from_string(a, t) < 0)
-		luaL_error(L, "address '%s' is not a numeric IPv4 or IPv6 address", t);
-	lua_pop(L, 1);
+		luaL_error(L, "bad option 'address' ('%s' is not a numeric IPv4 or IPv6 address)", t);
 	if (text)
 		*text = t;
 }
@@ -338,7 +414,7 @@ static enum nrb_proto opt_proto(lua_State *L, const char *def)
 	int i;
 
 	lua_getfield(L, 1, "proto");
-	i = luaL_checkoption(L, -1, def, PROTO_NAMES);
+	i = check_enum(L, -1, "proto", def, PROTO_NAMES);
 	lua_pop(L, 1);
 	return (enum nrb_proto)(i + 1);
 }
@@ -376,7 +452,27 @@ static int tcp_fallback(const struct nrb_sess *s, const struct nrb_pkt_addr *dst
 	return rc == -EPERM || !nrb_sess_is_raw(s, dst->af, NRB_PROTO_TCP);
 }
 
-/* Turn an *_add failure into a raise (caller mistake) or nil, message (environment). */
+/* The kernel's route to the destination, asked before any task is added (connect() on a
+ * UDP socket, nrb_sess_source: nothing is sent).  Its failure is the environment's or the
+ * input's, never the caller's — no route for the family (ENETUNREACH), a destination the
+ * kernel cannot use as given (EINVAL) — so it is nil, message, never a raise.  Returns 0
+ * when there is a route, else the number of values pushed (the session is freed).
+ * [-0, +0|2, m] */
+static int route_refused(lua_State *L, struct nrb_sess *s, const struct nrb_pkt_addr *dst)
+{
+	struct nrb_pkt_addr src;
+	char err[256];
+
+	if (nrb_sess_source(s, dst, &src, err, sizeof err) == 0)
+		return 0;
+	nrb_sess_free(s);
+	luaL_pushfail(L);
+	lua_pushstring(L, err);
+	return 2;
+}
+
+/* Turn an *_add failure into a raise (caller mistake: the route was asked before, so an
+ * -EINVAL is a request the engine refused) or nil, message (environment). */
 static int add_failed(lua_State *L, struct nrb_sess *s, int rc, const char *err)
 {
 	nrb_sess_free(s);
@@ -409,7 +505,11 @@ static int l_probe_ping(lua_State *L)
 	q.ttl = (int)opt_int(L, "ttl", 64, 1, 255);
 	q.timeout_us = (uint64_t)opt_int(L, "timeout_ms", 1000, 1, 60000) * 1000;
 	common(L, &c);
+	if ((rc = dest_refused(L, &q.dst)))
+		return rc;
 	s = new_sess(L, &c);
+	if ((rc = route_refused(L, s, &q.dst)))
+		return rc;
 	rc = nrb_ping_add(s, &q, &r, err, sizeof err);
 	if (rc < 0)
 		return add_failed(L, s, rc, err);
@@ -593,16 +693,17 @@ static void read_trace_req(lua_State *L, struct nrb_trace_req *q)
 		luaL_error(L, "bad option 'first_ttl' (greater than max_ttl)");
 }
 
+/* The port option of a probe of protocol p: 1..65535 when given; absent, 33434 for UDP,
+ * none for ICMP, and a raise for TCP (which port would be a guess). */
 static uint16_t read_port(lua_State *L, enum nrb_proto p)
 {
-	lua_Integer port = opt_int(L, "port", p == NRB_PROTO_UDP ? 33434 : p == NRB_PROTO_TCP ? -1 : 0,
-	                           -1, 65535);
+	lua_Integer port = opt_int(L, "port", 0, 1, 65535);
 
-	if (p == NRB_PROTO_TCP && port == -1)
+	if (port == 0 && p == NRB_PROTO_TCP)
 		luaL_error(L, "a TCP probe needs a port");
-	if (p != NRB_PROTO_ICMP && (port < 1 || port > 65535))
-		luaL_error(L, "bad option 'port' (must be 1..65535)");
-	return (uint16_t)(port > 0 ? port : 0);
+	if (port == 0 && p == NRB_PROTO_UDP)
+		port = 33434;
+	return (uint16_t)port;
 }
 
 /* The `protos` option of trace and mtr: up to three distinct protocols, in the order
@@ -616,14 +717,20 @@ static int read_protos(lua_State *L, enum nrb_proto out[3])
 		lua_pop(L, 1);
 		return 0;
 	}
-	luaL_checktype(L, -1, LUA_TTABLE);
+	if (!lua_istable(L, -1))
+		luaL_error(L, "bad option 'protos' (a list of icmp, udp and/or tcp expected, got %s)",
+		           luaL_typename(L, -1));
+	/* more than three cannot be distinct: refused rather than cut */
+	if (lua_rawgeti(L, -1, 4) != LUA_TNIL)
+		luaL_error(L, "bad option 'protos' (at most three distinct protocols: icmp, udp, tcp)");
+	lua_pop(L, 1);
 	for (int i = 1; i <= 3; i++) {
 		lua_rawgeti(L, -1, i);
 		if (lua_isnil(L, -1)) {
 			lua_pop(L, 1);
 			break;
 		}
-		out[n] = (enum nrb_proto)(luaL_checkoption(L, -1, NULL, PROTO_NAMES) + 1);
+		out[n] = (enum nrb_proto)(check_enum(L, -1, "protos", NULL, PROTO_NAMES) + 1);
 		for (int j = 0; j < n; j++)
 			if (out[j] == out[n])
 				luaL_error(L, "protos lists '%s' twice", PROTO_NAMES[out[n] - 1]);
@@ -674,7 +781,11 @@ static int l_probe_trace(lua_State *L)
 		q[i].port = read_port(L, q[i].proto);
 	}
 	common(L, &c);
+	if ((rc = dest_refused(L, &base.dst)))
+		return rc;
 	s = new_sess(L, &c);
+	if ((rc = route_refused(L, s, &base.dst)))
+		return rc;
 	res = lua_newuserdatauv(L, sizeof *res * 3, 0);
 	memset(res, 0, sizeof *res * 3);
 	for (int i = 0; i < n; i++) {
@@ -882,7 +993,11 @@ static int l_probe_mtr(lua_State *L)
 		lua_pop(L, 1);
 	}
 	common(L, &c);
+	if ((rc = dest_refused(L, &base.trace.dst)))
+		return rc;
 	s = new_sess(L, &c);
+	if ((rc = route_refused(L, s, &base.trace.dst)))
+		return rc;
 	r = lua_newuserdatauv(L, sizeof *r * 3, 0);
 	for (int i = 0; i < n; i++) {
 		rc = nrb_mtr_add(s, &q[i], &r[i], err, sizeof err);
@@ -937,7 +1052,11 @@ static int port_probe(lua_State *L, enum nrb_proto proto)
 		q.size = 0;
 	}
 	common(L, &c);
+	if ((rc = dest_refused(L, &q.dst)))
+		return rc;
 	s = new_sess(L, &c);
+	if ((rc = route_refused(L, s, &q.dst)))
+		return rc;
 	rc = nrb_port_add(s, &q, &r, err, sizeof err);
 	if (tcp_fallback(s, &q.dst, proto, rc)) {
 		/* no raw sockets: classify a connect() instead, and say so */
@@ -1030,7 +1149,11 @@ static int l_probe_pmtu(lua_State *L)
 	q.timeout_us = (uint64_t)opt_int(L, "timeout_ms", 1000, 10, 30000) * 1000;
 	q.max_ttl = (int)opt_int(L, "max_ttl", 30, 1, NRB_PMTU_MAX_TTL);
 	common(L, &c);
+	if ((rc = dest_refused(L, &q.dst)))
+		return rc;
 	s = new_sess(L, &c);
+	if ((rc = route_refused(L, s, &q.dst)))
+		return rc;
 	r = lua_newuserdatauv(L, sizeof *r, 0);
 	rc = nrb_pmtu_add(s, &q, r, err, sizeof err);
 	if (rc < 0)
@@ -1098,12 +1221,10 @@ static int l_probe_listening(lua_State *L)
 	int proto;
 
 	nrb_lua_check_keys(L, 1, keys);
-	lua_getfield(L, 1, "port");
-	port = luaL_checkinteger(L, -1);
+	port = need_int(L, "port", 1, 65535);
 	lua_getfield(L, 1, "proto");
-	proto = luaL_checkoption(L, -1, "tcp", protos);
-	lua_pop(L, 2);
-	luaL_argcheck(L, port >= 1 && port <= 65535, 1, "port must be 1..65535");
+	proto = check_enum(L, -1, "proto", "tcp", protos);
+	lua_pop(L, 1);
 	if (nrb_listen_lookup(proto == 0 ? IPPROTO_TCP : IPPROTO_UDP, (int)port, &r, err, sizeof err) < 0) {
 		luaL_pushfail(L);
 		lua_pushstring(L, err);
@@ -1129,9 +1250,42 @@ static int l_probe_listening(lua_State *L)
 	return 1;
 }
 
+/* check_target(text) -> "address"|"name", or nil, message: nrb_target_check, the one
+ * check of a probe's target (nrb.params' host type and nrb probe use it). */
+static int l_probe_check_target(lua_State *L)
+{
+	const char *text = luaL_checkstring(L, 1);
+	char err[256];
+	int kind = nrb_target_check(text, NULL, err, sizeof err);
+
+	if (kind < 0) {
+		luaL_pushfail(L);
+		lua_pushstring(L, err);
+		return 2;
+	}
+	lua_pushstring(L, kind == NRB_TARGET_ADDRESS ? "address" : "name");
+	return 1;
+}
+
+/* parse_address(text) -> "ipv4"|"ipv6", or nil: a numeric address as inet_pton reads it
+ * (nrb.params' address type; no destination check). */
+static int l_probe_parse_address(lua_State *L)
+{
+	struct nrb_pkt_addr a;
+
+	if (lua_type(L, 1) != LUA_TSTRING || nrb_pkt_addr_from_string(&a, lua_tostring(L, 1)) < 0) {
+		luaL_pushfail(L);
+		return 1;
+	}
+	lua_pushstring(L, a.af == AF_INET6 ? "ipv6" : "ipv4");
+	return 1;
+}
+
 int luaopen_nrb_core_probe(lua_State *L)
 {
 	static const luaL_Reg funcs[] = {
+		{"check_target", l_probe_check_target},
+		{"parse_address", l_probe_parse_address},
 		{"tcp_connect", l_probe_tcp_connect},
 		{"resolve", l_probe_resolve},
 		{"route", l_probe_route},

@@ -107,7 +107,9 @@ struct nrb_resolve_result {
 /**
  * Resolve host to its addresses (family AF_UNSPEC, AF_INET or AF_INET6).
  * @return 0 when the resolver ran (res->ok says whether it found anything), -EINVAL for
- *         an empty or over-long host name or a bad family.
+ *         an empty or over-long host name, a bad family, or a host that is neither a
+ *         numeric address nor a DNS name (nrb_target_parse: `1.2.3`, `999.1.1.1` are
+ *         refused before the resolver sees them).
  */
 int nrb_resolve(const char *host, int family, struct nrb_resolve_result *res,
                 char *err, size_t errlen);

@@ -1,4 +1,5 @@
 /* Name resolution probe: getaddrinfo() with timing (see probe.h). */
+#include "net/target.h"
 #include "probe/probe.h"
 #include "util/util.h"
 
@@ -12,10 +13,8 @@ int nrb_resolve(const char *host, int family, struct nrb_resolve_result *res,
                 char *err, size_t errlen)
 {
 	struct addrinfo hints, *ai = NULL, *p;
-	struct in6_addr tmp6;
-	struct in_addr tmp4;
 	uint64_t start;
-	int rc;
+	int rc, kind;
 
 	if (!host || !res)
 		return nrb_err(err, errlen, EINVAL, "resolve: no host");
@@ -23,11 +22,19 @@ int nrb_resolve(const char *host, int family, struct nrb_resolve_result *res,
 		return nrb_err(err, errlen, EINVAL, "resolve: host name must be 1..253 characters");
 	if (family != AF_UNSPEC && family != AF_INET && family != AF_INET6)
 		return nrb_err(err, errlen, EINVAL, "resolve: bad address family %d", family);
+	/* Before the resolver sees it: getaddrinfo reads `1.2.3` as 1.2.0.3 (inet_aton) and
+	 * asks DNS about `999.1.1.1`; a target that is neither an address nor a name is
+	 * refused here (net/target.h). */
+	kind = nrb_target_parse(host, NULL, err, errlen);
+	if (kind < 0)
+		return kind;
 	memset(res, 0, sizeof *res);
-	res->is_literal = inet_pton(AF_INET, host, &tmp4) == 1 || inet_pton(AF_INET6, host, &tmp6) == 1;
+	res->is_literal = kind == NRB_TARGET_ADDRESS;
 
 	memset(&hints, 0, sizeof hints);
 	hints.ai_family = family;
+	if (res->is_literal)
+		hints.ai_flags = AI_NUMERICHOST; /* never a DNS query for an address */
 	hints.ai_socktype = SOCK_STREAM; /* one entry per address, not per socket type */
 	start = nrb_now_us();
 	rc = getaddrinfo(host, NULL, &hints, &ai);

@@ -5,61 +5,37 @@
 --     port:   {type: port, default: 443}
 --     count:  {type: int, default: 5, min: 1, max: 100}
 --     proto:  {type: enum, values: [tcp, udp], default: tcp}
--- Types: string, int, number, bool, port (1-65535), host (DNS name or IP literal),
--- address (IP literal), enum (one of `values`).  Values from the command line arrive
--- as text and are converted; defaults are checked like any other value.
+-- Types: string, int, number, bool, port (1-65535), host (DNS name, or IP literal a
+-- probe may be sent to: M.check_host), address (IP literal), enum (one of `values`).
+-- Values from the command line arrive as text and are converted; defaults are checked
+-- like any other value.
 local M = {}
 
 M.TYPES = { "string", "int", "number", "bool", "port", "host", "address", "enum" }
 local SPEC_KEYS = { type = true, required = true, default = true, description = true,
                     values = true, min = true, max = true }
 
-local function is_ipv4(s)
-  local a, b, c, d = s:match("^(%d+)%.(%d+)%.(%d+)%.(%d+)$")
-  if not a then return false end
-  for _, x in ipairs({ a, b, c, d }) do
-    if #x > 3 or tonumber(x) > 255 or (#x > 1 and x:sub(1, 1) == "0") then return false end
-  end
-  return true
-end
+-- Addresses and targets are read by C (core/net/target.h), the same code the probes,
+-- the resolver and `nrb probe` use: one reading of "1.2.3" everywhere (refused).
+local core = require "nrb.core.probe"
 
-local function is_ipv6(s)
-  if not s:find(":", 1, true) or #s > 45 or not s:match("^[%x:.]+$") then return false end
-  if s:find(":::", 1, true) then return false end
-  local _, dbl = s:gsub("::", "")
-  if dbl > 1 then return false end
-  local groups, v4tail = 0, false
-  for g in (s .. ":"):gmatch("([^:]*):") do
-    if g ~= "" then
-      if g:find(".", 1, true) then
-        if not is_ipv4(g) then return false end
-        v4tail = true
-        groups = groups + 2
-      else
-        if #g > 4 then return false end
-        groups = groups + 1
-      end
-    end
-  end
-  if v4tail and not s:match("[%d.]+$") then return false end
-  if dbl == 1 then return groups < 8 end
-  return groups == 8
-end
-
+-- A numeric IPv4 or IPv6 address, as inet_pton reads it (no destination check).
 function M.is_address(s)
-  return type(s) == "string" and (is_ipv4(s) or is_ipv6(s))
+  return type(s) == "string" and core.parse_address(s) ~= nil
+end
+
+-- A probe target: a DNS name, or a numeric address a probe may be sent to.  Returns
+-- "name" or "address", or nil and the reason ("'1.2.3' is not a valid IPv4 address ...",
+-- "0.0.0.0 is the unspecified address ...").  Text whose last label is a number must be
+-- a dotted quad (inet_aton's 1.2.3, 0x7f.1, 017.0.0.1 are refused, not read), and
+-- unspecified, multicast, broadcast and IPv6 link-local addresses are refused.
+function M.check_host(s)
+  if type(s) ~= "string" then return nil, "a host name or address must be text" end
+  return core.check_target(s)
 end
 
 function M.is_host(s)
-  if type(s) ~= "string" or s == "" or #s > 253 then return false end
-  if M.is_address(s) then return true end
-  if s:sub(1, 1) == "-" or s:sub(1, 1) == "." then return false end
-  for label in (s:gsub("%.$", "") .. "."):gmatch("([^.]*)%.") do
-    if label == "" or #label > 63 or not label:match("^[%w_-]+$") or label:sub(1, 1) == "-" then
-      return false
-    end
-  end
-  return true
+  return M.check_host(s) ~= nil
 end
 
 -- Check a spec itself (for `nrb check`).  Returns a list of {key = ..., msg = ...}.
@@ -143,8 +119,10 @@ function M.coerce(name, spec, raw)
     if s == "false" or s == "no" or s == "0" or s == "off" then return false end
     return fail("%s is not true or false", shown)
   elseif t == "host" then
-    if type(raw) ~= "string" or raw == "" then return fail("must not be empty") end
-    if not M.is_host(raw) then return fail("%s is not a host name or IP address", shown) end
+    if type(raw) ~= "string" then return fail("expected a host name or address, got %s", type(raw)) end
+    if raw == "" then return fail("must not be empty") end
+    local ok, why = M.check_host(raw)
+    if not ok then return fail("%s", why) end
     return raw
   elseif t == "address" then
     if not M.is_address(raw) then return fail("%s is not a numeric IPv4 or IPv6 address", shown) end

@@ -8,12 +8,17 @@
 --   probe.route{address = "203.0.113.10"}   -- the kernel's route (ip route get)
 local core = require "nrb.core.probe"
 local json = require "nrb.core.json"
+local loss = require "nrb.loss"
 
 local M = {}
 
 M.resolve = core.resolve
 M.tcp_connect = core.tcp_connect
 M.route = core.route
+-- probe.check_target(text) -> "name"|"address", or nil, message: whether text may be a
+-- probe's target at all (a DNS name, or an address a probe can go to; `1.2.3`, 0.0.0.0,
+-- 224.0.0.1, fe80::1 cannot).  Nothing is resolved or sent.
+M.check_target = core.check_target
 
 -- The asynchronous probes (numeric `address`; evidence as doc/evidence.md says; nil,
 -- message when the environment fails, e.g. no route for the family).
@@ -28,7 +33,18 @@ M.route = core.route
 -- lets out back to back, 1..1000, default 48) and unprivileged.
 M.ping = core.ping
 M.trace = core.trace
-M.mtr = core.mtr
+-- mtr evidence gets each hop's `loss`: none, local (a later hop answers with clearly
+-- less loss) or persists (nrb.loss.classify, the verdict rules' reading).
+function M.mtr(o)
+  local ev, err = core.mtr(o)
+  if not ev then return nil, err end
+  if ev.hops then
+    loss.annotate(ev)
+  else
+    for _, p in pairs(ev) do loss.annotate(p) end
+  end
+  return ev
+end
 M.tcp_syn = core.tcp_syn
 M.udp = core.udp
 M.pmtu = core.pmtu
@@ -36,13 +52,20 @@ M.pmtu = core.pmtu
 -- (ss -ltn over sock_diag)?  -> {status = "listening"|"none", sockets = {...}}
 M.listening = core.listening
 
--- Resolve a host (name or literal) to its first address: address or nil, message.
+-- Resolve a host (name or literal) to its first address: address or nil, message.  A
+-- host that cannot be a target, or a name whose first address cannot (a sinkhole's
+-- 0.0.0.0, a multicast address), is refused with the reason: nothing is sent to it.
 function M.address(host, family)
+  local ok, why = core.check_target(host)
+  if not ok then return nil, why end
   local r = core.resolve{ host = host, family = family or "any" }
   if r.status ~= "ok" then
     return nil, string.format("%s does not resolve: %s", host, r.error or "no address")
   end
-  return r.addresses[1]
+  local a = r.addresses[1]
+  ok, why = core.check_target(a)
+  if not ok then return nil, string.format("%s resolves to %s, which cannot be probed: %s", host, a, why) end
+  return a
 end
 
 -- tcping: `count` connection attempts (1..20) to a host (name or address) and port,
@@ -59,15 +82,30 @@ function M.tcping(o)
   if math.type(count) ~= "integer" or count < 1 or count > 20 then
     error("tcping: count must be an integer 1..20", 2)
   end
-  local ev = { host = o.host, port = o.port, attempts = json.array() }
-  local address = o.host
+  if type(o.host) ~= "string" then error("tcping: host (a name or address) is required", 2) end
+  if math.type(o.port) ~= "integer" or o.port < 1 or o.port > 65535 then
+    error("tcping: port must be an integer 1..65535", 2)
+  end
+  -- sent and connected are counts even when nothing could be sent
+  local ev = { host = o.host, port = o.port, attempts = json.array(), sent = 0, connected = 0 }
+  local ok, why = core.check_target(o.host)
+  if not ok then
+    ev.status, ev.error = "error", why .. "; nothing sent"
+    return ev
+  end
   local r = core.resolve{ host = o.host }
   if r.status ~= "ok" then
     ev.status = "unresolved"
     ev.error = r.error
     return ev
   end
-  address = r.addresses[1]
+  local address = r.addresses[1]
+  ok, why = core.check_target(address)
+  if not ok then
+    ev.status, ev.error = "error", string.format("%s resolves to %s, which cannot be probed: %s; nothing sent",
+      o.host, address, why)
+    return ev
+  end
   ev.address = address
   local counts, rtts = {}, {}
   for i = 1, count do

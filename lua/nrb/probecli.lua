@@ -11,10 +11,18 @@ local M = {}
 
 local fmt = expr.format
 
+-- The target's first address, or nil, message, 1 (exit status: the input's problem) when
+-- it does not resolve or is one no probe may be sent to.
 local function resolve_one(name)
-  local r = probe.resolve{ host = name }
-  if r.status ~= "ok" then return nil, string.format("%s does not resolve: %s", name, r.error or "no address") end
-  return r.addresses[1]
+  local a, err = probe.address(name)
+  if not a then return nil, err .. "; nothing sent", 1 end
+  return a
+end
+
+-- "error: TEXT" when a probe's evidence carries an error (a send that failed, say
+-- "Message too long"), so a table of zeros never hides why.
+local function error_line(ev)
+  return ev.error and ("error: " .. tostring(ev.error)) or nil
 end
 
 M.kinds = {}
@@ -41,10 +49,16 @@ M.kinds.tcp = {
     timeout_ms = { type = "int", default = 2000, min = 1, max = 60000 },
   },
   run = function(target, o)
-    return probe.tcping{ host = target, port = o.port, count = o.count, timeout_ms = o.timeout_ms }
+    local ev = probe.tcping{ host = target, port = o.port, count = o.count, timeout_ms = o.timeout_ms }
+    -- nothing was sent: an input problem, exit 1 like every other kind
+    if ev.status == "unresolved" then
+      return nil, string.format("%s does not resolve: %s; nothing sent", target, ev.error or "no address"), 1
+    elseif ev.sent == 0 then
+      return nil, tostring(ev.error), 1
+    end
+    return ev
   end,
   text = function(ev)
-    if ev.status == "unresolved" then return string.format("%s: does not resolve (%s)\n", ev.host, ev.error) end
     local out = { string.format("tcp %s port %d: %s, %d/%d connected", ev.address, ev.port, ev.status,
       ev.connected, ev.sent) }
     if ev.rtt_avg_ms then
@@ -65,15 +79,17 @@ M.kinds.route = {
   summary = "the kernel's route to an address (like ip route get)",
   opts = {},
   run = function(target)
-    local addr, err = resolve_one(target)
-    if not addr then return nil, err end
+    local addr, err, code = resolve_one(target)
+    if not addr then return nil, err, code end
     local ev, rerr = probe.route{ address = addr }
     if not ev then return nil, rerr end
     return ev
   end,
   text = function(ev)
     if ev.status ~= "ok" then
-      return string.format("route to %s: none usable (%s: %s)\n", ev.address, ev.type or "none", ev.error)
+      -- "route to X: none (Network is unreachable)", "route to X: blackhole, not usable (...)"
+      local t = ev.type and ev.type ~= "none" and (ev.type .. ", not usable") or "none"
+      return string.format("route to %s: %s (%s)\n", ev.address, t, tostring(ev.error or ev.errno_name or "no route"))
     end
     local parts = { string.format("route to %s: %s", ev.address, ev.type) }
     if ev.gateway then parts[#parts + 1] = "via " .. ev.gateway end
@@ -87,8 +103,8 @@ M.kinds.route = {
 -- The asynchronous probes: resolve the target, then call the probe.
 local function via(fn)
   return function(target, o)
-    local addr, err = resolve_one(target)
-    if not addr then return nil, err end
+    local addr, err, code = resolve_one(target)
+    if not addr then return nil, err, code end
     return fn(addr, o)
   end
 end
@@ -122,6 +138,7 @@ M.kinds.ping = {
     for _, e in ipairs(ev.errors) do
       out[#out + 1] = string.format("  ICMP %s from %s (type %d code %d)", e.kind, e.from, e.type, e.code)
     end
+    out[#out + 1] = error_line(ev)
     if ev.degraded then out[#out + 1] = "degraded: " .. ev.degraded end
     return table.concat(out, "\n") .. "\n"
   end,
@@ -144,6 +161,7 @@ local function trace_text(ev)
     out[#out + 1] = string.format("unreachable: %s from %s at ttl %d", ev.unreachable.kind,
       ev.unreachable.from, ev.unreachable.ttl)
   end
+  out[#out + 1] = error_line(ev)
   if ev.degraded then out[#out + 1] = "degraded: " .. ev.degraded end
   return table.concat(out, "\n") .. "\n"
 end
@@ -208,13 +226,15 @@ M.kinds.mtr = {
   text = function(ev)
     local out = { string.format("mtr %s (%s%s), %d rounds", ev.address, ev.proto,
       ev.port and (" port " .. ev.port) or "", ev.rounds),
-      string.format("%4s %-40s %6s %5s %7s %7s %7s %7s %7s", "", "Host", "Loss%", "Snt", "Last",
-        "Avg", "Best", "Wrst", "StDev") }
+      string.format("%4s %-40s %6s %-8s %5s %7s %7s %7s %7s %7s", "", "Host", "Loss%", "Loss", "Snt",
+        "Last", "Avg", "Best", "Wrst", "StDev") }
     for _, h in ipairs(ev.hops) do
-      out[#out + 1] = string.format("%3d. %-40s %5.1f%% %5d %7s %7s %7s %7s %7s", h.ttl,
-        h.address or "???", h.loss_pct, h.sent, ms(h.last_ms), ms(h.avg_ms), ms(h.best_ms),
+      out[#out + 1] = string.format("%3d. %-40s %5.1f%% %-8s %5d %7s %7s %7s %7s %7s", h.ttl,
+        h.address or "???", h.loss_pct, h.loss or "", h.sent, ms(h.last_ms), ms(h.avg_ms), ms(h.best_ms),
         ms(h.worst_ms), ms(h.stdev_ms))
     end
+    out[#out + 1] = "Loss: local = this hop's own (a later hop answers with less: ICMP rate limit, not a broken path);"
+      .. " persists = carries on to the last hop"
     if ev.slowed_round then
       out[#out + 1] = string.format("rounds every %s ms, from round %d every %s ms: hop %s missed a round a farther hop answered (ICMP rate limit)",
         fmt(ev.interval_ms), ev.slowed_round, fmt(ev.slow_interval_ms), tostring(ev.slow_hop))
@@ -232,6 +252,7 @@ local function port_text(name)
       if ev.reply_ipid then s = s .. ", ip id " .. ev.reply_ipid end
     end
     if ev.icmp then s = s .. string.format(" (ICMP %s type %d code %d)", ev.icmp.kind, ev.icmp.type, ev.icmp.code) end
+    if ev.error then s = s .. "\n" .. error_line(ev) end
     if ev.degraded then s = s .. "\ndegraded: " .. ev.degraded end
     return s .. "\n"
   end
@@ -290,6 +311,9 @@ M.kinds.pmtu = {
     end
     if ev.next_hop then
       out[#out + 1] = string.format("first hop answering only small probes: %d (%s)", ev.next_hop, ev.next_hop_address)
+    end
+    if ev.send_errors then
+      out[#out + 1] = string.format("error: %d probe(s) could not be sent (%s)", ev.send_errors, tostring(ev.send_error))
     end
     if (ev.random_losses or 0) > 0 then
       out[#out + 1] = string.format("sizes lost at random (a larger size passed): %d", ev.random_losses)
@@ -403,9 +427,14 @@ function M.main(o)
     if target ~= nil then return usage_error(string.format("unexpected argument '%s'", target), kind_name) end
   elseif target == nil then
     return usage_error("probe " .. kind_name .. " needs a target (name or address)", kind_name)
-  elseif not params.is_host(target) then
-    host.write_stderr(string.format("nrb: '%s' is not a host name or IP address; nothing sent\n", target))
-    return 1
+  else
+    -- before anything else: a malformed target (1.2.3, 999.1.1.1) or one no probe may go
+    -- to (0.0.0.0, 224.0.0.1, fe80::1) is refused unresolved and unsent
+    local ok, why = params.check_host(target)
+    if not ok then
+      host.write_stderr("nrb: " .. why .. "; nothing sent\n")
+      return 1
+    end
   end
   local values, errs = params.resolve(kind.opts, raw)
   if not values then

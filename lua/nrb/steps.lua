@@ -24,6 +24,14 @@ M.kinds.resolve = {
       return ev, "failed", { { severity = "error",
         text = string.format("%s does not resolve: %s", a.host, ev.error or "no address") } }
     end
+    -- the steps after this one probe the first address: one no probe may go to (a
+    -- sinkhole's 0.0.0.0, a multicast address) is a name that resolves wrongly
+    local ok, why = probe.check_target(ev.addresses[1])
+    if not ok then
+      ev.status = "failed"
+      ev.error = string.format("its first address %s cannot be probed: %s", ev.addresses[1], why)
+      return ev, "failed", { { severity = "error", text = a.host .. ": " .. ev.error } }
+    end
     return ev, "ok"
   end,
 }
@@ -40,12 +48,15 @@ M.kinds.tcp_connect = {
     local ev = probe.tcping{ host = a.host, port = a.port, count = a.count,
                              timeout_ms = a.timeout_ms }
     local findings = {}
-    if ev.status == "connected" and ev.connected < ev.sent then
+    if ev.sent == 0 then -- nothing sent: the host does not resolve, or cannot be a target
+      findings[1] = { severity = "error", text = ev.status == "unresolved" and
+        string.format("%s does not resolve: %s", a.host, ev.error or "no address") or tostring(ev.error) }
+    elseif ev.status == "connected" and ev.connected < ev.sent then
       findings[#findings + 1] = { severity = "warn", text = string.format(
         "%d of %d connections to %s port %d failed", ev.sent - ev.connected, ev.sent,
         ev.address, a.port) }
     end
-    return ev, ev.connected == ev.sent and "ok" or "failed", findings
+    return ev, ev.sent > 0 and ev.connected == ev.sent and "ok" or "failed", findings
   end,
 }
 

@@ -100,6 +100,26 @@ expect "probe missing port"    1 "--port is required" -- "$NRB" probe tcp 127.0.
 expect "trace window 0"        1 "^nrb: --window: '0' is below the minimum 1; nothing sent" -- "$NRB" probe trace 127.0.0.1 --window 0
 expect "trace burst 5000"      1 "--burst: '5000' is above the maximum 1000" -- "$NRB" probe trace 127.0.0.1 --burst 5000
 expect "probe bad target"      1 "'-x' is not a host name" -- "$NRB" probe tcp -x --port 80
+# Malformed targets (inet_aton would read 1.2.3 as 1.2.0.3, an outside host; 999.1.1.1
+# would be a DNS query) and addresses no probe may go to: refused by the target check
+# that runs first (probecli.main, the host parameter type of nrb run), before anything
+# is resolved or sent.  Only such targets appear here.
+for t in 1.2.3 1.2 1 0x7f.1 017.0.0.1 1.2.3.4. 999.1.1.1; do
+  expect "probe ping $t refused" 1 "^nrb: '$t' is not a valid IPv4 address .*; nothing sent$" -- "$NRB" probe ping "$t"
+done
+expect "probe trace ::1::"     1 "is not a valid IPv6 address; nothing sent" -- "$NRB" probe trace 2001:db8::1::2
+expect "probe ping 0.0.0.0"    1 "^nrb: 0.0.0.0 is the unspecified address, not a host; nothing sent" -- "$NRB" probe ping 0.0.0.0
+expect "probe ping ::"         1 "^nrb: :: is the unspecified address" -- "$NRB" probe ping ::
+expect "probe ping multicast"  1 "^nrb: 224.0.0.1 is a multicast address \(224.0.0.0/4\)" -- "$NRB" probe ping 224.0.0.1
+expect "probe udp ff02::1"     1 "is a multicast address \(ff00::/8\)" -- "$NRB" probe udp ff02::1 --port 53
+expect "probe ping broadcast"  1 "^nrb: 255.255.255.255 is the broadcast address" -- "$NRB" probe ping 255.255.255.255
+expect "probe ping fe80::1"    1 "^nrb: fe80::1 is an IPv6 link-local address \(fe80::/10\).*; nothing sent" -- "$NRB" probe ping fe80::1
+expect "probe mtr fe80::1%lo"  1 "with a scope" -- "$NRB" probe mtr "fe80::1%lo"
+expect "probe tcp v4-mapped"   1 "give the IPv4 address 192.0.2.1" -- "$NRB" probe tcp ::ffff:192.0.2.1 --port 80
+expect "run --target 1.2.3"    1 "parameter 'target': '1.2.3' is not a valid IPv4 address" -- "$NRB" run standard -q --target 1.2.3
+expect "run --target fe80::1"  1 "parameter 'target': fe80::1 is an IPv6 link-local address" -- "$NRB" run standard -q --target fe80::1
+expect "run --target 0.0.0.0"  1 "parameter 'target': 0.0.0.0 is the unspecified address" -- "$NRB" run standard -q --param target=0.0.0.0
+expect "run peer multicast"    1 "parameter 'peer': 239.1.1.1 is a multicast address" -- "$NRB" run server-side -q --param peer=239.1.1.1
 expect "probe listen open"     0 "^tcp port $PORT: 1 socket\(s\) listening" -- "$NRB" probe listen --port "$PORT"
 expect "probe listen closed"   0 "^tcp port $CLOSED: nothing listens on this host" -- "$NRB" probe listen --port "$CLOSED"
 expect "probe listen target"   2 "unexpected argument 'x'" -- "$NRB" probe listen x --port "$PORT"

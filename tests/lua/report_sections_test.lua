@@ -102,6 +102,38 @@ function T.probe_rows()
   eq(rows[2].result, "timeout (0/3 connected)", "port result")
 end
 
+-- Probes that could not run (unprivileged: no ICMP socket, no raw socket) show the
+-- step's error, never a row of zeros or "port nil".
+function T.failed_probe_rows()
+  local r = sample()
+  r.steps = {
+    { id = "ping", uses = "ping", status = "failed", args = { host = SRV },
+      evidence = { status = "error", host = SRV, address = SRV, error = "ICMP socket: Operation not permitted" } },
+    { id = "syn", uses = "tcp_syn", status = "failed", args = { host = SRV, port = 443 },
+      evidence = { status = "error", host = SRV, address = SRV, error = "no raw socket; nothing sent" } },
+    { id = "udp", uses = "udp", status = "failed", args = { host = SRV },
+      evidence = { status = "unresolved", host = "nowhere.example", error = "nowhere.example does not resolve" } },
+    { id = "tcp", uses = "tcp_connect", status = "failed", args = { host = "0.0.0.0", port = 443 },
+      evidence = { status = "error", host = "0.0.0.0", port = 443, sent = 0, connected = 0,
+                   error = "0.0.0.0 is the unspecified address, not a host; nothing sent" } },
+    { id = "ping2", uses = "ping", status = "failed", args = { host = SRV },
+      evidence = { status = "error", address = SRV, sent = 0, received = 0, loss_pct = 0, error = "Message too long" } },
+  }
+  local rows = sections.probes(r)
+  eq(rows[1].what, "ping " .. SRV, "ping label")
+  eq(rows[1].result, "error: ICMP socket: Operation not permitted", "ping result")
+  eq(rows[2].result, "error: Message too long", "ping that sent nothing")
+  eq(rows[3].what, "TCP 0.0.0.0 port 443", "tcp label")
+  eq(rows[3].result, "error: 0.0.0.0 is the unspecified address, not a host; nothing sent", "tcp result")
+  eq(rows[4].what, "TCP " .. SRV .. " port 443 (SYN)", "syn label: the port from the step's arguments")
+  eq(rows[4].result, "error: no raw socket; nothing sent", "syn result")
+  eq(rows[5].what, "UDP nowhere.example", "udp label without a port")
+  eq(rows[5].result, "unresolved: nowhere.example does not resolve", "udp result")
+  for _, row in ipairs(rows) do
+    assert(not (row.what .. row.result .. row.detail):find("nil"), "no nil: " .. row.what .. " | " .. row.result)
+  end
+end
+
 function T.ticket_renders_sections_in_both_languages()
   local md = assert(report.markdown(sample(), "en"))
   has(md, "## Path\n\n```mermaid\nflowchart LR\n", "path section")

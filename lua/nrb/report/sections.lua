@@ -231,27 +231,47 @@ function M.path(report)
   return table.concat(m, "\n"), plain
 end
 
--- Ping and port results, one row each.
+-- What a probe step that sent nothing ended with ("error: no ICMP socket ...",
+-- "unresolved: ..."), or nil when it sent something: such a step has no figures to show.
+local function nothing_sent(s)
+  local e = s.evidence
+  if (e.sent or 0) > 0 or (e.error == nil and s.error == nil) then return nil end
+  return tostring(e.status or s.status) .. ": " .. tostring(e.error or s.error)
+end
+
+-- The host a step probed: the evidence's address, else its host, else the step's argument.
+local function probed(s)
+  local e = s.evidence
+  return tostring(e.address or e.host or (s.args and s.args.host) or "?")
+end
+
+-- Ping and port results, one row each.  A probe that could not run says why, never a
+-- row of zeros or a "nil".
 function M.probes(report)
   local rows = {}
   for _, s in ipairs(of_kind(report, "ping")) do
     local e = s.evidence
-    rows[#rows + 1] = { what = "ping " .. tostring(e.address), result = string.format("%s/%s replies, %s%% loss",
-      tostring(e.received or 0), tostring(e.sent or 0), fmt(e.loss_pct or 0)),
+    rows[#rows + 1] = { what = "ping " .. probed(s), result = nothing_sent(s) or string.format(
+      "%s/%s replies, %s%% loss", tostring(e.received or 0), tostring(e.sent or 0), fmt(e.loss_pct or 0)),
       detail = e.rtt_avg_ms and string.format("rtt min/avg/max %s/%s/%s ms, reply TTL %s", fmt(e.rtt_min_ms),
         fmt(e.rtt_avg_ms), fmt(e.rtt_max_ms), tostring(e.reply_ttl or "?")) or "" }
   end
   for _, kind in ipairs({ "tcp_connect", "tcp_syn", "udp" }) do
     for _, s in ipairs(of_kind(report, kind)) do
       local e = s.evidence
-      local label = (kind == "udp" and "UDP " or "TCP ") .. tostring(e.address or e.host) .. " port " .. tostring(e.port)
+      local port = e.port or (s.args and s.args.port)
+      local label = (kind == "udp" and "UDP " or "TCP ") .. probed(s) .. (port and (" port " .. tostring(port)) or "")
       local detail = {}
       if e.rtt_avg_ms then detail[#detail + 1] = "avg " .. ms(e.rtt_avg_ms) end
       if e.rtt_ms then detail[#detail + 1] = ms(e.rtt_ms) end
       if e.reply_ttl then detail[#detail + 1] = "reply TTL " .. e.reply_ttl end
       if e.icmp and e.icmp.kind then detail[#detail + 1] = "ICMP " .. e.icmp.kind .. " from " .. tostring(e.icmp.from) end
-      local result = tostring(e.status)
-      if kind == "tcp_connect" and e.sent then result = string.format("%s (%d/%d connected)", result, e.connected or 0, e.sent) end
+      local result
+      if kind == "tcp_connect" then
+        result = nothing_sent(s) or string.format("%s (%d/%d connected)", tostring(e.status), e.connected or 0, e.sent or 0)
+      else -- one probe: its status, and the error it met if any (a send the kernel refused)
+        result = tostring(e.status or s.status) .. ((e.error or s.error) and (": " .. tostring(e.error or s.error)) or "")
+      end
       rows[#rows + 1] = { what = label .. (kind == "tcp_syn" and " (SYN)" or ""), result = result, detail = table.concat(detail, ", ") }
     end
   end

@@ -25,12 +25,14 @@
 -- Hops that are silent or only rate-limit ICMP are never blamed: a hop is blamed only
 -- where everything after it is silent or lost.
 local i18n = require "nrb.i18n"
+local loss = require "nrb.loss"
 
 local M = {}
 
--- Loss thresholds for per-hop statistics (percent).
-M.LOSS_DEST_MIN = 5     -- destination loss that counts as real loss
-M.LOSS_PERSIST_FRAC = 0.5 -- a later hop "continues" the loss if it loses >= this fraction of it
+-- Loss thresholds for per-hop statistics (percent): nrb.loss, which also labels each mtr
+-- hop's loss in the evidence with the same reading.
+M.LOSS_DEST_MIN = loss.DEST_MIN
+M.LOSS_PERSIST_FRAC = loss.PERSIST_FRAC
 M.HIGH_RTT_MS = 150
 
 local function initial_ttl(ttl)
@@ -217,49 +219,16 @@ local function join_en(list)
   return table.concat(list, ", ", 1, #list - 1) .. " and " .. list[#list]
 end
 
--- Per-hop statistics: the first hop from which loss persists to the destination.
--- One-sided Fisher exact test: the probability, were both hops losing at one common rate,
--- that the first (a lost of n1) would lose a or fewer, given the second lost b of n2.
--- Small: the first hop really loses less.
-function M.fisher_lower(a, n1, b, n2)
-  local K, N = a + b, n1 + n2
-  if n1 <= 0 or n2 <= 0 or K == 0 then return 1 end
-  local lf = { [0] = 0 }
-  for i = 1, N do lf[i] = lf[i - 1] + math.log(i) end
-  local function lchoose(n, k) return lf[n] - lf[k] - lf[n - k] end
-  local p, total = 0, lchoose(N, n1)
-  for x = math.max(0, n1 - (N - K)), math.min(a, K) do
-    p = p + math.exp(lchoose(K, x) + lchoose(N - K, n1 - x) - total)
-  end
-  return math.min(1, p)
-end
-M.LOSS_SIGNIFICANCE = 0.001 -- a hop loses "less" than the destination only below this
+-- Per-hop statistics: the first hop from which loss persists to the destination, and
+-- that destination (nrb.loss.persistent_start), or nil.
+M.fisher_lower = loss.fisher_lower
+M.LOSS_SIGNIFICANCE = loss.SIGNIFICANCE
 
--- Where loss that reaches the destination starts: walking back from the destination, a
--- hop continues the run if it loses at least LOSS_PERSIST_FRAC of the destination's rate,
--- or if it loses something and its lower loss could be chance (Fisher, M.LOSS_SIGNIFICANCE:
--- with 20 rounds at 30% loss, a hop often shows 15% while the destination shows 40%).  A
--- hop that loses nothing ends the run; a silent hop neither starts nor breaks it.
 function M.persistent_loss(mtr)
   local hops = mtr and mtr.hops
-  if not hops or #hops == 0 then return nil end
-  local dest = hops[#hops]
-  if not dest or (dest.loss_pct or 0) < M.LOSS_DEST_MIN then return nil end
-  local dn, dl = dest.sent or 0, (dest.sent or 0) - (dest.received or 0)
-  local start = #hops
-  for i = #hops - 1, 1, -1 do
-    local h = hops[i]
-    local n, lost = h.sent or 0, (h.sent or 0) - (h.received or 0)
-    if h.received == 0 and n > 0 then
-      -- a silent hop neither starts nor breaks a run of loss
-    elseif (h.loss_pct or 0) >= dest.loss_pct * M.LOSS_PERSIST_FRAC or
-           (lost > 0 and M.fisher_lower(lost, n, dl, dn) >= M.LOSS_SIGNIFICANCE) then
-      start = i
-    else
-      break
-    end
-  end
-  return hops[start], dest
+  local start = loss.persistent_start(hops)
+  if not start then return nil end
+  return hops[start], hops[#hops]
 end
 
 -- Hops whose loss does not continue (rate limiting) and hops that never answer while
@@ -269,11 +238,7 @@ local function benign_notes(v, ev)
   if mtr and mtr.hops then
     local n = #mtr.hops
     for i, h in ipairs(mtr.hops) do
-      local later_ok = false
-      for j = i + 1, n do
-        if (mtr.hops[j].received or 0) > 0 and (mtr.hops[j].loss_pct or 0) < (h.loss_pct or 0) * M.LOSS_PERSIST_FRAC then later_ok = true end
-      end
-      if i < n and later_ok then
+      if i < n and loss.later_hop_better(mtr.hops, i) then
         if (h.received or 0) == 0 and (h.sent or 0) > 0 then
           v.reason("silent_hop_note", { ttl = i })
         elseif (h.loss_pct or 0) > 0 then
