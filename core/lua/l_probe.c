@@ -679,10 +679,13 @@ static void push_tcp_fallback(lua_State *L, const struct nrb_trace_req *q, const
 	lua_setfield(L, -2, "hops");
 }
 
-static void read_trace_req(lua_State *L, struct nrb_trace_req *q)
+/* The options a trace and mtr share; the `address` too unless with_addr is 0 (the caller
+ * reads the targets itself). */
+static void read_trace_req(lua_State *L, struct nrb_trace_req *q, int with_addr)
 {
 	memset(q, 0, sizeof *q);
-	opt_addr(L, &q->dst, NULL);
+	if (with_addr)
+		opt_addr(L, &q->dst, NULL);
 	q->first_ttl = (int)opt_int(L, "first_ttl", 1, 1, NRB_TRACE_MAX_TTL);
 	q->max_ttl = (int)opt_int(L, "max_ttl", 30, 1, NRB_TRACE_MAX_TTL);
 	q->timeout_us = (uint64_t)opt_int(L, "timeout_ms", 2000, 10, 60000) * 1000;
@@ -743,51 +746,121 @@ static int read_protos(lua_State *L, enum nrb_proto out[3])
 	return n;
 }
 
+/* Most targets one trace call takes (`addresses`), each with up to three protocols. */
+#define NRB_LUA_MAX_TARGETS 8
+
+/* The `addresses` option of trace: 1..NRB_LUA_MAX_TARGETS distinct numeric addresses, in
+ * the order given, into out[]; 0 when absent (then `address` names the one target).  Both
+ * at once, an empty or too long list, a non-string, a malformed or repeated address: a
+ * raise, the caller's mistake.  [-0, +0, v] */
+static int read_addresses(lua_State *L, struct nrb_pkt_addr out[NRB_LUA_MAX_TARGETS])
+{
+	int n = 0;
+
+	lua_getfield(L, 1, "addresses");
+	if (lua_isnil(L, -1)) {
+		lua_pop(L, 1);
+		return 0;
+	}
+	lua_getfield(L, 1, "address");
+	if (!lua_isnil(L, -1))
+		luaL_error(L, "bad options: give 'address' or 'addresses', not both");
+	lua_pop(L, 1);
+	if (!lua_istable(L, -1))
+		luaL_error(L, "bad option 'addresses' (a list of numeric addresses expected)");
+	for (lua_Integer i = 1;; i++) {
+		const char *t;
+
+		if (lua_rawgeti(L, -1, i) == LUA_TNIL) {
+			lua_pop(L, 1);
+			break;
+		}
+		if (n == NRB_LUA_MAX_TARGETS)
+			luaL_error(L, "bad option 'addresses' (at most %d targets)", NRB_LUA_MAX_TARGETS);
+		if (lua_type(L, -1) != LUA_TSTRING)
+			luaL_error(L, "bad option 'addresses' (entry %d is not a string)", (int)i);
+		t = lua_tostring(L, -1);
+		if (nrb_pkt_addr_from_string(&out[n], t) < 0)
+			luaL_error(L, "bad option 'addresses' ('%s' is not a numeric IPv4 or IPv6 address)", t);
+		for (int j = 0; j < n; j++)
+			if (nrb_pkt_addr_equal(&out[j], &out[n]))
+				luaL_error(L, "bad option 'addresses' ('%s' is given twice)", t);
+		n++;
+		lua_pop(L, 1);
+	}
+	if (n == 0)
+		luaL_error(L, "bad option 'addresses' (an empty list)");
+	lua_pop(L, 1);
+	return n;
+}
+
+/*
+ * trace{address | addresses, proto | protos, port, ...}.  One session runs every trace at
+ * once: up to three protocols (`protos`) to each of up to eight targets (`addresses`),
+ * under one packets-per-second cap, each trace within its own window.  The result is one
+ * trace's table; with `protos`, a table of them keyed by protocol; with `addresses`, a
+ * table of those keyed by each target's address as nrb writes it.
+ */
 static int l_probe_trace(lua_State *L)
 {
-	static const char *const keys[] = {"address", "proto", "protos", "port", "first_ttl",
-	                                   "max_ttl", "queries", "timeout_ms", "min_timeout_ms",
-	                                   "window", "pps", "burst", "unprivileged", NULL};
+	static const char *const keys[] = {"address", "addresses", "proto", "protos", "port",
+	                                   "first_ttl", "max_ttl", "queries", "timeout_ms",
+	                                   "min_timeout_ms", "window", "pps", "burst",
+	                                   "unprivileged", NULL};
+	enum { MAXQ = 3 * NRB_LUA_MAX_TARGETS };
+	struct nrb_pkt_addr dsts[NRB_LUA_MAX_TARGETS];
 	struct nrb_trace_result *res;
-	struct nrb_trace_req base, q[3];
+	struct nrb_trace_req base, q[MAXQ];
 	enum nrb_proto protos[3];
 	struct common_opts c;
 	struct nrb_sess *s;
-	int n = 0, rc, fallback[3] = {0, 0, 0}, multi = 0;
-	char err[256], why[3][256];
+	int np, nt, n, rc, fallback[MAXQ] = {0}, multi, targets;
+	char err[256], buf[64], (*why)[256];
 
 	nrb_lua_check_keys(L, 1, keys);
-	read_trace_req(L, &base);
+	nt = read_addresses(L, dsts);
+	targets = nt > 0;
+	read_trace_req(L, &base, !targets);
+	if (!targets) {
+		dsts[0] = base.dst;
+		nt = 1;
+	}
 	base.queries = (int)opt_int(L, "queries", 3, 1, NRB_TRACE_MAX_QUERIES);
 	base.window = (int)opt_int(L, "window", NRB_TRACE_DEFAULT_WINDOW, 1, NRB_TRACE_MAX_WINDOW);
-	n = read_protos(L, protos);
-	multi = n > 0;
-	for (int i = 0; i < n; i++) {
-		q[i] = base;
-		q[i].proto = protos[i];
-	}
+	np = read_protos(L, protos);
+	multi = np > 0;
 	if (!multi) {
-		q[0] = base;
-		q[0].proto = opt_proto(L, "icmp");
-		n = 1;
+		protos[0] = opt_proto(L, "icmp");
+		np = 1;
 	}
-	for (int i = 0; i < n; i++) {
+	for (int i = 0; i < np; i++) {
 		lua_getfield(L, 1, "port");
-		if (lua_isnil(L, -1) && q[i].proto == NRB_PROTO_TCP) {
+		if (lua_isnil(L, -1) && protos[i] == NRB_PROTO_TCP) {
 			lua_pop(L, 1);
 			luaL_error(L, "a TCP trace needs a port");
 		}
 		lua_pop(L, 1);
-		q[i].port = read_port(L, q[i].proto);
+		base.proto = protos[i];
+		base.port = read_port(L, protos[i]);
+		for (int t = 0; t < nt; t++) {
+			q[t * np + i] = base;
+			q[t * np + i].dst = dsts[t];
+		}
 	}
+	n = nt * np;
 	common(L, &c);
-	if ((rc = dest_refused(L, &base.dst)))
-		return rc;
+	for (int t = 0; t < nt; t++)
+		if ((rc = dest_refused(L, &dsts[t])))
+			return rc;
 	s = new_sess(L, &c);
-	if ((rc = route_refused(L, s, &base.dst)))
-		return rc;
-	res = lua_newuserdatauv(L, sizeof *res * 3, 0);
-	memset(res, 0, sizeof *res * 3);
+	for (int t = 0; t < nt; t++)
+		if ((rc = route_refused(L, s, &dsts[t])))
+			return rc;
+	/* the results, and the fallbacks' reasons, live in userdata: freed by the GC even if
+	 * a push below raises */
+	res = lua_newuserdatauv(L, sizeof *res * (size_t)n, 0);
+	memset(res, 0, sizeof *res * (size_t)n);
+	why = lua_newuserdatauv(L, sizeof *why * (size_t)n, 0);
 	for (int i = 0; i < n; i++) {
 		rc = nrb_trace_add(s, &q[i], &res[i], err, sizeof err);
 		if (tcp_fallback(s, &q[i].dst, q[i].proto, rc)) {
@@ -798,19 +871,28 @@ static int l_probe_trace(lua_State *L)
 		if (rc < 0)
 			return add_failed(L, s, rc, err);
 	}
-	rc = nrb_sess_run(s, 3 * base.timeout_us + 20000000);
-	if (multi)
-		lua_createtable(L, 0, n);
-	for (int i = 0; i < n; i++) {
-		if (fallback[i])
-			push_tcp_fallback(L, &q[i], why[i]);
-		else
-			push_trace(L, &res[i]);
-		if (rc == -EINTR) {
-			nrb_lua_setbool(L, "interrupted", 1);
-		}
+	/* the session's time cap: the traces' own bound, plus the time the packets-per-second
+	 * cap needs to send every probe of every trace (many targets of a silent path) */
+	rc = nrb_sess_run(s, 3 * base.timeout_us + 20000000 +
+	                     (uint64_t)n * (uint64_t)(base.max_ttl - base.first_ttl + 1) *
+	                         (uint64_t)base.queries * 1000000 / (uint64_t)c.pps);
+	if (targets)
+		lua_createtable(L, 0, nt);
+	for (int t = 0; t < nt; t++) {
 		if (multi)
-			lua_setfield(L, -2, PROTO_NAMES[q[i].proto - 1]);
+			lua_createtable(L, 0, np);
+		for (int i = t * np; i < (t + 1) * np; i++) {
+			if (fallback[i])
+				push_tcp_fallback(L, &q[i], why[i]);
+			else
+				push_trace(L, &res[i]);
+			if (rc == -EINTR)
+				nrb_lua_setbool(L, "interrupted", 1);
+			if (multi)
+				lua_setfield(L, -2, PROTO_NAMES[q[i].proto - 1]);
+		}
+		if (targets)
+			lua_setfield(L, -2, nrb_pkt_addr_to_string(&dsts[t], buf, sizeof buf));
 	}
 	nrb_sess_free(s);
 	return 1;
@@ -961,7 +1043,7 @@ static int l_probe_mtr(lua_State *L)
 	memset(&base, 0, sizeof base);
 	memset(&pace, 0, sizeof pace);
 	memset(&prog, 0, sizeof prog);
-	read_trace_req(L, &base.trace);
+	read_trace_req(L, &base.trace, 1);
 	base.rounds = (int)opt_int(L, "rounds", 10, 1, NRB_MTR_MAX_ROUNDS);
 	base.interval_us = (uint64_t)opt_int(L, "interval_ms", 1000, 100, 60000) * 1000;
 	slow = opt_int(L, "slow_interval_ms", 0, 0, 60000);

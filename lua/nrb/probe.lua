@@ -26,6 +26,7 @@ M.check_target = core.check_target
 --   probe.trace{address, proto, port, max_ttl, queries, timeout_ms, window}
 --     (window: a trace's probes in flight at once, 1..640, default 32)
 --   probe.trace{address, protos = {"icmp", "udp", "tcp"}, port = 443}  -- at once
+--   probe.trace{addresses = {a, b}, ...}  -- up to 8 targets at once, keyed by address
 --   probe.mtr{address, proto, port, rounds, interval_ms, max_ttl}
 --   probe.tcp_syn{address, port, timeout_ms}   probe.udp{address, port, timeout_ms}
 --   probe.pmtu{address, proto, min_size, max_size}

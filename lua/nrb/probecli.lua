@@ -166,10 +166,21 @@ local function trace_text(ev)
   return table.concat(out, "\n") .. "\n"
 end
 
+-- One target's traces as text: one protocol's table, or each of --proto all's.
+local function traces_text(ev)
+  if ev.hops then return trace_text(ev) end
+  local out = {}
+  for _, p in ipairs{ "icmp", "udp", "tcp" } do
+    if ev[p] then out[#out + 1] = trace_text(ev[p]) end
+  end
+  return table.concat(out, "\n")
+end
+
 M.kinds.trace = {
-  usage = "nrb probe trace HOST [--proto icmp|udp|tcp|all] [--port N] [--max-ttl N] [--queries N] [--timeout-ms N] [--window N] [--pps N] [--burst N]",
-  summary = "traceroute over icmp/udp/tcp (all: the three at once), up to --window probes in flight per trace",
+  usage = "nrb probe trace HOST [HOST...] [--proto icmp|udp|tcp|all] [--port N] [--max-ttl N] [--queries N] [--timeout-ms N] [--window N] [--pps N] [--burst N]",
+  summary = "traceroute over icmp/udp/tcp (all: the three at once) to up to 8 targets at once, up to --window probes in flight per trace",
   short = { p = "port", m = "max_ttl", q = "queries", P = "proto" },
+  max_targets = 8,
   opts = {
     proto = { type = "enum", values = { "icmp", "udp", "tcp", "all" }, default = "icmp" },
     port = { type = "port" },
@@ -180,22 +191,34 @@ M.kinds.trace = {
     pps = { type = "int", default = 100, min = 1, max = 10000 },
     burst = { type = "int", default = 48, min = 1, max = 1000 },
   },
-  run = via(function(addr, o)
+  -- several targets: every one resolved first, then all their traces in one session
+  -- (the JSON is then keyed by address)
+  run = function(target, o, targets)
     if (o.proto == "tcp" or o.proto == "all") and not o.port then
       return nil, "a tcp trace needs --port; nothing sent", 1
     end
-    local t = { address = addr, port = o.port, max_ttl = o.max_ttl, queries = o.queries,
-      timeout_ms = o.timeout_ms, window = o.window, pps = o.pps, burst = o.burst }
-    if o.proto == "all" then t.protos = { "icmp", "udp", "tcp" } else t.proto = o.proto end
-    if o.proto == "all" and o.port then t.port = o.port end
-    return probe.trace(t)
-  end),
-  text = function(ev)
-    if ev.hops then return trace_text(ev) end
-    local out = {}
-    for _, p in ipairs{ "icmp", "udp", "tcp" } do
-      if ev[p] then out[#out + 1] = trace_text(ev[p]) end
+    local addrs, seen = {}, {}
+    for _, name in ipairs(targets or { target }) do
+      local addr, err, code = resolve_one(name)
+      if not addr then return nil, err, code end
+      if seen[addr] then
+        return nil, string.format("%s and %s are the same address (%s); nothing sent", seen[addr], name, addr), 1
+      end
+      seen[addr] = name
+      addrs[#addrs + 1] = addr
     end
+    local t = { port = o.port, max_ttl = o.max_ttl, queries = o.queries,
+      timeout_ms = o.timeout_ms, window = o.window, pps = o.pps, burst = o.burst }
+    if #addrs == 1 then t.address = addrs[1] else t.addresses = addrs end
+    if o.proto == "all" then t.protos = { "icmp", "udp", "tcp" } else t.proto = o.proto end
+    local ev, err = probe.trace(t)
+    -- the addresses in the order given, for the text (the evidence is keyed by address)
+    return ev, err, nil, #addrs > 1 and addrs or nil
+  end,
+  text = function(ev, order)
+    if not order then return traces_text(ev) end
+    local out = {}
+    for _, a in ipairs(order) do out[#out + 1] = traces_text(ev[a]) end
     return table.concat(out, "\n")
   end,
 }
@@ -388,7 +411,7 @@ function M.main(o)
   if not kind then
     return usage_error(string.format("unknown probe '%s' (known: %s)", kind_name, table.concat(names(), ", ")))
   end
-  local raw, target, format = {}, nil, "text"
+  local raw, target, targets, format = {}, nil, {}, "text"
   local i = 2
   while i <= #argv do
     local a = argv[i]
@@ -418,8 +441,13 @@ function M.main(o)
       end
     elseif target == nil then
       target = a
+      targets[1] = a
+    elseif #targets < (kind.max_targets or 1) then
+      targets[#targets + 1] = a
     else
-      return usage_error(string.format("unexpected argument '%s'", a), kind_name)
+      return usage_error(kind.max_targets
+        and string.format("at most %d targets for probe %s", kind.max_targets, kind_name)
+        or string.format("unexpected argument '%s'", a), kind_name)
     end
     i = i + 1
   end
@@ -430,10 +458,12 @@ function M.main(o)
   else
     -- before anything else: a malformed target (1.2.3, 999.1.1.1) or one no probe may go
     -- to (0.0.0.0, 224.0.0.1, fe80::1) is refused unresolved and unsent
-    local ok, why = params.check_host(target)
-    if not ok then
-      host.write_stderr("nrb: " .. why .. "; nothing sent\n")
-      return 1
+    for _, t in ipairs(targets) do
+      local ok, why = params.check_host(t)
+      if not ok then
+        host.write_stderr("nrb: " .. why .. "; nothing sent\n")
+        return 1
+      end
     end
   end
   local values, errs = params.resolve(kind.opts, raw)
@@ -441,7 +471,7 @@ function M.main(o)
     for _, e in ipairs(errs) do host.write_stderr("nrb: " .. e:gsub("parameter '([%w_]+)'", function(n) return "--" .. n:gsub("_", "-") end) .. "; nothing sent\n") end
     return 1
   end
-  local ev, err, code = kind.run(target, values)
+  local ev, err, code, order = kind.run(target, values, #targets > 1 and targets or nil)
   if not ev then
     host.write_stderr("nrb: " .. tostring(err) .. "\n")
     return code or (err and err:find("does not resolve") and 1 or 3)
@@ -449,7 +479,7 @@ function M.main(o)
   if format == "json" then
     host.write_stdout(json.encode(ev, { pretty = true }) .. "\n")
   else
-    host.write_stdout(kind.text(ev))
+    host.write_stdout(kind.text(ev, order))
   end
   return 0
 end

@@ -99,6 +99,12 @@ expect "probe count 1000"      1 "--count: '1000' is above the maximum 20" -- "$
 expect "probe missing port"    1 "--port is required" -- "$NRB" probe tcp 127.0.0.1
 expect "trace window 0"        1 "^nrb: --window: '0' is below the minimum 1; nothing sent" -- "$NRB" probe trace 127.0.0.1 --window 0
 expect "trace burst 5000"      1 "--burst: '5000' is above the maximum 1000" -- "$NRB" probe trace 127.0.0.1 --burst 5000
+# several targets in one trace: loopback only; each target's traces under its address
+expect "trace two targets"     0 "udp trace to 127.0.0.2 port 33434: reached" -- "$NRB" probe trace 127.0.0.1 127.0.0.2 --proto udp --queries 1
+expect "trace two targets json" 0 '"127.0.0.2": \{' -- "$NRB" probe trace 127.0.0.1 127.0.0.2 --proto all --port "$CLOSED" --queries 1 --format json
+expect "trace same target twice" 1 "127.0.0.1 and 127.0.0.1 are the same address .*; nothing sent" -- "$NRB" probe trace 127.0.0.1 127.0.0.1
+expect "trace nine targets"    2 "at most 8 targets for probe trace" -- "$NRB" probe trace 127.0.0.1 127.0.0.2 127.0.0.3 127.0.0.4 127.0.0.5 127.0.0.6 127.0.0.7 127.0.0.8 127.0.0.9
+expect "ping two targets"      2 "unexpected argument '127.0.0.2'" -- "$NRB" probe ping 127.0.0.1 127.0.0.2
 expect "probe bad target"      1 "'-x' is not a host name" -- "$NRB" probe tcp -x --port 80
 # Malformed targets (inet_aton would read 1.2.3 as 1.2.0.3, an outside host; 999.1.1.1
 # would be a DNS query) and addresses no probe may go to: refused by the target check

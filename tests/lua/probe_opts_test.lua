@@ -43,6 +43,22 @@ function T.mtr_pace_options()
   raises(probe.mtr, { address = a, protos = {} }, "protos must list", "empty protos")
 end
 
+-- Several targets in one trace call: the list is checked before anything is sent.
+function T.trace_addresses_option()
+  local a, b = "192.0.2.1", "2001:db8::1"
+  raises(probe.trace, { address = a, addresses = { b } }, "give 'address' or 'addresses', not both", "both")
+  raises(probe.trace, { addresses = {} }, "bad option 'addresses' %(an empty list%)", "empty")
+  raises(probe.trace, { addresses = a }, "a list of numeric addresses expected", "not a list")
+  raises(probe.trace, { addresses = { a, 7 } }, "entry 2 is not a string", "number entry")
+  raises(probe.trace, { addresses = { a, "1.2.3" } }, "'1.2.3' is not a numeric IPv4 or IPv6 address", "malformed")
+  raises(probe.trace, { addresses = { a, b, "2001:db8:0::1" } }, "is given twice", "repeated, written otherwise")
+  local nine = {}
+  for i = 1, 9 do nine[i] = "192.0.2." .. i end
+  raises(probe.trace, { addresses = nine }, "at most 8 targets", "nine targets")
+  raises(probe.trace, { addresses = { a, b }, protos = { "icmp", "tcp" } }, "a TCP trace needs a port", "tcp without port")
+  raises(probe.mtr, { addresses = { a } }, "unknown option 'addresses'", "mtr takes one target")
+end
+
 function T.step_args_declare_them()
   local t, ts = steps.kinds.trace.args, steps.kinds.traces.args
   assert(t.window and t.window.default == 32 and t.window.min == 1 and t.window.max == 640, "trace step window")

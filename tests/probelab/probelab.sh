@@ -123,6 +123,16 @@ healthy)
 		expect "v$fam ping -s 2000 --df status" "$(j bigdf$fam.json .status)" error
 		expect "v$fam ping -s 2000 --df sent" "$(j bigdf$fam.json .sent)" 0
 	done
+	# both families' traces in one session (several targets at once): the same hops and
+	# answers as one target at a time, each under its own address
+	probe both.json trace "$SERVER4" "$SERVER6" --proto all --port 443 --queries 1
+	expect "two targets: keys" "$(jq -r 'keys | join(" ")' "$tmp/both.json")" "$SERVER6 $SERVER4"
+	for p in icmp udp tcp; do
+		expect "two targets: v4 $p hops" "$(hops both.json ".\"$SERVER4\".$p")" "$R1_C4 $R2_L4 $R3_L4 $SERVER4"
+		expect "two targets: v6 $p hops" "$(hops both.json ".\"$SERVER6\".$p")" "$R1_C6 $R2_L6 $R3_L6 $SERVER6"
+	done
+	expect "two targets: v4 tcp dest_answer" "$(j both.json ".\"$SERVER4\".tcp.dest_answer")" syn_ack
+	expect "two targets: v6 icmp dest_answer" "$(j both.json ".\"$SERVER6\".icmp.dest_answer")" echo_reply
 	# without privileges (user nobody): degraded, still the hops and the answers
 	if ! command -v setpriv >/dev/null 2>&1; then
 		echo "SKIP - the unprivileged checks: setpriv (util-linux) is not installed"
