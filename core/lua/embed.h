@@ -16,6 +16,7 @@
 #define NRB_LUA_EMBED_H
 
 #include <stddef.h>
+#include <string.h>
 
 struct nrb_embedded_lua {
 	const char *module;          /* "nrb.cli", "nrb.report" (for nrb/report/init.lua) */
@@ -32,5 +33,30 @@ extern const struct nrb_embedded_lua nrb_embedded_lua[];
 
 /* The source name the generator compiles with; the loader replaces it. */
 #define NRB_EMBED_PLACEHOLDER "@nrb-embedded-chunk"
+
+/*
+ * Write PREFIX then TEXT as lua_dump encodes a string (the source name of a chunk): the
+ * length + 1 in 7-bit groups, most significant first, the last group marked with 0x80,
+ * then the bytes.  Returns the bytes written, 0 if they do not fit in cap.
+ */
+static inline size_t nrb_embed_encode_name(unsigned char *out, size_t cap, const char *prefix,
+                                           const char *text)
+{
+	size_t plen = strlen(prefix), tlen = strlen(text), len = plen + tlen + 1, n = 0;
+	unsigned char tmp[16];
+
+	do {
+		tmp[n++] = len & 0x7f;
+		len >>= 7;
+	} while (len);
+	tmp[0] |= 0x80;
+	if (n + plen + tlen > cap)
+		return 0;
+	for (size_t i = 0; i < n; i++)
+		out[i] = tmp[n - 1 - i];
+	memcpy(out + n, prefix, plen);
+	memcpy(out + n + plen, text, tlen);
+	return n + plen + tlen;
+}
 
 #endif

@@ -84,24 +84,6 @@ static char *module_name(const char *rel)
 	return m;
 }
 
-/* The placeholder as lua_dump encodes a string: its length + 1 (7-bit groups, most
- * significant first, the last one marked with 0x80), then the bytes. */
-static size_t encode_name(unsigned char *out, const char *s)
-{
-	size_t len = strlen(s) + 1, n = 0;
-	unsigned char tmp[16];
-
-	do {
-		tmp[n++] = len & 0x7f;
-		len >>= 7;
-	} while (len);
-	tmp[0] |= 0x80;
-	for (size_t i = 0; i < n; i++)
-		out[i] = tmp[n - 1 - i];
-	memcpy(out + n, s, strlen(s));
-	return n + strlen(s);
-}
-
 static void emit_bytes(FILE *o, const char *name, const unsigned char *p, size_t n)
 {
 	fprintf(o, "static const unsigned char %s[%zu] = {", name, n ? n : 1);
@@ -116,7 +98,7 @@ static void emit_bytes(FILE *o, const char *name, const unsigned char *p, size_t
 static int embed_one(lua_State *L, FILE *o, const char *luadir, const char *rel, int idx)
 {
 	unsigned char enc[256];
-	size_t enc_len = encode_name(enc, NRB_EMBED_PLACEHOLDER);
+	size_t enc_len = nrb_embed_encode_name(enc, sizeof enc, "", NRB_EMBED_PLACEHOLDER);
 	char path[4096], var[32];
 	struct buf src = {0}, chunk = {0};
 	char *mod = module_name(rel);
@@ -176,7 +158,7 @@ out:
 int main(int argc, char **argv)
 {
 	unsigned char enc[256];
-	size_t enc_len = encode_name(enc, NRB_EMBED_PLACEHOLDER);
+	size_t enc_len = nrb_embed_encode_name(enc, sizeof enc, "", NRB_EMBED_PLACEHOLDER);
 	char tmp_path[4096];
 	FILE *o;
 	lua_State *L;

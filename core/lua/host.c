@@ -352,27 +352,6 @@ static const char *embed_read(lua_State *L, void *ud, size_t *size)
 	}
 }
 
-/* Encode "@PATH" as lua_dump writes a string (length + 1 in 7-bit groups, most significant
- * first, the last marked with 0x80; then the bytes).  0 if it does not fit. */
-static size_t encode_source_name(unsigned char *out, size_t cap, const char *path)
-{
-	size_t plen = strlen(path), len = plen + 2, n = 0;
-	unsigned char tmp[16];
-
-	do {
-		tmp[n++] = len & 0x7f;
-		len >>= 7;
-	} while (len);
-	tmp[0] |= 0x80;
-	if (n + 1 + plen > cap)
-		return 0;
-	for (size_t i = 0; i < n; i++)
-		out[i] = tmp[n - 1 - i];
-	out[n] = '@';
-	memcpy(out + n + 1, path, plen);
-	return n + 1 + plen;
-}
-
 /* The embedded chunk of module NAME if it was compiled from exactly BUF. */
 static const struct nrb_embedded_lua *embedded_for(const char *name, const char *buf, size_t len)
 {
@@ -390,7 +369,7 @@ static int load_embedded(lua_State *L, const struct nrb_embedded_lua *e, const c
 
 	if (e->name_off + e->name_len > e->chunk_len)
 		return LUA_ERRSYNTAX;
-	r.name_len = encode_source_name(r.name, sizeof r.name, path);
+	r.name_len = nrb_embed_encode_name(r.name, sizeof r.name, "@", path);
 	if (!r.name_len)
 		return LUA_ERRSYNTAX;
 	lua_pushfstring(L, "@%s", path);
