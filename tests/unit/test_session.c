@@ -23,9 +23,6 @@
 
 #include "probe/netprobe.h"
 
-static const char *const HOPS[] = {"192.0.2.1", "198.51.100.2", "198.51.100.6"};
-#define SERVER "203.0.113.10"
-
 struct world {
 	uint64_t now;                 /* fake clock */
 	struct nrb_clock clock;       /* over now */
@@ -46,8 +43,7 @@ struct world {
 	int nfds;
 };
 
-static uint64_t w_now(void *c) { return ((struct world *)c)->now; }
-static void w_sleep(void *c, uint64_t us) { ((struct world *)c)->now += us; }
+#include "fake_path.h"
 
 static int w_open_raw(void *ctx, int af, int proto, char *err, size_t errlen)
 {
@@ -74,53 +70,12 @@ static int w_open_icmp(void *ctx, int af, enum nrb_priv_kind *kind, char *err, s
 	return w->ops.open(w->ops.ctx, af, SOCK_DGRAM, 0);
 }
 
-static int64_t pump(struct nrb_loop *l, void *arg)
-{
-	(void)l;
-	nrb_sock_fake_pump(((struct world *)arg)->fake);
-	return NRB_NOMORE;
-}
-
-/* Queue m for fd, due in delay µs. */
-static void inject_msg(struct world *w, int fd, uint64_t delay, struct nrb_sock_msg *m)
-{
-	assert_int_equal(nrb_sock_fake_inject(w->fake, fd, w->now + delay, m), 0);
-	assert_int_equal(nrb_loop_timer_add(nrb_sess_loop(w->sess), delay, pump, w, NULL), 0);
-}
-
-static void inject(struct world *w, int fd, uint64_t delay, const uint8_t *buf, size_t len)
-{
-	struct nrb_sock_msg m;
-
-	memset(&m, 0, sizeof m);
-	m.buf = (uint8_t *)buf;
-	m.len = len;
-	m.ttl = -1;
-	inject_msg(w, fd, delay, &m);
-}
-
-/* IPv4 header from src to us (192.0.2.2) with TTL ttl, then body. */
-static size_t wrap(uint8_t *out, const char *src, uint8_t proto, uint8_t ttl, const uint8_t *body,
-                   size_t blen)
-{
-	struct nrb_pkt_ip ip;
-
-	memset(&ip, 0, sizeof ip);
-	assert_int_equal(nrb_pkt_addr_from_string(&ip.src, src), 0);
-	assert_int_equal(nrb_pkt_addr_from_string(&ip.dst, "192.0.2.2"), 0);
-	ip.ttl = ttl;
-	ip.ip_id = 0x1234;
-	assert_int_equal(nrb_pkt_build_ipv4(out, 2100, &ip, proto, blen), 20);
-	memcpy(out + 20, body, blen);
-	return 20 + blen;
-}
-
 /* What the server (or hop ttl) answers to the IPv4 probe pkt (len bytes, IP header
  * first), on the raw ICMP socket: an echo reply or port unreachable from the server,
  * time exceeded from a router. */
 static void answer_ip(struct world *w, const uint8_t *pkt, size_t len, int ttl, uint64_t delay)
 {
-	uint8_t body[2100], out[2200];
+	uint8_t body[FAKE_PKT_MAX], out[FAKE_PKT_MAX];
 	struct nrb_pkt_info p;
 	int icmp_fd = nrb_sess_fd(w->sess, AF_INET, NRB_PROTO_ICMP);
 	size_t n, q = len < 28 ? len : 28;
@@ -190,7 +145,7 @@ static int network(struct nrb_sock_fake *fake, void *rctx, const struct nrb_sock
 {
 	struct world *w = rctx;
 	int icmp_fd = nrb_sess_fd(w->sess, AF_INET, NRB_PROTO_ICMP);
-	uint8_t pkt[2100];
+	uint8_t pkt[FAKE_PKT_MAX];
 	size_t n;
 
 	(void)fake;
@@ -270,13 +225,6 @@ static struct world *setup_world(void)
 	return w;
 }
 
-static void free_world(struct world *w)
-{
-	nrb_sess_free(w->sess);
-	nrb_sock_fake_free(w->fake);
-	free(w);
-}
-
 static void trace_req(struct nrb_trace_req *q, enum nrb_proto p, uint16_t port)
 {
 	memset(q, 0, sizeof *q);
@@ -306,13 +254,6 @@ static void ping_req(struct nrb_ping_req *q, int count, int size, int df, uint64
 	q->df = df;
 	q->interval_us = 10000;
 	q->timeout_us = timeout_us;
-}
-
-static void assert_addr(const struct nrb_pkt_addr *a, const char *want)
-{
-	char buf[64];
-
-	assert_string_equal(nrb_pkt_addr_to_string(a, buf, sizeof buf), want);
 }
 
 /* The path as a trace must see it: time exceeded from the three routers, the server's

@@ -21,9 +21,6 @@
 
 #include "probe/netprobe.h"
 
-static const char *const HOPS[] = {"192.0.2.1", "198.51.100.2", "198.51.100.6"};
-#define SERVER "203.0.113.10"
-
 struct world {
 	uint64_t now;                 /* fake clock */
 	struct nrb_clock clock;       /* over now */
@@ -56,6 +53,8 @@ struct world {
 	uint64_t start;               /* that instant */
 };
 
+#include "fake_path.h"
+
 /* Called for every probe as it leaves: the sending task's probes in flight (sent, not
  * called back) plus this one must stay within its window, and the session's own count
  * (nrb_sess_outstanding walks the probe list) must agree with the task's counter.  With
@@ -85,9 +84,6 @@ static void check_window(struct world *w, int ipproto)
 		w->sent_at_start++;
 }
 
-static uint64_t w_now(void *c) { return ((struct world *)c)->now; }
-static void w_sleep(void *c, uint64_t us) { ((struct world *)c)->now += us; }
-
 static int w_open_raw(void *ctx, int af, int proto, char *err, size_t errlen)
 {
 	struct world *w = ctx;
@@ -110,47 +106,12 @@ static int w_open_icmp(void *ctx, int af, enum nrb_priv_kind *kind, char *err, s
 	return w->ops.open(w->ops.ctx, af, SOCK_DGRAM, 0);
 }
 
-static int64_t pump(struct nrb_loop *l, void *arg)
-{
-	(void)l;
-	nrb_sock_fake_pump(((struct world *)arg)->fake);
-	return NRB_NOMORE;
-}
-
-static void inject(struct world *w, int fd, uint64_t delay, const uint8_t *buf, size_t len)
-{
-	struct nrb_sock_msg m;
-
-	memset(&m, 0, sizeof m);
-	m.buf = (uint8_t *)buf;
-	m.len = len;
-	m.ttl = -1;
-	assert_int_equal(nrb_sock_fake_inject(w->fake, fd, w->now + delay, &m), 0);
-	assert_int_equal(nrb_loop_timer_add(nrb_sess_loop(w->sess), delay, pump, w, NULL), 0);
-}
-
-/* IPv4 header from src to us (192.0.2.2) with TTL ttl, then body. */
-static size_t wrap(uint8_t *out, const char *src, uint8_t proto, uint8_t ttl, const uint8_t *body,
-                   size_t blen)
-{
-	struct nrb_pkt_ip ip;
-
-	memset(&ip, 0, sizeof ip);
-	assert_int_equal(nrb_pkt_addr_from_string(&ip.src, src), 0);
-	assert_int_equal(nrb_pkt_addr_from_string(&ip.dst, "192.0.2.2"), 0);
-	ip.ttl = ttl;
-	ip.ip_id = 0x1234;
-	assert_int_equal(nrb_pkt_build_ipv4(out, 1600, &ip, proto, blen), 20);
-	memcpy(out + 20, body, blen);
-	return 20 + blen;
-}
-
 /* The fake network: every probe leaves on the IP_HDRINCL socket as a whole packet. */
 static int network(struct nrb_sock_fake *fake, void *rctx, const struct nrb_sock_fake_sent *s)
 {
 	struct world *w = rctx;
 	struct nrb_pkt_info p;
-	uint8_t body[1600], pkt[1700];
+	uint8_t body[FAKE_PKT_MAX], pkt[FAKE_PKT_MAX];
 	size_t n, q;
 	int icmp_fd = nrb_sess_fd(w->sess, AF_INET, NRB_PROTO_ICMP);
 	int ttl, dest;
@@ -293,13 +254,6 @@ static struct world *setup_world(void)
 	return w;
 }
 
-static void free_world(struct world *w)
-{
-	nrb_sess_free(w->sess);
-	nrb_sock_fake_free(w->fake);
-	free(w);
-}
-
 static void req_for(struct nrb_trace_req *q, enum nrb_proto p, uint16_t port)
 {
 	memset(q, 0, sizeof *q);
@@ -309,13 +263,6 @@ static void req_for(struct nrb_trace_req *q, enum nrb_proto p, uint16_t port)
 	q->max_ttl = 30;
 	q->queries = 2;
 	q->timeout_us = 2000000;
-}
-
-static void assert_addr(const struct nrb_pkt_addr *a, const char *want)
-{
-	char buf[64];
-
-	assert_string_equal(nrb_pkt_addr_to_string(a, buf, sizeof buf), want);
 }
 
 static void test_trace_icmp_four_hops(void **state)
