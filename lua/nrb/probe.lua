@@ -56,17 +56,27 @@ M.listening = core.listening
 -- Resolve a host (name or literal) to its first address: address or nil, message.  A
 -- host that cannot be a target, or a name whose first address cannot (a sinkhole's
 -- 0.0.0.0, a multicast address), is refused with the reason: nothing is sent to it.
-function M.address(host, family)
+-- The host's first address a probe may go to; or nil, "refused" or "unresolved", and
+-- the reason.
+local function target_address(host, family)
   local ok, why = core.check_target(host)
-  if not ok then return nil, why end
+  if not ok then return nil, "refused", why end
   local r = core.resolve{ host = host, family = family or "any" }
-  if r.status ~= "ok" then
-    return nil, string.format("%s does not resolve: %s", host, r.error or "no address")
-  end
+  if r.status ~= "ok" then return nil, "unresolved", r.error or "no address" end
   local a = r.addresses[1]
   ok, why = core.check_target(a)
-  if not ok then return nil, string.format("%s resolves to %s, which cannot be probed: %s", host, a, why) end
+  if not ok then
+    return nil, "refused", string.format("%s resolves to %s, which cannot be probed: %s", host, a, why)
+  end
   return a
+end
+
+function M.address(host, family)
+  local a, kind, why = target_address(host, family)
+  if not a and kind == "unresolved" then
+    return nil, string.format("%s does not resolve: %s", host, why)
+  end
+  return a, why
 end
 
 -- tcping: `count` connection attempts (1..20) to a host (name or address) and port,
@@ -89,22 +99,13 @@ function M.tcping(o)
   end
   -- sent and connected are counts even when nothing could be sent
   local ev = { host = o.host, port = o.port, attempts = json.array(), sent = 0, connected = 0 }
-  local ok, why = core.check_target(o.host)
-  if not ok then
-    ev.status, ev.error = "error", why .. "; nothing sent"
-    return ev
-  end
-  local r = core.resolve{ host = o.host }
-  if r.status ~= "ok" then
-    ev.status = "unresolved"
-    ev.error = r.error
-    return ev
-  end
-  local address = r.addresses[1]
-  ok, why = core.check_target(address)
-  if not ok then
-    ev.status, ev.error = "error", string.format("%s resolves to %s, which cannot be probed: %s; nothing sent",
-      o.host, address, why)
+  local address, kind, why = target_address(o.host)
+  if not address then
+    if kind == "unresolved" then
+      ev.status, ev.error = "unresolved", why
+    else
+      ev.status, ev.error = "error", why .. "; nothing sent"
+    end
     return ev
   end
   ev.address = address
